@@ -1,0 +1,120 @@
+import {isIP} from 'node:net';
+import {configureInterface} from '../net/addressing.js';
+import {ensureBridge} from '../net/bridge.js';
+import {containsV4, parseCidr} from '../net/cidr.js';
+import {IpError, ip} from '../net/ip.js';
+import {deleteLink, showLink} from '../net/link.js';
+import {createVeth, hostVethName} from '../net/veth.js';
+import {DEFAULT_MTU} from './config.js';
+import {CniError, ErrorCode} from './errors.js';
+import {ipamFor} from './ipam/select.js';
+import type {Invocation} from './invocation.js';
+import {type IpConfig, type Result, type Route, mergeResults} from './result.js';
+import {requireContainerNetns} from './sandbox.js';
+import {withUndo} from './undo.js';
+
+const DEFAULT_DST = {4: '0.0.0.0/0', 6: '::/0'} as const;
+
+/** Names which side of a failed veth creation already existed. */
+async function vethExistsError(call: Invocation, hostName: string): Promise<CniError> {
+  const {ifname, netns} = call.env;
+  if (await showLink(ifname, netns)) {
+    return new CniError(ErrorCode.InterfaceExists, `interface "${ifname}" already exists in ${netns}`, 'the runtime must pick a CNI_IFNAME the container does not have yet');
+  }
+  return new CniError(
+    ErrorCode.InterfaceExists,
+    `host interface "${hostName}" already exists`,
+    `another attachment uses the same container id prefix; run DEL for it first, or remove the link with: ip link del ${hostName}`,
+  );
+}
+
+/** The bridge's IPv4 address that pods use as gateway when IPAM names none: same subnet first. */
+async function bridgeGateway(bridge: string, podAddress: string): Promise<string | undefined> {
+  const [link] = (await ip(['addr', 'show', 'dev', bridge])) as {addr_info: {family: string; local: string; prefixlen: number}[]}[];
+  const v4 = (link?.addr_info ?? []).filter(a => a.family === 'inet');
+  const pod = podAddress.split('/')[0]!;
+  const same = v4.find(a => containsV4({ip: a.local, prefix: a.prefixlen, family: 4}, pod));
+  return (same ?? v4[0])?.local;
+}
+
+/**
+ * Each address's gateway: ipam.gateway, else the IPAM result's, else the bridge's address
+ * (only looked up when needed: it costs one more `ip` call).
+ */
+async function withGateways(call: Invocation, ips: IpConfig[]): Promise<IpConfig[]> {
+  return Promise.all(
+    ips.map(async ipc => {
+      const v6 = isIP(ipc.address.split('/')[0]!) === 6;
+      const configured = call.conf.ipam.gateway && (isIP(call.conf.ipam.gateway) === 6) === v6 ? call.conf.ipam.gateway : undefined;
+      const gateway = configured ?? ipc.gateway ?? (v6 ? undefined : await bridgeGateway(call.conf.bridge, ipc.address));
+      return {...ipc, ...(gateway ? {gateway} : {}), interface: 2};
+    }),
+  );
+}
+
+/**
+ * Routes to program: the IPAM's, else `ipam.routes` (an empty list means none), else a
+ * default route per family via its gateway. A gateway outside the pod's subnet first gets a
+ * link-scope host route, or the kernel refuses routes via it.
+ */
+function routesFor(call: Invocation, ipamRoutes: Route[], ips: IpConfig[]): Route[] {
+  const gatewayOf = (family: 4 | 6) => ips.find(i => i.gateway && isIP(i.gateway) === family)?.gateway;
+  let routes: Route[];
+  if (ipamRoutes.length > 0) routes = ipamRoutes;
+  else if (call.conf.ipam.routes !== undefined) routes = call.conf.ipam.routes;
+  else routes = ([4, 6] as const).flatMap(f => (gatewayOf(f) ? [{dst: DEFAULT_DST[f]}] : []));
+  const filled = routes.map(r => {
+    const family = parseCidr(r.dst)?.family ?? 4;
+    const gw = r.gw ?? gatewayOf(family);
+    return gw ? {dst: r.dst, gw} : {dst: r.dst};
+  });
+  const onLink: Route[] = [];
+  for (const ipc of ips) {
+    const cidr = parseCidr(ipc.address);
+    if (cidr?.family === 4 && ipc.gateway && !containsV4(cidr, ipc.gateway) && filled.some(r => r.gw === ipc.gateway)) {
+      onLink.push({dst: `${ipc.gateway}/32`});
+    }
+  }
+  return [...onLink, ...filled];
+}
+
+export async function cmdAdd(call: Invocation): Promise<Result> {
+  const {env, conf} = call;
+  await requireContainerNetns(env.netns);
+  const ipam = ipamFor(conf);
+  return withUndo(async undo => {
+    const bridge = await ensureBridge(conf.bridge, conf.mtu || DEFAULT_MTU);
+    const mtu = conf.mtu || bridge.mtu;
+    const hostName = hostVethName(env.containerId);
+    let hostLink;
+    try {
+      hostLink = await createVeth({hostName, peerName: env.ifname, netns: env.netns, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode});
+    } catch (error) {
+      if (error instanceof IpError && error.exists && error.command[1] === 'add') throw await vethExistsError(call, hostName);
+      // Created but not finished: deleting the host end removes its peer too.
+      await deleteLink(hostName).catch(() => undefined);
+      throw error;
+    }
+    undo.push(`delete ${hostName}`, () => deleteLink(hostName));
+
+    const allocated = await ipam.add(call);
+    undo.push('release the address', () => ipam.del(call));
+    if (allocated.ips.length === 0) {
+      throw new CniError(ErrorCode.IpamFailed, `IPAM "${conf.ipam.type ?? 'weave'}" returned no address`, 'check the IPAM configuration: its range may be empty');
+    }
+
+    const ips = await withGateways(call, allocated.ips);
+    const routes = routesFor(call, allocated.routes, ips);
+    const podLink = await configureInterface(env.netns, env.ifname, ips.map(i => i.address), routes);
+    return mergeResults(conf.prevResult, {
+      interfaces: [
+        {name: conf.bridge, mac: bridge.address},
+        {name: hostName, mac: hostLink.address},
+        {name: env.ifname, mac: podLink.address, sandbox: env.netns},
+      ],
+      ips,
+      routes,
+      dns: conf.dns ?? allocated.dns,
+    });
+  });
+}

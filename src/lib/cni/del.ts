@@ -1,0 +1,25 @@
+import {CommandError} from '../net/exec.js';
+import {deleteLink} from '../net/link.js';
+import {netnsExists} from '../net/netns.js';
+import {hostVethName} from '../net/veth.js';
+import {ipamFor} from './ipam/select.js';
+import type {Invocation} from './invocation.js';
+
+/**
+ * Removes the attachment and releases its address. Runtimes call DEL again and again, also
+ * after the namespace or the link is gone (CNI SPEC "DEL"), so nothing missing is an error.
+ */
+export async function cmdDel(call: Invocation): Promise<void> {
+  const {env, conf} = call;
+  // Deleting the host end removes the container end with it, and needs no namespace.
+  const removed = await deleteLink(hostVethName(env.containerId));
+  if (!removed && env.netns && (await netnsExists(env.netns))) {
+    try {
+      await deleteLink(env.ifname, env.netns);
+    } catch (error) {
+      // A stale path (a dead /proc/<pid>/ns/net) cannot be entered: nothing is left in it.
+      if (!(error instanceof CommandError)) throw error;
+    }
+  }
+  await ipamFor(conf).del(call);
+}

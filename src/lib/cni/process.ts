@@ -1,0 +1,16 @@
+import {runPlugin, type PluginName} from './skel.js';
+
+/** The whole of stdin; empty when it is a terminal (run by hand, there is no config coming). */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+/** Serves one CNI call on this process's environment, stdin, stdout and exit code. */
+export async function servePluginProcess(plugin: PluginName): Promise<void> {
+  const reply = await runPlugin(plugin, process.env, await readStdin());
+  process.stdout.write(reply.stdout);
+  process.exitCode = reply.exitCode;
+}

@@ -1,0 +1,36 @@
+import {isIP} from 'node:net';
+
+/** An address with a prefix length, as written in CNI configs and results: `10.32.0.1/12`. */
+export interface Cidr {
+  ip: string;
+  prefix: number;
+  family: 4 | 6;
+}
+
+/** Parses `a.b.c.d/n` or `x::y/n`; undefined when it is not one. */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) return undefined;
+  const ip = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  const family = isIP(ip);
+  if (family === 0 || !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > (family === 4 ? 32 : 128)) return undefined;
+  return {ip, prefix, family: family as 4 | 6};
+}
+
+export function ipToInt(ip: string): number {
+  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+export function intToIp(n: number): string {
+  return [24, 16, 8, 0].map(shift => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/** Whether IPv4 `ip` lies inside the IPv4 network of `cidr`. */
+export function containsV4(cidr: Cidr, ip: string): boolean {
+  if (cidr.family !== 4 || isIP(ip) !== 4) return false;
+  const size = 2 ** (32 - cidr.prefix);
+  return Math.floor(ipToInt(ip) / size) === Math.floor(ipToInt(cidr.ip) / size);
+}

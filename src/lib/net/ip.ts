@@ -1,0 +1,60 @@
+import {CommandError, run} from './exec.js';
+
+/** An iproute2 command as words, e.g. ['link', 'set', 'eth0', 'up']. */
+export type IpCommand = readonly string[];
+
+/** A failed `ip` call, with the failing batch line and the kernel's reason. */
+export class IpError extends Error {
+  constructor(
+    readonly command: IpCommand,
+    readonly reason: string,
+  ) {
+    super(`ip ${command.join(' ')}: ${reason}`);
+    this.name = 'IpError';
+  }
+
+  get exists(): boolean {
+    return /File exists/.test(this.reason);
+  }
+
+  get notFound(): boolean {
+    return /Cannot find device|does not exist|No such device|No such file or directory/.test(this.reason);
+  }
+}
+
+function argv(netns: string | undefined, ipArgs: readonly string[]): [string, string[]] {
+  // `ip -n` only knows names under /run/netns; nsenter takes any path, e.g. /proc/<pid>/ns/net.
+  return netns ? ['nsenter', [`--net=${netns}`, 'ip', ...ipArgs]] : ['ip', [...ipArgs]];
+}
+
+function assertWords(command: IpCommand): void {
+  // Batch input is split on white space: a word holding any would change the command.
+  for (const word of command) {
+    if (word === '' || /\s/.test(word)) throw new Error(`invalid word ${JSON.stringify(word)} in ip command`);
+  }
+}
+
+/**
+ * Runs several commands in one `ip -batch` process (one fork instead of one per command).
+ * Returns the JSON output of each `show` command in order.
+ */
+export async function ipBatch(commands: readonly IpCommand[], netns?: string, options: readonly string[] = []): Promise<unknown[]> {
+  commands.forEach(assertWords);
+  const [file, args] = argv(netns, [...options, '-j', '-d', '-batch', '-']);
+  try {
+    const {stdout} = await run(file, args, {input: commands.map(c => c.join(' ')).join('\n') + '\n'});
+    return stdout.split('\n').filter(Boolean).map(line => JSON.parse(line) as unknown);
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    const failed = /Command failed -:(\d+)/.exec(error.stderr);
+    const line = failed ? Number(failed[1]) - 1 : 0;
+    const reason = (error.stderr || error.stdout).replace(/Command failed -:\d+\s*/g, '').trim() || error.message;
+    throw new IpError(commands[line] ?? commands[0] ?? [], reason);
+  }
+}
+
+/** One `ip` command; JSON output parsed when it prints any. */
+export async function ip(command: IpCommand, netns?: string): Promise<unknown> {
+  const [result] = await ipBatch([command], netns);
+  return result;
+}
