@@ -1,4 +1,4 @@
-import {execFileSync} from 'node:child_process';
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 
 /** A short unique name, fit for namespaces and links (15 bytes at most). */
@@ -24,6 +24,11 @@ export class Netns {
   /** Runs a program inside the namespace (nsenter, which unlike `ip netns exec` leaves /sys alone). */
   exec(file: string, args: string[], input?: string): string {
     return execFileSync('nsenter', [`--net=${this.path}`, file, ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']});
+  }
+
+  /** Starts a long-running program inside the namespace; the caller kills it. */
+  spawnDetached(file: string, args: string[]): ChildProcess {
+    return spawn('nsenter', [`--net=${this.path}`, file, ...args], {stdio: 'ignore'});
   }
 
   /** Link names in the namespace. */

@@ -15,8 +15,10 @@ export async function ensureBridge(name: string, mtu: number): Promise<LinkInfo>
   if (!link) {
     try {
       await ipBatch([
-        ['link', 'add', 'name', name, 'mtu', String(mtu), 'type', 'bridge'],
-        ['link', 'set', 'dev', name, 'up'],
+        ['link', 'add', 'name', name, 'type', 'bridge'],
+        // Set apart from creation so the kernel keeps it: an MTU given at creation is
+        // auto-adjusted to the ports' MTUs and falls back to 1500 when the last port leaves.
+        ['link', 'set', 'dev', name, 'mtu', String(mtu), 'up'],
       ]);
     } catch (error) {
       // Another ADD running at the same moment created it first.
