@@ -2,11 +2,13 @@ import {isIP} from 'node:net';
 import {configureInterface} from '../net/addressing.js';
 import {ensureBridge} from '../net/bridge.js';
 import {containsV4, parseCidr} from '../net/cidr.js';
-import {IpError, ip} from '../net/ip.js';
+import {IpError} from '../net/ip.js';
 import {deleteLink, showLink} from '../net/link.js';
 import {createVeth, hostVethName} from '../net/veth.js';
 import {DEFAULT_MTU} from './config.js';
 import {CniError, ErrorCode} from './errors.js';
+import {bridgeGateway} from './gateway.js';
+import type {Ipam} from './ipam/ipam.js';
 import {ipamFor} from './ipam/select.js';
 import type {Invocation} from './invocation.js';
 import {type IpConfig, type Result, type Route, mergeResults} from './result.js';
@@ -28,25 +30,20 @@ async function vethExistsError(call: Invocation, hostName: string): Promise<CniE
   );
 }
 
-/** The bridge's IPv4 address that pods use as gateway when IPAM names none: same subnet first. */
-async function bridgeGateway(bridge: string, podAddress: string): Promise<string | undefined> {
-  const [link] = (await ip(['addr', 'show', 'dev', bridge])) as {addr_info: {family: string; local: string; prefixlen: number}[]}[];
-  const v4 = (link?.addr_info ?? []).filter(a => a.family === 'inet');
-  const pod = podAddress.split('/')[0]!;
-  const same = v4.find(a => containsV4({ip: a.local, prefix: a.prefixlen, family: 4}, pod));
-  return (same ?? v4[0])?.local;
-}
-
 /**
  * Each address's gateway: ipam.gateway, else the IPAM result's, else the bridge's address
- * (only looked up when needed: it costs one more `ip` call).
+ * (only looked up when needed: it costs one more `ip` call). With weave IPAM and a bridge
+ * without an address, the bridge is given one and exposed first, as the original does.
  */
-async function withGateways(call: Invocation, ips: IpConfig[]): Promise<IpConfig[]> {
+async function withGateways(call: Invocation, ipam: Ipam, ips: IpConfig[]): Promise<IpConfig[]> {
   return Promise.all(
     ips.map(async ipc => {
       const v6 = isIP(ipc.address.split('/')[0]!) === 6;
       const configured = call.conf.ipam.gateway && (isIP(call.conf.ipam.gateway) === 6) === v6 ? call.conf.ipam.gateway : undefined;
-      const gateway = configured ?? ipc.gateway ?? (v6 ? undefined : await bridgeGateway(call.conf.bridge, ipc.address));
+      let gateway = configured ?? ipc.gateway;
+      if (!gateway && !v6 && call.conf.ipam.routes === undefined) {
+        gateway = (await bridgeGateway(call.conf.bridge, ipc.address)) ?? (await ipam.exposeBridge?.(call, ipc.address));
+      }
       return {...ipc, ...(gateway ? {gateway} : {}), interface: 2};
     }),
   );
@@ -81,7 +78,7 @@ function routesFor(call: Invocation, ipamRoutes: Route[], ips: IpConfig[]): Rout
 export async function cmdAdd(call: Invocation): Promise<Result> {
   const {env, conf} = call;
   await requireContainerNetns(env.netns);
-  const ipam = ipamFor(conf);
+  const ipam = ipamFor(call);
   return withUndo(async undo => {
     const bridge = await ensureBridge(conf.bridge, conf.mtu || DEFAULT_MTU);
     const mtu = conf.mtu || bridge.mtu;
@@ -103,7 +100,7 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
       throw new CniError(ErrorCode.IpamFailed, `IPAM "${conf.ipam.type ?? 'weave'}" returned no address`, 'check the IPAM configuration: its range may be empty');
     }
 
-    const ips = await withGateways(call, allocated.ips);
+    const ips = await withGateways(call, ipam, allocated.ips);
     const routes = routesFor(call, allocated.routes, ips);
     const podLink = await configureInterface(env.netns, env.ifname, ips.map(i => i.address), routes);
     return mergeResults(conf.prevResult, {

@@ -6,20 +6,16 @@ import {ipamFor} from './ipam/select.js';
 import type {Invocation} from './invocation.js';
 import {isV6} from './result.js';
 import {requireContainerNetns} from './sandbox.js';
-import {compareVersions} from './version.js';
 
 const normalDst = (dst: string) => (dst === 'default' ? '0.0.0.0/0' : dst.includes('/') ? dst : `${dst}/${isV6(dst) ? 128 : 32}`);
 
 /** Verifies the attachment still looks as ADD left it (prevResult); lists every difference. */
 export async function cmdCheck(call: Invocation): Promise<void> {
   const {env, conf} = call;
-  if (compareVersions(conf.cniVersion, '0.4.0') < 0) {
-    throw new CniError(ErrorCode.IncompatibleVersion, `CHECK needs cniVersion 0.4.0 or later, the config is ${conf.cniVersion}`, 'raise the network config\'s cniVersion');
-  }
   const prev = conf.prevResult;
   if (!prev) throw new CniError(ErrorCode.InvalidConfig, 'CHECK needs "prevResult" in the config', 'the runtime passes the result of ADD as prevResult');
   await requireContainerNetns(env.netns);
-  await ipamFor(conf).check(call);
+  await ipamFor(call).check(call);
 
   const problems: string[] = [];
   const hostName = hostVethName(env.containerId);

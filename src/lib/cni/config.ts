@@ -45,9 +45,10 @@ function invalid(msg: string, details: string): CniError {
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+/** A field's value; absent, null and (as Go's zero value) "" all mean unset. */
 function optional<T>(o: Record<string, unknown>, key: string, type: 'string' | 'number' | 'boolean', where: string): T | undefined {
   const v = o[key];
-  if (v === undefined || v === null) return undefined;
+  if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== type) throw invalid(`${where}"${key}" must be a ${type}`, `fix "${key}" in the network config`);
   return v as T;
 }
@@ -91,31 +92,14 @@ function parseIpam(v: unknown): IpamConf {
 }
 
 function parseAttachments(v: unknown): Attachment[] | undefined {
-  if (v === undefined) return undefined;
+  if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || !v.every(a => isObject(a) && typeof a.containerID === 'string' && typeof a.ifname === 'string')) {
     throw invalid('"cni.dev/valid-attachments" must be a list of {containerID, ifname}', 'the runtime sends this list with GC');
   }
   return v as Attachment[];
 }
 
-/** Parses the network config from stdin, rejecting what weave-net cannot honour. */
-export function parseConfig(stdin: string): NetConf {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(stdin);
-  } catch (error) {
-    throw new CniError(ErrorCode.DecodeFailure, 'the network config on stdin is not valid JSON', (error as Error).message);
-  }
-  if (!isObject(raw)) throw new CniError(ErrorCode.DecodeFailure, 'the network config on stdin is not a JSON object', 'send the network config as a JSON object');
-  const cniVersion = requireSupported(optional<string>(raw, 'cniVersion', 'string', ''));
-
-  if (raw.isGateway === true) {
-    throw new CniError(ErrorCode.UnsupportedField, 'weave-net does not support "isGateway"', 'remove "isGateway": the weave bridge gets its address from `weave expose`');
-  }
-  if (raw.ipMasq === true) {
-    throw new CniError(ErrorCode.UnsupportedField, 'weave-net does not support "ipMasq"', 'remove "ipMasq": `weave expose` sets up masquerading for the weave network');
-  }
-  const name = optional<string>(raw, 'name', 'string', '') ?? '';
+function parseNetFields(raw: Record<string, unknown>): {bridge: string; mtu: number; hairpinMode: boolean} {
   const bridge = optional<string>(raw, 'bridge', 'string', '') ?? DEFAULT_BRIDGE;
   try {
     validateInterfaceName(bridge, '"bridge"');
@@ -127,7 +111,32 @@ export function parseConfig(stdin: string): NetConf {
     throw invalid(`invalid "mtu" ${mtu}`, 'set "mtu" to a whole number from 68 to 65535, or 0 for the bridge\'s MTU');
   }
   const hairpinMode = optional<boolean>(raw, 'hairpinMode', 'boolean', '') ?? true;
-  const dns = raw.dns;
+  return {bridge, mtu, hairpinMode};
+}
+
+/**
+ * Parses the network config from stdin, rejecting what weave-net cannot honour. With
+ * `netFields` false (weave-ipam under another plugin) only the IPAM part is read.
+ */
+export function parseConfig(stdin: string, netFields = true): NetConf {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stdin);
+  } catch (error) {
+    throw new CniError(ErrorCode.DecodeFailure, 'the network config on stdin is not valid JSON', (error as Error).message);
+  }
+  if (!isObject(raw)) throw new CniError(ErrorCode.DecodeFailure, 'the network config on stdin is not a JSON object', 'send the network config as a JSON object');
+  const cniVersion = requireSupported(optional<string>(raw, 'cniVersion', 'string', ''));
+
+  if (netFields && raw.isGateway === true) {
+    throw new CniError(ErrorCode.UnsupportedField, 'weave-net does not support "isGateway"', 'remove "isGateway": the weave bridge gets its address from `weave expose`');
+  }
+  if (netFields && raw.ipMasq === true) {
+    throw new CniError(ErrorCode.UnsupportedField, 'weave-net does not support "ipMasq"', 'remove "ipMasq": `weave expose` sets up masquerading for the weave network');
+  }
+  const name = optional<string>(raw, 'name', 'string', '') ?? '';
+  const {bridge, mtu, hairpinMode} = netFields ? parseNetFields(raw) : {bridge: DEFAULT_BRIDGE, mtu: 0, hairpinMode: true};
+  const dns = raw.dns ?? undefined;
   if (dns !== undefined && !isObject(dns)) throw invalid('"dns" must be an object', 'write "dns": {"nameservers": ["10.32.0.1"]}');
   const conf: NetConf = {
     cniVersion,
@@ -139,7 +148,7 @@ export function parseConfig(stdin: string): NetConf {
     raw,
   };
   if (dns) conf.dns = dns as Dns;
-  if (raw.prevResult !== undefined) conf.prevResult = decodeResult(raw.prevResult, cniVersion, 'prevResult');
+  if (raw.prevResult !== undefined && raw.prevResult !== null) conf.prevResult = decodeResult(raw.prevResult, cniVersion, 'prevResult');
   const attachments = parseAttachments(raw['cni.dev/valid-attachments']);
   if (attachments) conf.validAttachments = attachments;
   return conf;

@@ -10,7 +10,7 @@ import type {Invocation} from './invocation.js';
  * after the namespace or the link is gone (CNI SPEC "DEL"), so nothing missing is an error.
  */
 export async function cmdDel(call: Invocation): Promise<void> {
-  const {env, conf} = call;
+  const {env} = call;
   // Deleting the host end removes the container end with it, and needs no namespace.
   const removed = await deleteLink(hostVethName(env.containerId));
   if (!removed && env.netns && (await netnsExists(env.netns))) {
@@ -21,5 +21,5 @@ export async function cmdDel(call: Invocation): Promise<void> {
       if (!(error instanceof CommandError)) throw error;
     }
   }
-  await ipamFor(conf).del(call);
+  await ipamFor(call).del(call);
 }

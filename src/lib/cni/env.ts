@@ -19,7 +19,7 @@ const REQUIRED: Record<Command, readonly string[]> = {
   // DEL must work when the namespace is already gone, so CNI_NETNS may be empty.
   DEL: ['CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_PATH'],
   GC: ['CNI_PATH'],
-  STATUS: ['CNI_PATH'],
+  STATUS: [],
   VERSION: [],
 };
 

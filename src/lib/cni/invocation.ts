@@ -1,5 +1,6 @@
 import type {NetConf} from './config.js';
 import type {CniEnv} from './env.js';
+import type {Ipam} from './ipam/ipam.js';
 
 /** One parsed CNI call: what every command and IPAM backend works from. */
 export interface Invocation {
@@ -7,4 +8,6 @@ export interface Invocation {
   conf: NetConf;
   /** The call's whole environment (PATH and the CNI_* variables), handed on to delegates. */
   processEnv: Record<string, string | undefined>;
+  /** Weave's own IPAM: over HTTP in a plugin process, in-process inside the router. */
+  weaveIpam: Ipam;
 }

@@ -16,7 +16,7 @@ export class UndoStack {
       try {
         await step.run();
       } catch (error) {
-        failures.push(`${step.what}: ${(error as Error).message}`);
+        failures.push(`${step.what}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     return failures;

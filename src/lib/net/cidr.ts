@@ -13,7 +13,8 @@ export function parseCidr(text: string): Cidr | undefined {
   if (slash < 0) return undefined;
   const ip = text.slice(0, slash);
   const prefixText = text.slice(slash + 1);
-  const family = isIP(ip);
+  // An interface zone (fe80::1%eth0) is no network address: ip(8) refuses it too.
+  const family = ip.includes('%') ? 0 : isIP(ip);
   if (family === 0 || !/^\d{1,3}$/.test(prefixText)) return undefined;
   const prefix = Number(prefixText);
   if (prefix > (family === 4 ? 32 : 128)) return undefined;

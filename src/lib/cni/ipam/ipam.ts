@@ -9,4 +9,9 @@ export interface Ipam {
   check(call: Invocation): Promise<void>;
   gc(call: Invocation): Promise<void>;
   status(call: Invocation): Promise<void>;
+  /**
+   * Gives the bridge an address in the pod's subnet and exposes it, returning it as the
+   * gateway: how weave IPAM makes pods reach the host with no gateway configured.
+   */
+  exposeBridge?(call: Invocation, podAddress: string): Promise<string>;
 }

@@ -1,9 +1,8 @@
-import type {NetConf} from '../config.js';
+import type {Invocation} from '../invocation.js';
 import {DelegatedIpam} from './delegate.js';
 import type {Ipam} from './ipam.js';
-import {WeaveIpam} from './weave.js';
 
 /** `ipam.type` names a delegate plugin; without it weave's router allocates. */
-export function ipamFor(conf: NetConf): Ipam {
-  return conf.ipam.type ? new DelegatedIpam(conf.ipam.type) : new WeaveIpam();
+export function ipamFor(call: Invocation): Ipam {
+  return call.conf.ipam.type ? new DelegatedIpam(call.conf.ipam.type) : call.weaveIpam;
 }

@@ -2,38 +2,65 @@ import {CniError, ErrorCode} from '../errors.js';
 import type {Invocation} from '../invocation.js';
 import type {Ipam} from './ipam.js';
 
+/** What weave IPAM needs of a router: over HTTP from a cold plugin, in-process when warm. */
+export interface RouterIpam {
+  /** An address (CIDR) for `id`, in `subnet` or the default subnet; idempotent per id. */
+  allocate(id: string, subnet: string | undefined): Promise<string>;
+  /** Frees every address of `id`; succeeds when it holds none. */
+  release(id: string): Promise<void>;
+  /** Frees every CNI allocation whose container id is not in `keep`. */
+  releaseAllBut(keep: string[]): Promise<void>;
+  /** An address for the bridge (id weave:expose) in the subnet of `podAddress`, exposed. */
+  exposeBridge(podAddress: string): Promise<string>;
+  /** Resolves when the router answers and IPAM is on. */
+  ready(): Promise<void>;
+}
+
 /** Said whenever weave IPAM is needed and no router answers. */
-export function routerDown(): CniError {
+export function routerDown(detail = ''): CniError {
   return new CniError(
     ErrorCode.TryAgainLater,
     'the weave router must be running to allocate addresses with weave IPAM',
-    'start it with `weave launch`, or set "ipam": {"type": "host-local", ...} in the network config',
+    `start it with \`weave launch\`, or set "ipam": {"type": "host-local", ...} in the network config${detail ? ` (${detail})` : ''}`,
   );
 }
 
-/**
- * Weave's own IPAM, served by the router. Until a router exists to answer, every call
- * reports that it must be launched (the runtime retries on code 11).
- */
+/** Weave's own IPAM (no `ipam.type`): the router allocates from the range all peers share. */
 export class WeaveIpam implements Ipam {
-  async add(_call: Invocation): Promise<never> {
-    throw routerDown();
+  constructor(private readonly router: (call: Invocation) => Promise<RouterIpam>) {}
+
+  async add(call: Invocation) {
+    const {containerId} = call.env;
+    const {subnet, gateway, routes} = call.conf.ipam;
+    const address = await (await this.router(call)).allocate(containerId, subnet);
+    return {interfaces: [], ips: [{address, ...(gateway ? {gateway} : {})}], routes: routes ?? [], dns: {}};
   }
 
-  async del(_call: Invocation): Promise<void> {
-    throw routerDown();
+  async del(call: Invocation) {
+    await (await this.router(call)).release(call.env.containerId);
   }
 
-  async check(_call: Invocation): Promise<void> {
-    throw routerDown();
+  async check(call: Invocation) {
+    await (await this.router(call)).ready();
   }
 
-  async gc(_call: Invocation): Promise<void> {
-    throw routerDown();
+  async gc(call: Invocation) {
+    const keep = (call.conf.validAttachments ?? []).map(a => a.containerID);
+    await (await this.router(call)).releaseAllBut(keep);
   }
 
-  async status(_call: Invocation): Promise<void> {
-    const down = routerDown();
-    throw new CniError(ErrorCode.NotAvailable, down.message, down.details);
+  async status(call: Invocation) {
+    try {
+      await (await this.router(call)).ready();
+    } catch (error) {
+      if (error instanceof CniError && error.code === ErrorCode.TryAgainLater) {
+        throw new CniError(ErrorCode.NotAvailable, error.message, error.details);
+      }
+      throw error;
+    }
+  }
+
+  async exposeBridge(call: Invocation, podAddress: string) {
+    return (await this.router(call)).exposeBridge(podAddress);
   }
 }
