@@ -1,0 +1,40 @@
+import {constants} from 'node:fs';
+import {access} from 'node:fs/promises';
+import {delimiter, join} from 'node:path';
+import {shellWord} from './shell-quote.js';
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function onPath(program: string, path: string | undefined): Promise<boolean> {
+  for (const dir of (path ?? '').split(delimiter).filter(Boolean)) {
+    if (await isExecutable(join(dir, program))) return true;
+  }
+  return false;
+}
+
+/** What the installed plugin needs from the host but weave does not ship, each with its fix. */
+export async function prerequisiteWarnings(binDir: string, env: Record<string, string | undefined>): Promise<string[]> {
+  const warnings: string[] = [];
+  if (!(await isExecutable(join(binDir, 'portmap')))) {
+    warnings.push(
+      `portmap is missing from ${binDir}: the weave conflist chains it for hostPort mappings, and runtimes fail ` +
+        `pods whose plugins they cannot find. Install the CNI reference plugins:\n` +
+        `  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/portmap ${shellWord(join(binDir, 'portmap'))}\n` +
+        `  (not Debian/Ubuntu: unpack a release of github.com/containernetworking/plugins into ${shellWord(binDir)})`,
+    );
+  }
+  if (!(await onPath('nsenter', env.PATH))) {
+    warnings.push(
+      'nsenter is not in PATH: the weave-net plugin configures container namespaces through it. Install util-linux:\n' +
+        '  apt-get install util-linux',
+    );
+  }
+  return warnings;
+}
