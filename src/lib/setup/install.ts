@@ -5,6 +5,7 @@ import {createExclusive, linkAtomically, writeFileIfChanged} from './atomic.js';
 import {CONFLIST_NAME, hairpinModeFromEnv, LEGACY_CONF_NAME, renderConflist, validateCniVersion} from './conflist.js';
 import {missingDirs, resolveCniDirs, type CniDirOptions} from './dirs.js';
 import {fsFailure, SetupError} from './errors.js';
+import {DEFAULTS} from '../router/config.js';
 import {launcherName, launcherScript, PLUGIN_NAMES} from './launcher.js';
 import {prerequisiteWarnings} from './prerequisites.js';
 
@@ -72,7 +73,7 @@ export async function installCni(options: SetupOptions = {}): Promise<SetupRepor
 
   const name = launcherName(VERSION);
   const launcher = join(binDir, name);
-  const script = launcherScript({version: VERSION, node: process.execPath, entry: CNI_ENTRY});
+  const script = launcherScript({version: VERSION, node: process.execPath, entry: CNI_ENTRY, socketDir: DEFAULTS.cniSocketDir});
   const written = await step(launcher, 'write', () => writeFileIfChanged(launcher, script, 0o755));
   if (written !== 'unchanged') report.changes.push(`${written === 'created' ? 'installed' : 'updated'} launcher ${launcher}`);
 
