@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Quick start: install weave's CNI plugin for real (/opt/cni/bin, /etc/cni/net.d) and run
+# containers on the weave network with podman. Run as root on Debian 12; safe to run again.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+REPO=$PWD
+
+CNI_BIN_DIR=/opt/cni/bin
+CNI_CONF_DIR=/etc/cni/net.d
+REFERENCE_PLUGINS=/usr/lib/cni
+# Podman's config, the demo conflist and host-local's allocations: kept in the (gitignored)
+# repo tmp/, so nothing under /etc changes beyond what `weave setup` installs.
+STATE=$REPO/tmp/quickstart
+SUBNET=10.32.0.0/12
+IMAGE=localhost/weave-demo:busybox
+DEMO=(weave-demo-1 weave-demo-2)
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nquickstart: %s\n' "$*" >&2; exit 1; }
+
+# A copy of the installed conflist whose weave-net plugin delegates IPAM to host-local.
+derive_conflist() {
+  node - "$@" <<'JS'
+const fs = require('node:fs');
+const [installed, target, subnet, dataDir] = process.argv.slice(2);
+const conflist = JSON.parse(fs.readFileSync(installed, 'utf8'));
+const weave = (conflist.plugins ?? []).find(p => p.type === 'weave-net');
+if (!weave) {
+  console.error(`${installed} lists no weave-net plugin: move it aside and run the quick start again`);
+  process.exit(1);
+}
+weave.ipam = {type: 'host-local', subnet, dataDir};
+fs.writeFileSync(target, JSON.stringify(conflist, null, 2) + '\n');
+JS
+}
+
+[[ $(id -u) -eq 0 ]] || die "run as root: it installs packages and the CNI plugin (sudo $0)"
+
+step "installing dependencies and building weave"
+bash scripts/install-deps.sh
+
+step "installing the weave CNI plugin: weave setup --cni-bin-dir $CNI_BIN_DIR --cni-conf-dir $CNI_CONF_DIR"
+# A fresh machine has neither directory, and `weave setup` only installs into existing ones.
+mkdir -p "$CNI_BIN_DIR" "$CNI_CONF_DIR"
+# The weave conflist chains portmap, which runtimes look for beside weave-net.
+if [[ ! -e $CNI_BIN_DIR/portmap ]]; then
+  ln -s "$REFERENCE_PLUGINS/portmap" "$CNI_BIN_DIR/portmap"
+  echo "linked $CNI_BIN_DIR/portmap -> $REFERENCE_PLUGINS/portmap"
+fi
+node bin/weave.js setup --cni-bin-dir "$CNI_BIN_DIR" --cni-conf-dir "$CNI_CONF_DIR"
+for f in "$CNI_BIN_DIR/weave-net" "$CNI_BIN_DIR/weave-ipam" "$CNI_CONF_DIR/10-weave.conflist"; do
+  [[ -e $f ]] || die "weave setup did not install $f (see its output above)"
+done
+
+step "giving the weave network host-local IPAM ($SUBNET) in $STATE/net/10-weave.conflist"
+# Weave's own IPAM answers through the router, which does not exist yet; the installed
+# $CNI_CONF_DIR/10-weave.conflist stays as it is, the demo uses a copy of it.
+mkdir -p "$STATE/net" "$STATE/ipam"
+derive_conflist "$CNI_CONF_DIR/10-weave.conflist" "$STATE/net/10-weave.conflist" "$SUBNET" "$STATE/ipam" ||
+  die "could not derive the demo conflist from $CNI_CONF_DIR/10-weave.conflist (see above)"
+
+# Podman reads this instead of /etc/containers/containers.conf; without each line it fails in
+# this sandbox (ulimits runc cannot set, no systemd for cgroups or events).
+cat >"$STATE/containers.conf" <<EOF
+[containers]
+default_ulimits = []
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$CNI_BIN_DIR", "$REFERENCE_PLUGINS"]
+network_config_dir = "$STATE/net"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+EOF
+export CONTAINERS_CONF=$STATE/containers.conf
+
+# The router's own rule: bridged pod traffic passes iptables FORWARD (br_netfilter), whose
+# policy is DROP once dockerd runs.
+if ! iptables -w -C FORWARD -i weave -o weave -j ACCEPT 2>/dev/null; then
+  step "accepting traffic between pods on the weave bridge (iptables FORWARD -i weave -o weave)"
+  iptables -w -I FORWARD -i weave -o weave -j ACCEPT
+fi
+
+rootfs=''
+# --time 0: `sleep` as pid 1 ignores SIGTERM. Removal runs the plugin's DEL.
+cleanup() {
+  podman rm --force --time 0 --ignore "${DEMO[@]}" >/dev/null 2>&1 || true
+  [[ -z $rootfs ]] || rm -rf "$rootfs"
+}
+trap cleanup EXIT
+
+if [[ -z $(podman images --quiet "$IMAGE") ]]; then
+  step "building $IMAGE from busybox-static (no registry needed)"
+  rootfs=$(mktemp -d)
+  mkdir -p "$rootfs/bin"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  # Inside the chroot the applet links point at /bin/busybox, the path the container sees.
+  chroot "$rootfs" /bin/busybox --install -s /bin
+  tar -C "$rootfs" -c . | podman import --quiet - "$IMAGE" >/dev/null || die "podman import of $IMAGE failed (see above)"
+fi
+
+# Left over from an interrupted run.
+cleanup
+
+for name in "${DEMO[@]}"; do
+  step "starting container $name on the weave network"
+  podman run --detach --name "$name" --network weave "$IMAGE" sleep 600 >/dev/null ||
+    die "podman could not start $name on the weave network (the plugin's message above names the cause)"
+  podman exec "$name" ip -4 addr show dev eth0
+done
+
+first=$(podman inspect --format '{{(index .NetworkSettings.Networks "weave").IPAddress}}' "${DEMO[0]}")
+[[ -n $first ]] || die "${DEMO[0]} got no address on the weave network"
+
+step "${DEMO[1]} pings ${DEMO[0]} ($first) across the weave bridge"
+podman exec "${DEMO[1]}" ping -c 3 -w 5 "$first" || die "${DEMO[1]} cannot reach ${DEMO[0]} at $first"
+
+step "removing the demo containers"
+cleanup
+
+cat <<EOF
+
+weave quick start done: the plugin is in $CNI_BIN_DIR, the network config in $CNI_CONF_DIR/10-weave.conflist.
+Run your own container on the weave network:
+  CONTAINERS_CONF=$STATE/containers.conf podman run --rm --network weave $IMAGE ip -4 addr show eth0
+EOF
