@@ -1,0 +1,73 @@
+/**
+ * What the status, report and metrics views read of a running router. Each concern (IPAM,
+ * mesh, data plane) fills in its part; the views never reach into the concerns themselves.
+ */
+export interface PeerConnection {
+  name: string;
+  nickName: string;
+  address: string;
+  outbound: boolean;
+  established: boolean;
+}
+
+export interface PeerInfo {
+  name: string;
+  nickName: string;
+  uid: string;
+  shortId: number;
+  version: number;
+  connections: PeerConnection[];
+}
+
+export type ConnectionState = 'established' | 'pending' | 'retrying' | 'failed' | 'connecting';
+
+export interface ConnectionInfo {
+  address: string;
+  outbound: boolean;
+  state: ConnectionState;
+  /** Failure reason, or the data path ("fastdp", "sleeve") of a live connection. */
+  info: string;
+  attrs: Record<string, unknown>;
+}
+
+export interface RingEntry {
+  token: string;
+  size: number;
+  peer: string;
+  nickname: string;
+  isKnownPeer: boolean;
+  version: number;
+}
+
+export interface IpamStatus {
+  /** `idle`, `ready`, `waiting for IP(s) to become available`, `awaiting consensus (...)`, `priming`, ... */
+  status: string;
+  range: string;
+  rangeNumIps: number;
+  activeIps: number;
+  defaultSubnet: string;
+  entries: RingEntry[];
+  pendingClaims: {ident: string; cidr: string}[];
+  pendingAllocates: string[];
+  /** Per peer: addresses owned, for `status ipam`. */
+  owned: {peer: string; nickname: string; ips: number; reachable: boolean}[];
+}
+
+export interface RouterState {
+  ready: boolean;
+  version: string;
+  name: string;
+  nickName: string;
+  port: number;
+  protocolMinVersion: number;
+  protocolMaxVersion: number;
+  encryption: boolean;
+  peerDiscovery: boolean;
+  trustedSubnets: string[];
+  targets: string[];
+  connections: ConnectionInfo[];
+  peers: PeerInfo[];
+  terminationCount: number;
+  /** Absent when IPAM is disabled (`--ipalloc-range ""`). */
+  ipam?: IpamStatus;
+}
