@@ -1,4 +1,5 @@
-import {CommandError, run} from './exec.js';
+import {CommandError} from './exec.js';
+import {runInNetns} from './nsrun.js';
 
 /** An iproute2 command as words, e.g. ['link', 'set', 'eth0', 'up']. */
 export type IpCommand = readonly string[];
@@ -22,11 +23,6 @@ export class IpError extends Error {
   }
 }
 
-function argv(netns: string | undefined, ipArgs: readonly string[]): [string, string[]] {
-  // `ip -n` only knows names under /run/netns; nsenter takes any path, e.g. /proc/<pid>/ns/net.
-  return netns ? ['nsenter', [`--net=${netns}`, 'ip', ...ipArgs]] : ['ip', [...ipArgs]];
-}
-
 function assertWords(command: IpCommand): void {
   // Batch input is split on white space: a word holding any would change the command.
   for (const word of command) {
@@ -40,9 +36,9 @@ function assertWords(command: IpCommand): void {
  */
 export async function ipBatch(commands: readonly IpCommand[], netns?: string, options: readonly string[] = []): Promise<unknown[]> {
   commands.forEach(assertWords);
-  const [file, args] = argv(netns, [...options, '-j', '-d', '-batch', '-']);
   try {
-    const {stdout} = await run(file, args, {input: commands.map(c => c.join(' ')).join('\n') + '\n'});
+    // `ip -n` only knows names under /run/netns; nsenter takes any path, e.g. /proc/<pid>/ns/net.
+    const {stdout} = await runInNetns(netns, 'ip', [...options, '-j', '-d', '-batch', '-'], {input: commands.map(c => c.join(' ')).join('\n') + '\n'});
     return stdout.split('\n').filter(Boolean).map(line => JSON.parse(line) as unknown);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
