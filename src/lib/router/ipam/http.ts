@@ -1,0 +1,103 @@
+import {httpError, json, type Request, type Response, type RouteTable, text} from '../http/routes.js';
+import {type Cidr, formatAddress, formatCidr, IpamInputError, parseAddress, parseCidr, parseSubnet} from './range.js';
+import {CANCELLED, type IpamService} from './service.js';
+
+/** A bad request gets 400 with the message, as the original's badRequest(). */
+async function badRequestOn(fn: () => Promise<Response>): Promise<Response> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof IpamInputError) return httpError(400, error.message);
+    throw error;
+  }
+}
+
+function subnetOf(req: Request): Cidr {
+  return parseSubnet(`${req.params.ip}/${req.params.prefixlen}`);
+}
+
+function addresses(cidrs: Cidr[]): Response {
+  return text(cidrs.map(formatCidr).join(' '));
+}
+
+async function allocate(service: IpamService, req: Request, subnet: Cidr): Promise<Response> {
+  const flags = {container: req.form.get('check-alive') === 'true', cni: req.form.get('origin') === 'cni'};
+  const result = await service.allocate(req.params.id!, subnet, flags, req.signal);
+  if (result === CANCELLED) return text(CANCELLED);
+  return text(`${formatAddress(result.addr)}/${subnet.prefix}`);
+}
+
+/**
+ * The original's IPAM routes (ipam/http.go), plus POST /ip-gc/cni (ours: frees the CNI
+ * allocations of attachments that no longer exist). Registered only when IPAM is on, so that
+ * they answer 404 otherwise, as there.
+ */
+export function registerIpamRoutes(table: RouteTable, service: IpamService): void {
+  table
+    .add('GET', '/ipinfo/defaultsubnet', () => text(formatCidr(service.defaultSubnet)))
+    // No address tracker (AWS VPC, no-masq-local) on this router.
+    .add('GET', '/ipinfo/tracker', () => text('\n'))
+    .add('PUT', '/ip/{id}/{ip}/{prefixlen}', req =>
+      badRequestOn(async () => {
+        const cidr = parseCidr(`${req.params.ip}/${req.params.prefixlen}`);
+        const flags = {container: req.form.get('check-alive') === 'true', noErrorOnUnknown: req.form.get('noErrorOnUnknown') === 'true'};
+        try {
+          const result = await service.claim(req.params.id!, cidr, flags, req.signal);
+          return result === CANCELLED ? text(CANCELLED) : {status: 204};
+        } catch (error) {
+          if (error instanceof IpamInputError) return httpError(400, `Unable to claim: ${error.message}`);
+          throw error;
+        }
+      }),
+    )
+    .add('GET', '/ring', async req => {
+      await service.prime(req.signal);
+      return text('');
+    })
+    .add('GET', '/ip/{id}/{ip}/{prefixlen}', req => badRequestOn(async () => addresses(await service.lookup(req.params.id!, subnetOf(req)))))
+    .add('GET', '/ip/{id}', async req => addresses(await service.lookup(req.params.id!)))
+    .add('GET', '/ip', async () => {
+      const owned = await service.list();
+      // Go's json.Encoder: a nil slice is null, and a newline ends the document.
+      const body = owned.length === 0 ? null : owned.map(o => ({containerid: o.id, addrs: o.cidrs.map(formatCidr)}));
+      return {status: 200, body: `${JSON.stringify({owned: body})}\n`, contentType: 'application/json'};
+    })
+    .add('POST', '/ip/{id}/{ip}/{prefixlen}', req => badRequestOn(() => allocate(service, req, subnetOf(req))))
+    .add('POST', '/ip/{id}', req => badRequestOn(() => allocate(service, req, service.defaultSubnet)))
+    .add('DELETE', '/ip/{id}/{ip}', req =>
+      badRequestOn(async () => {
+        const addr = parseAddress(req.params.ip!);
+        try {
+          await service.free(req.params.id!, addr);
+        } catch (error) {
+          if (error instanceof IpamInputError) return httpError(400, `Unable to free: ${error.message}`);
+          throw error;
+        }
+        return {status: 204};
+      }),
+    )
+    .add('DELETE', '/ip/{id}', req =>
+      badRequestOn(async () => {
+        await service.delete(req.params.id!);
+        return {status: 204};
+      }),
+    )
+    .add('POST', '/ip-gc/cni', async req => json({freed: await service.collectCni(req.form.getAll('keep'))}));
+}
+
+/**
+ * DELETE /peer and DELETE /peer/{name}: registered by the router whether IPAM is on or not (the
+ * original answers 204, and 200 with an empty body, without IPAM).
+ */
+export function registerPeerRoutes(table: RouteTable, service: IpamService | undefined): void {
+  table
+    .add('DELETE', '/peer', async () => {
+      await service?.shutdown();
+      return {status: 204};
+    })
+    .add('DELETE', '/peer/{name}', async req => {
+      if (!service) return text('');
+      const name = req.params.name!;
+      return text(`${await service.takeOver(name)} IPs taken over from ${name}\n`);
+    });
+}

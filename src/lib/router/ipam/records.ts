@@ -1,0 +1,34 @@
+import type {RingToken} from './ring.js';
+
+/** What the allocator persists: the ring, and who holds which addresses. */
+export interface OwnedRecord {
+  id: string;
+  /** `a.b.c.d/len`, the length being the subnet's. */
+  cidrs: string[];
+  /** Allocated with check-alive: the id is a container whose death frees it. */
+  container?: boolean;
+  /** Allocated by the CNI plugin (`origin=cni`): CNI GC may free it. */
+  cni?: boolean;
+}
+
+export interface PersistedState {
+  ring: RingToken[];
+  owned: OwnedRecord[];
+}
+
+/** One change of the persisted state, appended to the log before any answer that depends on it. */
+export type Mutation =
+  | {t: 'add'; id: string; cidr: string; container: boolean; cni: boolean}
+  | {t: 'free'; id: string; addr: string}
+  | {t: 'delete'; id: string}
+  | {t: 'ring'; ring: RingToken[]};
+
+/**
+ * Where mutations go. `append` only queues; `durable()` settles once everything appended so far
+ * is on stable storage, and rejects for good once a write has failed.
+ */
+export interface IpamStore {
+  append(mutation: Mutation): void;
+  durable(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+import {type ChildProcess, spawn} from 'node:child_process';
+import {once} from 'node:events';
+import {existsSync} from 'node:fs';
+import {join} from 'node:path';
+import {createInterface} from 'node:readline';
+import {PACKAGE_ROOT} from '../../src/lib/package.js';
+import {createLogger, type Logger} from '../../src/lib/router/log.js';
+import type {IpamStore, Mutation} from '../../src/lib/router/ipam/records.js';
+
+/** A store in memory for the allocation logic; hold() delays durability until release(). */
+export class MemoryStore implements IpamStore {
+  readonly mutations: Mutation[] = [];
+  private gate?: {promise: Promise<void>; open(): void};
+
+  append(mutation: Mutation): void {
+    this.mutations.push(mutation);
+  }
+
+  durable(): Promise<void> {
+    return this.gate?.promise ?? Promise.resolve();
+  }
+
+  hold(): void {
+    let open!: () => void;
+    const promise = new Promise<void>(resolve => (open = resolve));
+    this.gate = {promise, open};
+  }
+
+  release(): void {
+    this.gate?.open();
+    this.gate = undefined;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A logger whose JSON lines the test can read. */
+export function recordingLogger(): {logger: Logger; lines: () => {level: string; msg: string}[]} {
+  const lines: string[] = [];
+  return {logger: createLogger('debug', line => lines.push(line)), lines: () => lines.map(l => JSON.parse(l) as {level: string; msg: string})};
+}
+
+/** Settles a microtask turn and an I/O turn, so queued work runs. */
+export function tick(): Promise<void> {
+  return new Promise(resolve => setImmediate(resolve));
+}
+
+/**
+ * The standalone IPAM process (dist/lib/router/ipam/standalone.js) on 127.0.0.1, once it listens;
+ * `nodeFlags` go to node itself (e.g. V8 heap sizes).
+ */
+export async function startStandalone(prefix: string, args: string[] = [], nodeFlags: string[] = []): Promise<{child: ChildProcess; port: number}> {
+  const entry = join(PACKAGE_ROOT, 'dist/lib/router/ipam/standalone.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: build first with \`npx tsc -p .\``);
+  const child = spawn(process.execPath, [...nodeFlags, entry, '--db-prefix', prefix, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({input: child.stdout!}), 'line')) as [string];
+  return {child, port: (JSON.parse(line) as {port: number}).port};
+}
+
+/** Kills with SIGKILL and waits for the exit. */
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
