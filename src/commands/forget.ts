@@ -1,0 +1,23 @@
+import {Args} from '@oclif/core';
+import {RouterCommand, UsageError} from '../lib/cli/router-command.js';
+
+export default class Forget extends RouterCommand {
+  static override summary = "Remove peers from the router's targets";
+
+  static override description = `Connections already made stay up; the router just stops reconnecting to them.`;
+
+  static override examples = ['<%= config.bin %> forget 192.168.48.12', '<%= config.bin %> forget host2 host3:6783'];
+
+  static override strict = false;
+
+  static override args = {
+    peer: Args.string({description: '<ip_address_or_fqdn>[:<port>] (repeatable)'}),
+  };
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Forget);
+    const peers = argv as string[];
+    if (peers.length === 0) throw new UsageError("'weave forget' needs at least one peer");
+    await this.client(flags['http-addr']).forget(peers);
+  }
+}

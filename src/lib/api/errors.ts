@@ -1,0 +1,49 @@
+/** A failed call to the router's HTTP API, with the exit code the `weave` script gave it. */
+export abstract class ApiError extends Error {
+  abstract readonly exitCode: number;
+}
+
+/** Nothing answers at the address (refused, timed out, no such socket). */
+export class RouterUnreachableError extends ApiError {
+  readonly exitCode = 1;
+
+  constructor(
+    readonly addr: string,
+    readonly reason: string,
+  ) {
+    super(
+      `the weave router is not running at ${addr} (${reason}): start it with \`weave launch\`, ` +
+        'or set WEAVE_HTTP_ADDR (or --http-addr) to the address it listens on',
+    );
+    this.name = 'RouterUnreachableError';
+  }
+}
+
+/** HTTP 404: an unknown route, or a service turned off (IPAM without --ipalloc-range). Exit 4, body dropped. */
+export class NotFoundError extends ApiError {
+  readonly exitCode = 4;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly body: string,
+  ) {
+    super(`${method} ${path}: 404 ${body.trim() || 'not found'}`);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** Any other status outside 2xx: the router's answer is the message (printed as is to stderr). */
+export class HttpStatusError extends ApiError {
+  readonly exitCode = 1;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(body.trim() || `${method} ${path}: HTTP ${status}`);
+    this.name = 'HttpStatusError';
+  }
+}

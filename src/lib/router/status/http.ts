@@ -1,0 +1,59 @@
+import {httpError, type Request, type Response, type RouteTable, text} from '../http/routes.js';
+import type {RouterState} from '../state.js';
+import {METRICS_CONTENT_TYPE, metricsText} from './metrics.js';
+import {reportJson, weaveStatus} from './report.js';
+import {Template, TemplateExecError, TemplateParseError} from './template.js';
+import {connectionsText, ipamText, peersText, statusText, targetsText} from './text.js';
+
+const EXEC_FAILED = 'error during template execution';
+
+/**
+ * A status page. Until the router is ready every page answers 503 with its full body, as the
+ * original does; a page that cannot be drawn (IPAM off) is its template error, 500.
+ */
+function page(getState: () => RouterState, draw: (state: RouterState) => string | undefined) {
+  return (): Response => {
+    const state = getState();
+    const body = draw(state);
+    if (body === undefined) return httpError(state.ready ? 500 : 503, EXEC_FAILED);
+    return text(body, state.ready ? 200 : 503);
+  };
+}
+
+function report(req: Request, state: RouterState): Response {
+  // gorilla/mux matched the JSON route on this exact header value only.
+  if (req.headers.accept === 'application/json') {
+    return {status: 200, body: reportJson(state), contentType: 'application/json'};
+  }
+  const formats = req.form.getAll('format');
+  if (formats.length !== 1) return httpError(400, 'error: must supply one format parameter');
+  let template: Template;
+  try {
+    template = Template.parse('format', formats[0]!);
+  } catch (error) {
+    if (error instanceof TemplateParseError) return httpError(400, error.message);
+    throw error;
+  }
+  try {
+    return text(template.execute(weaveStatus(state)));
+  } catch (error) {
+    // The original streamed output as it went; ours answers the error alone, never half a report.
+    if (error instanceof TemplateExecError) return httpError(500, EXEC_FAILED);
+    throw error;
+  }
+}
+
+/**
+ * The read-only views of the router: `/status` and its sub-pages, `/report` and `/metrics`.
+ * There is no `/status/dns`: this router has no DNS, so it is an unknown path (404).
+ */
+export function registerStatusRoutes(table: RouteTable, getState: () => RouterState): void {
+  table
+    .add('GET', '/status', page(getState, statusText))
+    .add('GET', '/status/targets', page(getState, targetsText))
+    .add('GET', '/status/connections', page(getState, connectionsText))
+    .add('GET', '/status/peers', page(getState, peersText))
+    .add('GET', '/status/ipam', page(getState, ipamText))
+    .add('GET', '/report', req => report(req, getState()))
+    .add('GET', '/metrics', () => ({status: 200, body: metricsText(getState()), contentType: METRICS_CONTENT_TYPE}));
+}

@@ -1,0 +1,92 @@
+import type {RouterState} from '../state.js';
+import {formatGoFloat} from './govalue.js';
+
+/** Content type of the Prometheus text exposition format. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+interface Family {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: Sample[];
+}
+
+const CONNECTION_STATES = ['established', 'pending', 'retrying', 'failed', 'connecting'];
+
+/** One sample per (state, type, encryption), as the original counts its connections. */
+function connectionSamples(state: RouterState): Sample[] {
+  const counts = new Map<string, Sample>();
+  for (const c of state.connections) {
+    if (!CONNECTION_STATES.includes(c.state)) continue;
+    const type = typeof c.attrs.name === 'string' ? c.attrs.name : 'unknown';
+    const encrypted = c.attrs.encrypted === true;
+    // The original emits both encryption values for every (state, type) it has seen.
+    for (const encryption of ['yes', '']) {
+      const key = `${c.state}\0${type}\0${encryption}`;
+      const sample = counts.get(key) ?? {labels: {encryption, state: c.state, type}, value: 0};
+      if ((encryption === 'yes') === encrypted) sample.value++;
+      counts.set(key, sample);
+    }
+  }
+  return [...counts.values()];
+}
+
+function ipamFamilies(state: RouterState): Family[] {
+  const {ipam} = state;
+  if (!ipam) return [];
+  const unreachable = ipam.owned.filter(o => !o.reachable);
+  const unreachableIps = unreachable.reduce((sum, o) => sum + o.ips, 0);
+  const gauge = (name: string, help: string, value: number, labels: Record<string, string> = {}): Family => ({
+    name,
+    help,
+    type: 'gauge',
+    samples: [{labels, value}],
+  });
+  return [
+    gauge('weave_ips', 'Number of IP addresses.', ipam.activeIps, {state: 'local-used'}),
+    gauge('weave_max_ips', 'Size of IP address space used by allocator.', ipam.rangeNumIps),
+    gauge('weave_ipam_unreachable_count', 'Number of unreachable peers.', unreachable.length),
+    // The double space is the original's help text.
+    gauge('weave_ipam_unreachable_percentage', 'Percentage of IP addresses owned  by unreachable peers.', ipam.rangeNumIps ? (unreachableIps * 100) / ipam.rangeNumIps : 0),
+    gauge('weave_ipam_pending_allocates', 'Number of pending allocates.', ipam.pendingAllocates.length),
+    gauge('weave_ipam_pending_claims', 'Number of pending claims.', ipam.pendingClaims.length),
+  ];
+}
+
+const escapeHelp = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const escapeLabel = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+function sampleLine(name: string, sample: Sample): string {
+  const names = Object.keys(sample.labels).sort();
+  const labels = names.length ? `{${names.map(n => `${n}="${escapeLabel(sample.labels[n]!)}"`).join(',')}}` : '';
+  return `${name}${labels} ${formatGoFloat(sample.value)}\n`;
+}
+
+/**
+ * `GET /metrics`: the original router's series in Prometheus text format, families sorted by
+ * name and samples by label values as client_golang writes them; families without samples are
+ * left out. No `weave_dns_entries` or `weave_flows`: this router has no DNS and no fast datapath.
+ */
+export function metricsText(state: RouterState): string {
+  const families: Family[] = [
+    {name: 'weave_connections', help: 'Number of peer-to-peer connections.', type: 'gauge', samples: connectionSamples(state)},
+    {name: 'weave_connection_terminations_total', help: 'Number of peer-to-peer connections terminated.', type: 'counter', samples: [{labels: {}, value: state.terminationCount}]},
+    ...ipamFamilies(state),
+  ];
+  return families
+    .filter(f => f.samples.length > 0)
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map(f => {
+      const samples = [...f.samples].sort((a, b) => {
+        const key = (s: Sample) => Object.keys(s.labels).sort().map(k => s.labels[k]).join('\0');
+        return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+      });
+      return `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n${samples.map(s => sampleLine(f.name, s)).join('')}`;
+    })
+    .join('');
+}

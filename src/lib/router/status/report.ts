@@ -1,0 +1,118 @@
+import type {ConnectionInfo, IpamStatus, PeerInfo, RouterState} from '../state.js';
+import {marshal} from './gojson.js';
+import {bool, fromJs, type GoValue, int, NIL, slice, str, strings, struct} from './govalue.js';
+
+/** Protocol name of the router's control connections. */
+export const PROTOCOL = 'weave';
+
+/** Go's zero time.Time: what a version check that never ran reports. */
+const ZERO_TIME = struct({}, {text: '0001-01-01 00:00:00 +0000 UTC', json: '"0001-01-01T00:00:00Z"'});
+
+/**
+ * The version check is always off: the router never calls out to check for updates, as with
+ * the original's CHECKPOINT_DISABLE.
+ */
+function versionCheck(): GoValue {
+  return struct(
+    {Enabled: bool(false), Success: bool(false), NewVersion: str(''), NextCheckAt: ZERO_TIME},
+    {text: 'version check update disabled'},
+  );
+}
+
+/** A uint64 peer UID stays exact in JSON (a JavaScript number would round it). */
+function uid(value: string): GoValue {
+  return /^\d+$/.test(value) ? int(BigInt(value)) : str(value);
+}
+
+function peer(p: PeerInfo): GoValue {
+  return struct({
+    Name: str(p.name),
+    NickName: str(p.nickName),
+    UID: uid(p.uid),
+    ShortID: int(p.shortId),
+    Version: int(p.version),
+    Connections: slice(
+      p.connections.map(c =>
+        struct({Name: str(c.name), NickName: str(c.nickName), Address: str(c.address), Outbound: bool(c.outbound), Established: bool(c.established)}),
+      ),
+    ),
+  });
+}
+
+function connection(c: ConnectionInfo): GoValue {
+  // Targets not yet connected carry no attributes: nil in the original, `null` in its JSON.
+  const attrs = Object.keys(c.attrs).length > 0 ? fromJs(c.attrs) : NIL;
+  return struct({Address: str(c.address), Outbound: bool(c.outbound), State: str(c.state), Info: str(c.info), Attrs: attrs});
+}
+
+/** The Paxos part of the original's IPAM status, recovered from the status line it drives. */
+function paxos(status: string): GoValue {
+  const awaiting = /^awaiting consensus \(quorum: (\d+), known: (\d+)\)$/.exec(status);
+  if (awaiting) return struct({Elector: bool(true), KnownNodes: int(Number(awaiting[2])), Quorum: int(Number(awaiting[1]))});
+  if (status === 'priming') return struct({Elector: bool(false), KnownNodes: int(0), Quorum: int(0)});
+  return NIL;
+}
+
+function ipam(i: IpamStatus): GoValue {
+  return struct({
+    Paxos: paxos(i.status),
+    Range: str(i.range),
+    RangeNumIPs: int(i.rangeNumIps),
+    ActiveIPs: int(i.activeIps),
+    DefaultSubnet: str(i.defaultSubnet),
+    Entries: slice(
+      i.entries.map(e =>
+        struct({Token: str(e.token), Size: int(e.size), Peer: str(e.peer), Nickname: str(e.nickname), IsKnownPeer: bool(e.isKnownPeer), Version: int(e.version)}),
+      ),
+    ),
+    PendingClaims: slice(i.pendingClaims.map(c => struct({Ident: str(c.ident), CIDR: str(c.cidr)}))),
+    PendingAllocates: strings(i.pendingAllocates),
+  });
+}
+
+/**
+ * The original's WeaveStatus: what `/report` marshals and `?format=` templates read. Field
+ * names and order are the original's (mesh.Status flattened into Router); DNS, Proxy and Plugin
+ * are nil because this router has none of them, and IPAM is nil when disabled. Lists the router
+ * does not keep (routes, MACs) are empty.
+ */
+export function weaveStatus(state: RouterState): GoValue {
+  return struct(
+    {
+      Ready: bool(state.ready),
+      Version: str(state.version),
+      VersionCheck: versionCheck(),
+      Router: struct({
+        Protocol: str(PROTOCOL),
+        ProtocolMinVersion: int(state.protocolMinVersion),
+        ProtocolMaxVersion: int(state.protocolMaxVersion),
+        Encryption: bool(state.encryption),
+        PeerDiscovery: bool(state.peerDiscovery),
+        Name: str(state.name),
+        NickName: str(state.nickName),
+        Port: int(state.port),
+        Peers: slice(state.peers.map(peer)),
+        UnicastRoutes: slice([]),
+        BroadcastRoutes: slice([]),
+        Connections: slice(state.connections.map(connection)),
+        TerminationCount: int(state.terminationCount),
+        Targets: strings(state.targets),
+        OverlayDiagnostics: NIL,
+        TrustedSubnets: strings(state.trustedSubnets),
+        Interface: str(''),
+        CaptureStats: NIL,
+        MACs: slice([]),
+      }),
+      IPAM: state.ipam ? ipam(state.ipam) : NIL,
+      DNS: NIL,
+      Proxy: NIL,
+      Plugin: NIL,
+    },
+    {omitNil: ['VersionCheck', 'Router', 'IPAM', 'DNS', 'Proxy', 'Plugin']},
+  );
+}
+
+/** The body of `GET /report` with `Accept: application/json`: MarshalIndent with 4 spaces. */
+export function reportJson(state: RouterState): string {
+  return marshal(weaveStatus(state), '    ');
+}

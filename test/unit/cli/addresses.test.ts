@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import {ipsLine, parseAddress, parseAddresses} from '../../../src/lib/cli/addresses.js';
+import {UsageError} from '../../../src/lib/cli/router-command.js';
+
+describe('<addr> arguments of expose and hide', () => {
+  it('reads net:default, net:<cidr>, ip:<cidr> and a bare <cidr>', () => {
+    assert.deepEqual(parseAddress('net:default'), {kind: 'net'});
+    assert.deepEqual(parseAddress('net:10.32.1.0/24'), {kind: 'net', subnet: '10.32.1.0/24'});
+    assert.deepEqual(parseAddress('ip:10.32.0.9/12'), {kind: 'ip', cidr: '10.32.0.9/12'});
+    assert.deepEqual(parseAddress('10.2.0.1/16'), {kind: 'ip', cidr: '10.2.0.1/16'});
+  });
+
+  it('refuses what is not one of those, as the script did (no prefix, names, IPv6, shell text)', () => {
+    for (const bad of ['10.2.0.1', 'net:', 'net:10.2.0.1', 'ip:', 'host1', 'fd00::1/64', '10.2.0.1/16;rm', '-h']) {
+      assert.equal(parseAddress(bad), undefined, bad);
+    }
+    assert.throws(() => parseAddresses(['10.2.0.1/16', 'x'], 'expose'), (e: unknown) => e instanceof UsageError && /Invalid address 'x' for 'weave expose'/.test(e.message));
+  });
+
+  it('means net:default when no address is given', () => {
+    assert.deepEqual(parseAddresses([], 'hide'), [{kind: 'net'}]);
+  });
+
+  it('prints the bare addresses on one line, an empty line when none', () => {
+    assert.equal(ipsLine(['10.32.0.1/12', '10.2.0.1/16']), '10.32.0.1 10.2.0.1\n');
+    assert.equal(ipsLine([]), '\n');
+  });
+});

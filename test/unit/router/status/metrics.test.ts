@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import {metricsText} from '../../../../src/lib/router/status/metrics.js';
+import {BUSY, FRESH, NO_IPAM} from '../../../helpers/router-states.js';
+
+describe('/metrics (Prometheus text)', () => {
+  it("gives the original's series, sorted by name then label values, with HELP and TYPE", () => {
+    assert.equal(
+      metricsText(BUSY),
+      `# HELP weave_connection_terminations_total Number of peer-to-peer connections terminated.
+# TYPE weave_connection_terminations_total counter
+weave_connection_terminations_total 3
+# HELP weave_connections Number of peer-to-peer connections.
+# TYPE weave_connections gauge
+weave_connections{encryption="",state="connecting",type="unknown"} 1
+weave_connections{encryption="",state="established",type="fastdp"} 0
+weave_connections{encryption="",state="established",type="sleeve"} 1
+weave_connections{encryption="",state="failed",type="unknown"} 1
+weave_connections{encryption="yes",state="connecting",type="unknown"} 0
+weave_connections{encryption="yes",state="established",type="fastdp"} 1
+weave_connections{encryption="yes",state="established",type="sleeve"} 0
+weave_connections{encryption="yes",state="failed",type="unknown"} 0
+# HELP weave_ipam_pending_allocates Number of pending allocates.
+# TYPE weave_ipam_pending_allocates gauge
+weave_ipam_pending_allocates 1
+# HELP weave_ipam_pending_claims Number of pending claims.
+# TYPE weave_ipam_pending_claims gauge
+weave_ipam_pending_claims 1
+# HELP weave_ipam_unreachable_count Number of unreachable peers.
+# TYPE weave_ipam_unreachable_count gauge
+weave_ipam_unreachable_count 1
+# HELP weave_ipam_unreachable_percentage Percentage of IP addresses owned  by unreachable peers.
+# TYPE weave_ipam_unreachable_percentage gauge
+weave_ipam_unreachable_percentage 25
+# HELP weave_ips Number of IP addresses.
+# TYPE weave_ips gauge
+weave_ips{state="local-used"} 5
+# HELP weave_max_ips Size of IP address space used by allocator.
+# TYPE weave_max_ips gauge
+weave_max_ips 1.048576e+06
+`,
+    );
+  });
+
+  it('leaves out connection series without connections, and IPAM series without IPAM', () => {
+    const fresh = metricsText(FRESH);
+    assert.doesNotMatch(fresh, /^weave_connections/m);
+    assert.match(fresh, /^weave_ips\{state="local-used"\} 0$/m);
+    assert.equal(
+      metricsText(NO_IPAM),
+      '# HELP weave_connection_terminations_total Number of peer-to-peer connections terminated.\n' +
+        '# TYPE weave_connection_terminations_total counter\n' +
+        'weave_connection_terminations_total 0\n',
+    );
+  });
+
+  it('has no DNS or flow series: this router has neither', () => {
+    assert.doesNotMatch(metricsText(BUSY), /weave_dns_entries|weave_flows/);
+  });
+});
