@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {Config} from '@oclif/core';
+import {type CompletionFlag, type CompletionTree, loadCommandTree} from '../../src/lib/cli/completion/command-tree.js';
+import {COMPLETIONS_DIR, completionScripts, type CompletionScript, writeCompletions} from '../../src/lib/cli/completion/scripts.js';
+import {PACKAGE_ROOT} from '../../src/lib/package.js';
+import {bashComplete, fishComplete, zshComplete} from '../helpers/complete.js';
+import {requireTool} from '../helpers/root.js';
+
+/** A command line as the cursor leaves it, and what completion must (and must not) offer there. */
+interface Case {
+  line: string;
+  offers: string[];
+  not?: string[];
+}
+
+/** Each shell's answers for the cases, in order. */
+type Completer = (cases: Case[]) => Promise<string[][]>;
+
+/** bash splits "--flag=value" at '=' into words of their own (COMP_WORDBREAKS). */
+function bashWords(line: string): string[] {
+  return line.split(' ').flatMap((word) => word.replace(/^(-[^=]*)=/, '$1\n=\n').split('\n'));
+}
+
+function completers(dir: string, bin: string): Record<'bash' | 'zsh' | 'fish', Completer> {
+  const fn = `_${bin.replaceAll(/[^A-Za-z0-9_]/g, '_')}`;
+  return {
+    bash: async (cases) => cases.map(({line}) => bashComplete(join(dir, `${bin}.bash`), fn, bashWords(line))),
+    zsh: (cases) => zshComplete(dir, cases.map(({line}) => line)),
+    fish: async (cases) => cases.map(({line}) => fishComplete(join(dir, `${bin}.fish`), line)),
+  };
+}
+
+/** Runs the cases in every shell; fish answers "--flag=value" whole, so only the value is compared. */
+async function assertCompletions(dir: string, bin: string, cases: Case[]): Promise<void> {
+  for (const [shell, complete] of Object.entries(completers(dir, bin))) {
+    const answers = await complete(cases);
+    for (const [index, {line, offers, not = []}] of cases.entries()) {
+      const got = answers[index].map((word) => word.replace(/^-[^=]*=/, ''));
+      for (const word of offers) assert.ok(got.includes(word), `${shell}: '${line}' should offer ${word}; it offered [${got.join(' ')}]`);
+      for (const word of not) assert.ok(!got.includes(word), `${shell}: '${line}' should not offer ${word}; it offered [${got.join(' ')}]`);
+    }
+  }
+}
+
+function syntaxCheck(script: CompletionScript, path: string): void {
+  const check: Record<CompletionScript['shell'], [string, string[]]> = {
+    bash: ['bash', ['-n', path]],
+    zsh: ['zsh', ['-n', path]],
+    fish: ['fish', ['--no-execute', path]],
+  };
+  const [shell, args] = check[script.shell];
+  requireTool(shell, shell);
+  execFileSync(shell, args, {stdio: 'pipe'});
+}
+
+describe('shell completion', () => {
+  describe('the committed scripts', () => {
+    let tree: CompletionTree;
+    let config: Config;
+    before(async () => {
+      config = await Config.load(PACKAGE_ROOT);
+      tree = await loadCommandTree();
+    });
+
+    it('are what the command tree generates now (else run `npm run completions`)', () => {
+      for (const {file, text} of completionScripts(tree)) {
+        let committed = '';
+        try {
+          committed = readFileSync(join(COMPLETIONS_DIR, file), 'utf8');
+        } catch {}
+        assert.ok(committed === text, `completions/${file} is stale or missing: run \`npm run completions\` and commit the result`);
+      }
+    });
+
+    it('are valid bash, zsh and fish', () => {
+      for (const script of completionScripts(tree)) syntaxCheck(script, join(COMPLETIONS_DIR, script.file));
+    });
+
+    it('offer every visible command of oclif and nothing hidden', () => {
+      const visible = config.commands.filter((c) => !c.hidden).map((c) => c.id.split(':')[0]);
+      const hidden = config.commands.filter((c) => c.hidden).map((c) => c.id.split(':')[0]);
+      assert.ok(hidden.includes('weave-net') && hidden.includes('weave-ipam'));
+      const offered = tree.root.children.map((child) => child.path[1]);
+      assert.deepEqual(offered, [...new Set(visible)].sort());
+      for (const id of hidden) assert.ok(!offered.includes(id), `hidden command ${id} is offered`);
+    });
+
+    it('complete `weave ver` to version in bash', () => {
+      assert.deepEqual(bashComplete(join(COMPLETIONS_DIR, 'weave.bash'), '_weave', ['weave', 'ver']), ['version']);
+    });
+
+    it('complete every command and its flags, but no hidden command, in bash, zsh and fish', async () => {
+      const cases: Case[] = [{line: 'weave ver', offers: ['version']}, {line: 'weave weave-', offers: [], not: ['weave-net', 'weave-ipam']}];
+      for (const command of config.commands.filter((c) => !c.hidden)) {
+        const words = command.id.split(':');
+        const last = words.at(-1)!;
+        cases.push({line: `weave ${[...words.slice(0, -1), last.slice(0, 2)].join(' ')}`, offers: [last]});
+        const flags = Object.values(command.flags).filter((flag) => !flag.hidden).map((flag) => `--${flag.name}`);
+        cases.push({line: `weave ${words.join(' ')} --`, offers: [...flags, '--help']});
+      }
+      await assertCompletions(COMPLETIONS_DIR, 'weave', cases);
+    });
+  });
+
+  describe('generated from a tree with topics, flag values and repeating arguments', () => {
+    const flag = (long: string, extra: Partial<CompletionFlag> = {}): CompletionFlag => ({
+      long: [long],
+      short: [],
+      description: `the ${long} flag`,
+      takesValue: false,
+      values: [],
+      repeatable: false,
+      ...extra,
+    });
+    const help = flag('help');
+    // Pure data standing in for oclif, with the shapes the real commands do not have yet.
+    const fixture: CompletionTree = {
+      bin: 'fx-cli',
+      root: {
+        path: ['fx-cli'],
+        description: 'A fixture',
+        flags: [help, flag('version')],
+        args: [],
+        variadic: false,
+        children: [
+          {
+            path: ['fx-cli', 'deploy'],
+            description: "Deploy it (it's quoted, [bracketed]: and $dollared)",
+            flags: [
+              flag('conf', {takesValue: true, description: "a file, isn't it"}),
+              flag('force', {long: ['force', 'no-force']}),
+              help,
+              flag('level', {short: ['l'], takesValue: true, values: ['debug', 'info']}),
+            ],
+            args: [
+              {name: 'target', description: 'where to', values: ['prod', 'staging']},
+              {name: 'extra', description: 'more', values: ['a', 'b']},
+            ],
+            variadic: true,
+            children: [],
+          },
+          {
+            path: ['fx-cli', 'status'],
+            description: 'Topic without a command',
+            flags: [help],
+            args: [],
+            variadic: false,
+            children: [
+              {path: ['fx-cli', 'status', 'dns'], description: 'DNS', flags: [help], args: [], variadic: false, children: []},
+              {path: ['fx-cli', 'status', 'peers'], description: 'Peers', flags: [flag('watch'), help], args: [], variadic: false, children: []},
+            ],
+          },
+        ],
+      },
+    };
+    let dir: string;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'weave-completions-'));
+      await writeCompletions(fixture, dir);
+    });
+    after(() => rmSync(dir, {recursive: true, force: true}));
+
+    it('names the files as each shell expects', () => {
+      assert.deepEqual(completionScripts(fixture).map((s) => s.file), ['fx-cli.bash', '_fx-cli', 'fx-cli.fish']);
+    });
+
+    it('is valid bash, zsh and fish', () => {
+      for (const script of completionScripts(fixture)) syntaxCheck(script, join(dir, script.file));
+    });
+
+    it('completes subcommands, flags, flag values and arguments in bash, zsh and fish', async () => {
+      await assertCompletions(dir, 'fx-cli', [
+        {line: 'fx-cli dep', offers: ['deploy']},
+        {line: 'fx-cli ', offers: ['deploy', 'status']},
+        {line: 'fx-cli --', offers: ['--help', '--version']},
+        {line: 'fx-cli deploy --', offers: ['--conf', '--force', '--no-force', '--help', '--level']},
+        {line: 'fx-cli deploy --level ', offers: ['debug', 'info'], not: ['prod']},
+        {line: 'fx-cli deploy -l ', offers: ['debug', 'info']},
+        {line: 'fx-cli deploy --level=d', offers: ['debug'], not: ['info']},
+        {line: 'fx-cli deploy ', offers: ['prod', 'staging'], not: ['debug', 'a']},
+        {line: 'fx-cli deploy --level info s', offers: ['staging'], not: ['prod']},
+        {line: 'fx-cli deploy --level=info --force p', offers: ['prod']},
+        {line: 'fx-cli deploy prod ', offers: ['a', 'b'], not: ['prod']},
+        {line: 'fx-cli deploy prod a ', offers: ['a', 'b']},
+        {line: 'fx-cli status ', offers: ['dns', 'peers'], not: ['deploy']},
+        {line: 'fx-cli status peers --', offers: ['--watch', '--help']},
+        {line: 'fx-cli status dns --', offers: ['--help'], not: ['--watch']},
+      ]);
+    });
+  });
+});
