@@ -1,15 +1,16 @@
-import {spawn} from 'node:child_process';
+import {collect} from './spawn.js';
 import {fileURLToPath} from 'node:url';
 
-/** The built cold plugin entry (npm test builds first). */
-export const CNI_MAIN = fileURLToPath(new URL('../../dist/lib/cni/main.js', import.meta.url));
+/** The built cold plugin, as the launcher runs it (npm test builds first). */
+export const CNI_MAIN = fileURLToPath(new URL('../../dist/weave-cni.cjs', import.meta.url));
 
 export interface PluginRun {
   stdout: string;
   stderr: string;
   exitCode: number;
   /** stdout parsed, when it is JSON. */
-  json?: Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test code reads results freely
+  json?: Record<string, any>;
 }
 
 export interface PluginCall {
@@ -23,25 +24,15 @@ export interface PluginCall {
 }
 
 /** Runs a CNI plugin once, as a runtime does: CNI_* in the environment, the config on stdin. */
-export function runPlugin(call: PluginCall): Promise<PluginRun> {
+export async function runPlugin(call: PluginCall): Promise<PluginRun> {
   const command = call.executable ? [call.executable] : [process.execPath, CNI_MAIN, call.plugin ?? 'weave-net'];
   const [file, args] = call.hostNetns ? ['nsenter', [`--net=${call.hostNetns}`, ...command]] : [command[0]!, command.slice(1)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {env: {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...call.env}});
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', d => (stdout += d));
-    child.stderr.on('data', d => (stderr += d));
-    child.on('error', reject);
-    child.on('close', code => {
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = JSON.parse(stdout) as Record<string, unknown>;
-      } catch {
-        json = undefined;
-      }
-      resolve({stdout, stderr, exitCode: code ?? -1, ...(json ? {json} : {})});
-    });
-    child.stdin.end(typeof call.config === 'string' ? call.config : JSON.stringify(call.config));
-  });
+  const run = await collect(file, args, {env: {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...call.env}, input: typeof call.config === 'string' ? call.config : JSON.stringify(call.config)});
+  let json: PluginRun['json'];
+  try {
+    json = JSON.parse(run.stdout) as PluginRun['json'];
+  } catch {
+    json = undefined;
+  }
+  return {...run, ...(json ? {json} : {})};
 }

@@ -4,6 +4,8 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 
 export interface PodmanConfig {
+  /** Run podman inside this network namespace, which then plays the host (its router, its bridge). */
+  netns?: string;
   /** Where podman looks for plugins, first match wins (ours, then the reference ones). */
   pluginDirs: string[];
   /** The directory podman reads conflists from. */
@@ -12,7 +14,10 @@ export interface PodmanConfig {
 
 /** A podman with its own containers.conf (CONTAINERS_CONF), so /etc stays untouched. */
 export class Podman {
-  private constructor(readonly containersConf: string) {}
+  private constructor(
+    readonly containersConf: string,
+    private readonly netns?: string,
+  ) {}
 
   /**
    * Writes the containers.conf the CNI backend needs here: no default ulimits (runc cannot set
@@ -35,12 +40,13 @@ export class Podman {
         '',
       ].join('\n'),
     );
-    return new Podman(file);
+    return new Podman(file, config.netns);
   }
 
   /** Runs podman; its stdout, trimmed. Failure throws with podman's own message. */
   run(args: string[]): string {
-    const out = spawnSync('podman', args, {env: {...process.env, CONTAINERS_CONF: this.containersConf}, encoding: 'utf8'});
+    const [file, argv] = this.netns ? ['nsenter', [`--net=${this.netns}`, 'podman', ...args]] : ['podman', args];
+    const out = spawnSync(file, argv, {env: {...process.env, CONTAINERS_CONF: this.containersConf}, encoding: 'utf8'});
     if (out.error) throw out.error;
     if (out.status !== 0) throw new Error(`podman ${args.join(' ')} failed (exit ${out.status}): ${(out.stderr || out.stdout).trim()}`);
     return out.stdout.trim();

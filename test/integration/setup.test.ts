@@ -60,7 +60,7 @@ describe('weave setup', function () {
       assert.ok(script.startsWith(`#!/bin/sh\n# weave CNI plugin launcher, written by weave ${VERSION} (weave setup)`));
       // The cold path: node on the plugin entry, with the name the shim was called by.
       assert.ok(script.endsWith(`exec '${process.execPath}' '${CNI_MAIN}' "$name"\n`), script);
-      assert.match(script, /--unix-socket "\$sock"/, 'the warm path goes through the router socket');
+      assert.match(script, /socat -t 300 - "UNIX-CONNECT:\$sock" 2>\/dev\/null <<EOF/, 'the warm path goes through the router socket');
       assert.equal(readlinkSync(join(scratch.binDir, 'weave-net')), LAUNCHER);
       assert.equal(readlinkSync(join(scratch.binDir, 'weave-ipam')), LAUNCHER);
       // No temporary file is left behind.
@@ -292,18 +292,20 @@ describe('weave setup', function () {
   });
 
   describe('prerequisites', () => {
-    it('warns when portmap is missing from the bin dir or nsenter from PATH, with the fix', () => {
+    it('warns when portmap is missing from the bin dir or nsenter or socat from PATH, with the fix', () => {
       makeDirs();
       const run = runWeave(['setup', ...scratch.flags], {PATH: scratch.root});
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stderr, new RegExp(`^warning: portmap is missing from ${scratch.binDir}:`, 'm'));
       assert.match(run.stderr, new RegExp(`^  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/portmap ${join(scratch.binDir, 'portmap')}$`, 'm'));
       assert.match(run.stderr, /^warning: nsenter is not in PATH: .*\n {2}apt-get install util-linux$/m);
+      assert.match(run.stderr, /^warning: socat is not in PATH: .*warm path.*\n {2}apt-get install socat$/m);
     });
 
-    it('is quiet when both are there', () => {
+    it('is quiet when all are there', () => {
       requireTool(REFERENCE_PORTMAP, 'containernetworking-plugins');
       requireTool('nsenter', 'util-linux');
+      requireTool('socat', 'socat');
       makeDirs();
       symlinkSync(REFERENCE_PORTMAP, join(scratch.binDir, 'portmap'));
       const run = runWeave(['setup', ...scratch.flags]);

@@ -94,6 +94,8 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
     }
     undo.push(`delete ${hostName}`, () => deleteLink(hostName));
 
+    // Not in parallel with the veth: a retried ADD of a running pod gets its own address back
+    // from IPAM (idempotent per id), and the "interface exists" rollback would then free it.
     const allocated = await ipam.add(call);
     undo.push('release the address', () => ipam.del(call));
     if (allocated.ips.length === 0) {

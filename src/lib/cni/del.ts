@@ -10,7 +10,11 @@ import type {Invocation} from './invocation.js';
  * after the namespace or the link is gone (CNI SPEC "DEL"), so nothing missing is an error.
  */
 export async function cmdDel(call: Invocation): Promise<void> {
-  const {env} = call;
+  // Independent, so side by side: the kernel takes ~20 ms to tear a veth down.
+  await Promise.all([removeLink(call), ipamFor(call).del(call)]);
+}
+
+async function removeLink({env}: Invocation): Promise<void> {
   // Deleting the host end removes the container end with it, and needs no namespace.
   const removed = await deleteLink(hostVethName(env.containerId));
   if (!removed && env.netns && (await netnsExists(env.netns))) {
@@ -21,5 +25,4 @@ export async function cmdDel(call: Invocation): Promise<void> {
       if (!(error instanceof CommandError)) throw error;
     }
   }
-  await ipamFor(call).del(call);
 }

@@ -36,5 +36,11 @@ export async function prerequisiteWarnings(binDir: string, env: Record<string, s
         '  apt-get install util-linux',
     );
   }
+  if (!(await onPath('socat', env.PATH))) {
+    warnings.push(
+      'socat is not in PATH: without it every CNI call starts a Node process (~100 ms) instead of going to the ' +
+        'running router (the warm path). Install it:\n  apt-get install socat',
+    );
+  }
   return warnings;
 }

@@ -7,7 +7,8 @@ import {compareVersions, negotiate} from '../version.js';
 import type {Invocation} from '../invocation.js';
 import type {Ipam} from './ipam.js';
 
-async function findPlugin(type: string, dirs: readonly string[]): Promise<string> {
+/** The executable `type` in the first of `dirs` that has one. */
+export async function locatePlugin(type: string, dirs: readonly string[]): Promise<string | undefined> {
   for (const dir of dirs) {
     const file = join(dir, type);
     try {
@@ -17,6 +18,12 @@ async function findPlugin(type: string, dirs: readonly string[]): Promise<string
       // not in this directory
     }
   }
+  return undefined;
+}
+
+async function findPlugin(type: string, dirs: readonly string[]): Promise<string> {
+  const file = await locatePlugin(type, dirs);
+  if (file) return file;
   throw new CniError(
     ErrorCode.InvalidConfig,
     `IPAM plugin "${type}" was not found in CNI_PATH (${dirs.join(':')})`,

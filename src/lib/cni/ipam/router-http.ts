@@ -1,45 +1,26 @@
-import {parseCidr, ipToInt, intToIp} from '../../net/cidr.js';
+import {networkText} from '../../router/ipam/range.js';
 import {CniError, ErrorCode} from '../errors.js';
 import type {Invocation} from '../invocation.js';
 import {routerDown, type RouterIpam} from './weave.js';
 
-const DEFAULT_HTTP_ADDR = '127.0.0.1:6784';
-
-interface Reply {
-  status: number;
-  body: string;
-}
-
-/** The network a pod address lies in, as `a.b.c.d/len`. */
-export function networkOf(cidr: string): string {
-  const c = parseCidr(cidr)!;
-  const size = 2 ** (32 - c.prefix);
-  return `${intToIp(Math.floor(ipToInt(c.ip) / size) * size)}/${c.prefix}`;
-}
+type Reply = {status: number; body: string};
 
 /**
  * The router's IPAM over its HTTP API, for a plugin run as its own process (the cold path).
- * node:http is imported only here, so plugins with delegated IPAM never pay for it.
+ * The HTTP client is imported only here, so plugins with delegated IPAM never pay for it.
  */
 export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
-  const {request} = await import('node:http');
-  const addr = call.processEnv.WEAVE_HTTP_ADDR || DEFAULT_HTTP_ADDR;
-  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
+  const [{DEFAULT_HTTP_ADDR, Endpoint}, {RouterUnreachableError}] = await Promise.all([import('../../api/transport.js'), import('../../api/errors.js')]);
+  const endpoint = new Endpoint(call.processEnv.WEAVE_HTTP_ADDR || DEFAULT_HTTP_ADDR);
 
-  const send = (method: string, path: string, form?: URLSearchParams): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const body = form?.toString() ?? '';
-      const req = request(
-        {host, port, method, path, headers: {'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body)}},
-        res => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString()}));
-        },
-      );
-      req.on('error', error => reject(routerDown(`${addr}: ${(error as NodeJS.ErrnoException).code ?? error.message}`)));
-      req.end(body);
-    });
+  const send = async (method: string, path: string, form?: URLSearchParams): Promise<Reply> => {
+    try {
+      return await endpoint.send({method, path, headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: form?.toString() ?? ''});
+    } catch (error) {
+      if (error instanceof RouterUnreachableError) throw routerDown(`${error.addr}: ${error.reason}`);
+      throw error;
+    }
+  };
 
   const fail = (what: string, reply: Reply) =>
     new CniError(ErrorCode.Internal, `${what}: ${reply.status}: ${reply.body.trim()}`, 'see the weave router\'s log (docker logs weave) for the cause');
@@ -61,7 +42,7 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
       if (reply.status !== 200) throw fail('unable to release stale IP addresses', reply);
     },
     async exposeBridge(podAddress) {
-      const reply = await send('POST', `/ip/weave:expose/${networkOf(podAddress)}`);
+      const reply = await send('POST', `/ip/weave:expose/${networkText(podAddress)}`);
       if (reply.status !== 200) throw fail('unable to allocate an address for the bridge', reply);
       const cidr = reply.body.trim();
       const exposed = await send('POST', `/expose/${cidr}`);

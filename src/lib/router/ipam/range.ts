@@ -71,6 +71,12 @@ export function networkOf(cidr: Cidr): number {
 }
 
 /** Every address of the network, network and broadcast included. */
+/** The network an address lies in, as text: `10.32.0.5/12` gives `10.32.0.0/12`. */
+export function networkText(cidr: string): string {
+  const c = parseCidr(cidr);
+  return formatCidr({addr: networkOf(c), prefix: c.prefix});
+}
+
 export function cidrSpan(cidr: Cidr): Span {
   const start = networkOf(cidr);
   return {start, end: start + cidrSize(cidr)};

@@ -1,0 +1,44 @@
+import {CniError, ErrorCode} from '../../cni/errors.js';
+import type {RouterIpam} from '../../cni/ipam/weave.js';
+import type {Dataplane} from '../dataplane/dataplane.js';
+import {CANCELLED, type IpamService} from '../ipam/service.js';
+import {EXPOSE_ID} from '../ipam/allocator.js';
+import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
+
+/** Weave IPAM for warm CNI calls: the router's own IPAM service and data plane, no HTTP. */
+export function localRouterIpam(ipam: IpamService | undefined, dataplane: Dataplane): RouterIpam {
+  const service = (): IpamService => {
+    if (!ipam) {
+      throw new CniError(ErrorCode.NotAvailable, 'weave IPAM is disabled on this router (--ipalloc-range "")', 'set "ipam": {"type": ...} in the network config, or launch weave with an --ipalloc-range');
+    }
+    return ipam;
+  };
+  const allocate = async (id: string, subnet: string | undefined): Promise<string> => {
+    const s = service();
+    const got = await s.allocate(id, subnet ? parseSubnet(subnet) : s.defaultSubnet, {cni: id !== EXPOSE_ID});
+    if (got === CANCELLED) throw new CniError(ErrorCode.TryAgainLater, 'the weave router is shutting down', 'retry once it runs again');
+    return formatCidr(got);
+  };
+  return {
+    allocate,
+    async release(id) {
+      try {
+        await service().delete(id);
+      } catch (error) {
+        // DEL runs again and again: an id holding nothing is already released.
+        if (!(error instanceof IpamInputError)) throw error;
+      }
+    },
+    async releaseAllBut(keep) {
+      await service().collectCni(keep);
+    },
+    async exposeBridge(podAddress) {
+      const cidr = await allocate(EXPOSE_ID, networkText(podAddress));
+      await dataplane.expose(cidr, true);
+      return cidr.split('/')[0]!;
+    },
+    async ready() {
+      service();
+    },
+  };
+}

@@ -1,0 +1,205 @@
+import {chmod, rm} from 'node:fs/promises';
+import type {Server} from 'node:http';
+import {WeaveIpam} from '../cni/ipam/weave.js';
+import {VERSION} from '../package.js';
+import {localRouterIpam} from './cni/local-ipam.js';
+import {CniSocketServer} from './cni/server.js';
+import type {ListenAddr, RouterConfig} from './config.js';
+import {readBridgeMac} from './dataplane/bridge.js';
+import {Dataplane} from './dataplane/dataplane.js';
+import {registerDataplaneRoutes} from './dataplane/http.js';
+import {createApiServer} from './http/server.js';
+import {RouteTable} from './http/routes.js';
+import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
+import {EXPOSE_ID} from './ipam/allocator.js';
+import {parseCidr} from './ipam/range.js';
+import {IpamService} from './ipam/service.js';
+import {createLogger, type Logger} from './log.js';
+import {registerMeshRoutes} from './mesh/http.js';
+import {Mesh} from './mesh/mesh.js';
+import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
+import {derivePeerName} from './peer-name.js';
+import type {RouterState} from './state.js';
+import {registerStatusRoutes} from './status/http.js';
+
+function listen(server: Server, addr: ListenAddr): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if ('socket' in addr) server.listen(addr.socket, done);
+    else server.listen(addr.port, addr.host, done);
+  });
+}
+
+/** The bridge's addresses belong to weave:expose, so IPAM never hands them to a pod (as the original). */
+async function claimBridgeAddresses(ipam: IpamService, dataplane: Dataplane, log: Logger): Promise<void> {
+  for (const cidr of await dataplane.addresses()) {
+    try {
+      await ipam.claim(EXPOSE_ID, parseCidr(cidr));
+    } catch (error) {
+      log.warning('cannot claim a bridge address for weave:expose', {cidr, error: (error as Error).message});
+    }
+  }
+}
+
+const describe = (addr: ListenAddr) => ('socket' in addr ? addr.socket : `${addr.host}:${addr.port}`);
+
+/**
+ * One router: the data plane, IPAM, the HTTP control and status APIs, and the warm CNI
+ * socket, started in that order and stopped in reverse.
+ */
+export class WeaveRouter {
+  private ready = false;
+  private readonly servers: Server[] = [];
+  private cniServer?: CniSocketServer;
+
+  private constructor(
+    readonly config: RouterConfig,
+    readonly name: string,
+    readonly dataplane: Dataplane,
+    readonly ipam: IpamService | undefined,
+    readonly mesh: Mesh,
+    private readonly log: Logger,
+  ) {}
+
+  /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original). */
+  private static async peerName(config: RouterConfig): Promise<string> {
+    const bridgeMac = await readBridgeMac(config.weaveBridge);
+    // A bridge made before any router (by the CNI plugin) and still without ports has MAC zero.
+    const fromBridge = bridgeMac && bridgeMac !== '00:00:00:00:00:00' ? bridgeMac : undefined;
+    return config.name ?? fromBridge ?? (await derivePeerName());
+  }
+
+  static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
+    const name = await WeaveRouter.peerName(config);
+    log.info('starting weave router', {version: VERSION, name, nickname: config.nickname, peers: config.peers});
+    const httpPort = 'port' in config.httpAddr ? config.httpAddr.port : undefined;
+    const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {})});
+    await dataplane.start();
+    let ipam: IpamService | undefined;
+    let mesh: Mesh | undefined;
+    try {
+      if (config.ipallocRange) {
+        ipam = await IpamService.open({range: config.ipallocRange, defaultSubnet: config.ipallocDefaultSubnet, peerName: name, nickname: config.nickname, logger: log, dbPrefix: config.dbPrefix});
+        await claimBridgeAddresses(ipam, dataplane, log);
+      }
+      mesh = await Mesh.create({
+        name,
+        nickName: config.nickname,
+        port: config.port,
+        ...(config.host ? {host: config.host} : {}),
+        ...(config.password ? {password: config.password} : {}),
+        connLimit: config.connLimit,
+        discovery: config.discovery,
+        trustedSubnets: config.trustedSubnets,
+        peers: config.peers,
+        resume: config.resume,
+        dbPrefix: config.dbPrefix,
+        log,
+      });
+      const router = new WeaveRouter(config, name, dataplane, ipam, mesh, log);
+      await router.serve();
+      return router;
+    } catch (error) {
+      // The bridge and rules stay (pods may use them); only what runs is stopped.
+      await mesh?.stop();
+      await ipam?.close();
+      await dataplane.stop();
+      throw error;
+    }
+  }
+
+  private async serve(): Promise<void> {
+    const {config, log} = this;
+    const state = () => this.state();
+    const api = new RouteTable();
+    registerStatusRoutes(api, state);
+    registerDataplaneRoutes(api, this.dataplane);
+    if (this.ipam) registerIpamRoutes(api, this.ipam);
+    registerPeerRoutes(api, this.ipam);
+    registerMeshRoutes(api, this.mesh);
+    await this.listen(api, config.httpAddr, 'control API');
+    if (config.statusAddr) {
+      const status = new RouteTable();
+      registerStatusRoutes(status, state);
+      await this.listen(status, config.statusAddr, 'status API');
+    }
+    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane)), log);
+    await this.cniServer.start();
+    await this.mesh.start();
+    this.ready = true;
+    log.info('router ready');
+  }
+
+  private async listen(table: RouteTable, addr: ListenAddr, what: string): Promise<void> {
+    const server = createApiServer(table, line => this.log.debug(line));
+    if ('socket' in addr) await rm(addr.socket, {force: true});
+    try {
+      await listen(server, addr);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(`cannot listen on ${describe(addr)} for the ${what}: ${code === 'EADDRINUSE' ? 'the address is in use (is another router running?)' : (error as Error).message}`);
+    }
+    if ('socket' in addr) await chmod(addr.socket, 0o600);
+    this.servers.push(server);
+    this.log.info(`${what} listening`, {addr: describe(addr)});
+  }
+
+  state(): RouterState {
+    const {config} = this;
+    return {
+      ready: this.ready,
+      version: VERSION,
+      name: this.name,
+      nickName: config.nickname,
+      port: config.port,
+      protocolMinVersion: PROTOCOL_MIN_VERSION,
+      protocolMaxVersion: PROTOCOL_MAX_VERSION,
+      ...this.mesh.status(),
+      ...(this.ipam ? {ipam: this.ipam.status()} : {}),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    await this.mesh.stop();
+    await this.cniServer?.stop();
+    await Promise.all(
+      this.servers.map(
+        s =>
+          new Promise<void>(resolve => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    await this.ipam?.close();
+    await this.dataplane.stop();
+    this.log.info('router stopped');
+  }
+}
+
+/** `weave router`: runs until SIGTERM or SIGINT, then stops cleanly. */
+export async function runRouter(config: RouterConfig): Promise<void> {
+  const log = createLogger(config.logLevel);
+  let router: WeaveRouter;
+  try {
+    router = await WeaveRouter.start(config, log);
+  } catch (error) {
+    log.error('router failed to start', {error: (error as Error).message});
+    process.exitCode = 1;
+    return;
+  }
+  await new Promise<void>(resolve => {
+    const stop = (signal: string) => {
+      log.info('shutting down', {signal});
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await router.stop();
+}

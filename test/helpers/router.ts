@@ -1,0 +1,87 @@
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {Netns} from './netns.js';
+import {WEAVE_BIN} from './setup-cli.js';
+
+export interface RouterOptions {
+  /** Extra `weave router` flags and peers. */
+  args?: string[];
+  /** Keep the state of an earlier router (restart over the same data). */
+  dbDir?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * A real `weave router` process in a network namespace (one simulated host), as the router
+ * container will run it; its control API is reached through that namespace's loopback.
+ */
+export class RouterProcess {
+  private log = '';
+
+  private constructor(
+    readonly ns: Netns,
+    readonly dbDir: string,
+    readonly child: ChildProcess,
+  ) {
+    child.stdout?.on('data', d => (this.log += d));
+    child.stderr?.on('data', d => (this.log += d));
+  }
+
+  static async start(ns: Netns, options: RouterOptions = {}): Promise<RouterProcess> {
+    const dbDir = options.dbDir ?? mkdtempSync(join(tmpdir(), 'weave-db-'));
+    const args = ['--nickname', ns.name, '--db-prefix', join(dbDir, 'weave'), '--log-level', 'debug', ...(options.args ?? [])];
+    const child = spawn('nsenter', [`--net=${ns.path}`, process.execPath, WEAVE_BIN, 'router', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {...process.env, ...options.env},
+    });
+    const router = new RouterProcess(ns, dbDir, child);
+    await router.waitReady();
+    return router;
+  }
+
+  get logs(): string {
+    return this.log;
+  }
+
+  /** An HTTP call to the control API, from inside the namespace: [status, body]. */
+  api(method: string, path: string, data?: string): [number, string] {
+    const out = this.ns.exec('curl', ['-s', '-X', method, '-w', '\n%{http_code}', ...(data === undefined ? [] : ['--data', data]), `http://127.0.0.1:6784${path}`]);
+    const cut = out.lastIndexOf('\n');
+    return [Number(out.slice(cut + 1)), out.slice(0, cut)];
+  }
+
+  private async waitReady(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`the router exited (${this.child.exitCode}):\n${this.log}`);
+      try {
+        if (this.api('GET', '/status')[0] === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    throw new Error(`the router did not become ready in ${timeoutMs} ms:\n${this.log}`);
+  }
+
+  /** Stops it with `signal` and waits for the process to end. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>(resolve => this.child.once('exit', code => resolve(code)));
+    this.child.kill(signal);
+    return exited;
+  }
+
+  /** Stops it and removes its state. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dbDir, {recursive: true, force: true});
+  }
+}
+
+/** `ip` inside the namespace, e.g. to look at the bridge the router made. */
+export function ipIn(ns: Netns, args: string[]): string {
+  return execFileSync('nsenter', [`--net=${ns.path}`, 'ip', ...args], {encoding: 'utf8'});
+}
