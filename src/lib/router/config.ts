@@ -1,6 +1,8 @@
+import {isIP} from 'node:net';
 import {hostname} from 'node:os';
 import {parseCidr} from '../net/cidr.js';
 import {LOG_LEVELS, type LogLevel} from './log.js';
+import {parseTrustedSubnets, TrustedSubnetsError} from './mesh/address.js';
 
 /** A bad router flag: the message names the flag, the value and what it accepts. */
 export class RouterConfigError extends Error {
@@ -31,6 +33,16 @@ export interface RouterConfig {
   /** From WEAVE_PASSWORD, never from argv. */
   password?: string;
   peers: string[];
+  /** Mesh: listen (and dial) on this address only. */
+  host?: string;
+  /** Mesh: most connections at once, 0 for no limit. */
+  connLimit: number;
+  /** Mesh: connect to peers learnt from others (--no-discovery turns it off). */
+  discovery: boolean;
+  /** Mesh: start from the saved targets (no peers may be given then). */
+  resume: boolean;
+  /** Mesh: CIDRs of peers that may get pod traffic unencrypted, as networks. */
+  trustedSubnets: string[];
   /** Directory of the root-only unix sockets of the warm CNI path. */
   cniSocketDir: string;
 }
@@ -43,6 +55,7 @@ export const DEFAULTS = {
   dbPrefix: '/weavedb/weave',
   weaveBridge: 'weave',
   mtu: 1376,
+  connLimit: 200,
   logLevel: 'info' as LogLevel,
   cniSocketDir: '/run/weave',
 };
@@ -100,6 +113,25 @@ export interface RawRouterFlags {
   mtu: number;
   'log-level': string;
   'cni-socket-dir': string;
+  host?: string;
+  'conn-limit': number;
+  'no-discovery': boolean;
+  resume: boolean;
+  'trusted-subnets'?: string;
+}
+
+function meshFlags(flags: RawRouterFlags, peers: string[]): Pick<RouterConfig, 'connLimit' | 'discovery' | 'resume' | 'trustedSubnets'> {
+  if (flags.resume && peers.length > 0) throw new RouterConfigError('You must not specify an initial peer list in conjunction with --resume');
+  if (!Number.isInteger(flags['conn-limit']) || flags['conn-limit'] < 0) {
+    throw new RouterConfigError(`invalid --conn-limit ${flags['conn-limit']}: expected a whole number, 0 for no limit`);
+  }
+  if (flags.host && isIP(flags.host) === 0) throw new RouterConfigError(`invalid --host "${flags.host}": expected an IP address of this host`);
+  try {
+    return {connLimit: flags['conn-limit'], discovery: !flags['no-discovery'], resume: flags.resume, trustedSubnets: parseTrustedSubnets(flags['trusted-subnets'] ?? '')};
+  } catch (error) {
+    if (error instanceof TrustedSubnetsError) throw new RouterConfigError(error.message);
+    throw error;
+  }
 }
 
 /** Checks every flag up front so a bad one stops the router before it touches anything. */
@@ -132,7 +164,9 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     logLevel: flags['log-level'] as LogLevel,
     peers,
     cniSocketDir: flags['cni-socket-dir'],
+    ...meshFlags(flags, peers),
   };
+  if (flags.host) config.host = flags.host;
   if (flags.name) config.name = parsePeerName(flags.name);
   if (flags['status-addr']) config.statusAddr = parseListenAddr('--status-addr', flags['status-addr']);
   if (env.WEAVE_PASSWORD) config.password = env.WEAVE_PASSWORD;

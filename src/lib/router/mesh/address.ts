@@ -1,0 +1,73 @@
+import {lookup} from 'node:dns/promises';
+import {isIP} from 'node:net';
+import {containsV4, intToIp, ipToInt, parseCidr} from '../../net/cidr.js';
+
+/** A peer as the operator named it (`host[:port]`) and the IPv4 address it resolved to. */
+export interface PeerAddress {
+  peer: string;
+  ip: string;
+  /** 0 when the operator gave no port: then the mesh port applies. */
+  port: number;
+}
+
+function splitHostPort(peer: string): {host: string; port: string} {
+  const bracketed = /^\[([^\]]*)\]:([^:]*)$/.exec(peer);
+  if (bracketed) return {host: bracketed[1]!, port: bracketed[2]!};
+  const parts = peer.split(':');
+  // No port, or a bare IPv6 address: the whole string is the host.
+  if (parts.length !== 2) return {host: peer, port: '0'};
+  return {host: parts[0]!, port: parts[1]!};
+}
+
+/**
+ * Checks and resolves `host[:port]` to IPv4 as the original does when peers are given (at
+ * launch, or by `weave connect`); the error says what is wrong with that peer.
+ */
+export async function resolvePeer(peer: string): Promise<PeerAddress> {
+  const {host, port} = splitHostPort(peer);
+  const portNumber = Number(port);
+  if (host === '' || !/^\d+$/.test(port) || portNumber > 65535) throw new Error(`invalid peer name "${peer}", should be host[:port]`);
+  if (isIP(host) === 4) return {peer, ip: host, port: portNumber};
+  try {
+    const {address} = await lookup(host, {family: 4});
+    return {peer, ip: address, port: portNumber};
+  } catch {
+    throw new Error(`lookup ${host}: no such host`);
+  }
+}
+
+/** `ip:port` of a remote end, IPv4-mapped IPv6 written as plain IPv4. */
+export function hostPort(ip: string, port: number): string {
+  const plain = ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return isIP(plain) === 6 ? `[${plain}]:${port}` : `${plain}:${port}`;
+}
+
+/** The IP of an `ip:port` address. */
+export function ipOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+}
+
+export class TrustedSubnetsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrustedSubnetsError';
+  }
+}
+
+/**
+ * --trusted-subnets: comma-separated CIDRs, written back as networks (10.1.2.3/8 is 10.0.0.0/8),
+ * as the original prints them in `status`.
+ */
+export function parseTrustedSubnets(csv: string): string[] {
+  if (csv.trim() === '') return [];
+  return csv.split(',').map(item => {
+    const cidr = parseCidr(item.trim());
+    if (!cidr || cidr.family !== 4) throw new TrustedSubnetsError(`invalid --trusted-subnets entry "${item}": expected IPv4 CIDRs separated by commas, such as 192.168.48.0/24,10.0.0.0/8`);
+    const size = 2 ** (32 - cidr.prefix);
+    return `${intToIp(Math.floor(ipToInt(cidr.ip) / size) * size)}/${cidr.prefix}`;
+  });
+}
+
+export function isTrusted(subnets: readonly string[], ip: string): boolean {
+  return subnets.some(s => containsV4(parseCidr(s)!, ip));
+}

@@ -1,0 +1,155 @@
+import type {Socket} from 'node:net';
+import {Reader, Writer} from './codec.js';
+import {deriveSession, ephemeralKeyPair, PUBLIC_KEY_BYTES, type Role} from './crypto.js';
+import {type FrameChannel, type FrameReader, plainChannel} from './framing.js';
+import {encodeHeader, HEADER_BYTES, negotiateVersion, ProtocolError, type VersionRange} from './protocol.js';
+
+/** Who a peer says it is, sent once the channel is secure (encrypted when there is a password). */
+export interface Intro {
+  name: string;
+  nickName: string;
+  /** Random per start of the router: tells a restarted peer from its former self. */
+  uid: bigint;
+  shortId: number;
+  /** Random per connection; both ends' values XORed order duplicate connections the same way on both sides. */
+  connId: bigint;
+  /** Where the sender listens for the mesh. */
+  port: number;
+  /** Whether the sender trusts the receiver's address (--trusted-subnets). */
+  trusted: boolean;
+}
+
+export interface HandshakeParams {
+  socket: Socket;
+  reader: FrameReader;
+  /** The end that opened the TCP connection is the initiator. */
+  role: Role;
+  versions: VersionRange;
+  /** Set when the router has a password: the peer must prove the same one. */
+  passwordKey?: Buffer;
+  intro: Intro;
+  timeoutMs: number;
+}
+
+export interface HandshakeResult {
+  version: number;
+  remote: Intro;
+  channel: FrameChannel;
+  encrypted: boolean;
+}
+
+const AUTH_PROOF = 1;
+const AUTH_REJECT = 2;
+const PASSWORDS_DIFFER = 'the two hosts have different passwords (set the same WEAVE_PASSWORD on every host)';
+
+export function encodeIntro(intro: Intro): Buffer {
+  return new Writer()
+    .name(intro.name)
+    .str(intro.nickName)
+    .u64(intro.uid)
+    .u16(intro.shortId)
+    .u64(intro.connId)
+    .u16(intro.port)
+    .bool(intro.trusted)
+    .finish();
+}
+
+export function decodeIntro(body: Buffer): Intro {
+  const r = new Reader(body);
+  return {name: r.name(), nickName: r.str(), uid: r.u64(), shortId: r.u16(), connId: r.u64(), port: r.u16(), trusted: r.bool()};
+}
+
+/** Both ends write, then read: each step's writes never wait on the other's reads. */
+async function exchange(p: HandshakeParams, ours: Buffer, read: () => Promise<Buffer>): Promise<Buffer> {
+  p.socket.write(ours);
+  return read();
+}
+
+async function exchangeHeader(p: HandshakeParams): Promise<{version: number; sent: Buffer; received: Buffer}> {
+  const sent = encodeHeader(p.versions);
+  let received: Buffer;
+  try {
+    received = await exchange(p, sent, () => p.reader.readExact(HEADER_BYTES));
+  } catch (error) {
+    throw new ProtocolError(`failed to receive remote protocol header: ${(error as Error).message}`);
+  }
+  return {version: negotiateVersion(p.versions, received), sent, received};
+}
+
+/** One byte, 1 with a password (then the ephemeral public key), 0 without. */
+async function exchangeHello(p: HandshakeParams, publicKey?: Buffer): Promise<{sent: Buffer; received: Buffer; theirKey?: Buffer}> {
+  const sent = publicKey ? Buffer.concat([Buffer.of(1), publicKey]) : Buffer.of(0);
+  const flag = (await exchange(p, sent, () => p.reader.readExact(1)))[0];
+  if (flag === 0) {
+    if (publicKey) throw new ProtocolError('password specified, but peer requested an unencrypted connection');
+    return {sent, received: Buffer.of(0)};
+  }
+  if (flag !== 1) throw new ProtocolError(`bad encryption flag ${flag}`);
+  if (!publicKey) throw new ProtocolError('no password specified, but peer requested an encrypted connection');
+  const theirKey = await p.reader.readExact(PUBLIC_KEY_BYTES);
+  return {sent, received: Buffer.concat([Buffer.of(1), theirKey]), theirKey};
+}
+
+/**
+ * The initiator proves the password first, and the responder answers with its own proof only
+ * once convinced: whoever can merely reach our port learns nothing about the password.
+ */
+async function authenticate(p: HandshakeParams, session: ReturnType<typeof deriveSession>): Promise<void> {
+  const proofFrame = (role: Role) => plainChannel.frame(Buffer.concat([Buffer.of(AUTH_PROOF), session.proof(role)]));
+  const isProof = (body: Buffer, role: Role) => body[0] === AUTH_PROOF && session.verify(role, body.subarray(1));
+  if (p.role === 'initiator') {
+    const answer = await exchange(p, proofFrame('initiator'), () => p.reader.readFrame());
+    if (answer.length === 1 && answer[0] === AUTH_REJECT) throw new ProtocolError(`the peer refused our password: ${PASSWORDS_DIFFER}`);
+    if (!isProof(answer, 'responder')) throw new ProtocolError(`the peer failed to prove the password: ${PASSWORDS_DIFFER}`);
+    return;
+  }
+  const claim = await p.reader.readFrame();
+  if (!isProof(claim, 'initiator')) {
+    p.socket.end(plainChannel.frame(Buffer.of(AUTH_REJECT)));
+    throw new ProtocolError(`the peer failed to prove the password: ${PASSWORDS_DIFFER}`);
+  }
+  p.socket.write(proofFrame('responder'));
+}
+
+async function run(p: HandshakeParams): Promise<HandshakeResult> {
+  const header = await exchangeHeader(p);
+  const keys = p.passwordKey ? ephemeralKeyPair() : undefined;
+  const hello = await exchangeHello(p, keys?.publicKey);
+  let channel = plainChannel;
+  if (keys && p.passwordKey && hello.theirKey) {
+    const initiatorFirst = (ours: Buffer, theirs: Buffer) => (p.role === 'initiator' ? [ours, theirs] : [theirs, ours]);
+    const transcript = Buffer.concat([...initiatorFirst(header.sent, header.received), ...initiatorFirst(hello.sent, hello.received)]);
+    const session = deriveSession({ours: keys, theirPublicKey: hello.theirKey, passwordKey: p.passwordKey, transcript, role: p.role});
+    await authenticate(p, session);
+    channel = {frame: body => session.sealer.seal(body), read: body => session.opener.open(body)};
+  }
+  const body = await exchange(p, channel.frame(encodeIntro(p.intro)), () => p.reader.readFrame());
+  let remote: Intro;
+  try {
+    remote = decodeIntro(channel.read(body));
+  } catch (error) {
+    throw new ProtocolError(`bad introduction from peer: ${(error as Error).message}`);
+  }
+  return {version: header.version, remote, channel, encrypted: keys !== undefined};
+}
+
+/**
+ * Agrees a protocol version, authenticates a password if there is one, and swaps introductions.
+ * Rejects with a ProtocolError (or CryptoError) whose message is the reason `status
+ * connections` shows; the caller closes the socket.
+ */
+export async function handshake(p: HandshakeParams): Promise<HandshakeResult> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.socket.destroy();
+  }, p.timeoutMs);
+  try {
+    return await run(p);
+  } catch (error) {
+    if (timedOut) throw new ProtocolError(`handshake timed out after ${p.timeoutMs / 1000}s`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,505 @@
+import {randomBytes, randomInt} from 'node:crypto';
+import {EventEmitter} from 'node:events';
+import {connect, createServer, type Server, type Socket} from 'node:net';
+import type {Logger} from '../log.js';
+import type {RouterState} from '../state.js';
+import {hostPort, ipOf, isTrusted, type PeerAddress, resolvePeer} from './address.js';
+import {MeshConnection} from './connection.js';
+import {passwordKey} from './crypto.js';
+import {FrameReader} from './framing.js';
+import {decodeGossip, type Gossip, GossipChannel, type GossipHeader, type GossipNetwork, type Gossiper, SurrogateGossiper} from './gossip.js';
+import {handshake, type HandshakeResult} from './handshake.js';
+import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, OUR_VERSIONS, ProtocolError, Tag} from './protocol.js';
+import {Routes} from './routes.js';
+import {type ConnectionFacts, connectionFacts, liveConnectionInfo, NO_OVERLAY, type OverlayDescriber, peerInfos} from './status.js';
+import {initialTargets, TargetStore} from './target-store.js';
+import {ConnectionMaker, NeverRetryError} from './targets.js';
+import {TopologyData, TopologyGossiper} from './topology-gossip.js';
+import {type PeerRecord, Topology, type UpdateResult} from './topology.js';
+
+export interface MeshOptions {
+  /** Peer name, a MAC such as 8a:3e:3e:3e:3e:3e. */
+  name: string;
+  nickName: string;
+  port: number;
+  /** Address to listen on and dial from; all addresses when unset. */
+  host?: string;
+  /** With a password, peers must prove the same one, and all control traffic is encrypted. */
+  password?: string;
+  /** Most connections at once; 0 for no limit. */
+  connLimit: number;
+  /** Connect to the peers others are connected to (off with --no-discovery). */
+  discovery: boolean;
+  /** CIDRs whose peers may receive pod traffic unencrypted. */
+  trustedSubnets: string[];
+  /** Targets from the command line. */
+  peers: string[];
+  /** Start from the saved targets rather than `peers`. */
+  resume: boolean;
+  /** The saved targets live at `<dbPrefix>peers.json`. */
+  dbPrefix: string;
+  log: Logger;
+  heartbeatMs?: number;
+  gossipIntervalMs?: number;
+  handshakeTimeoutMs?: number;
+}
+
+export interface MeshEvents {
+  /** A peer became known (perhaps only by name, until it describes itself). */
+  peerAdded: [name: string];
+  /** A peer no path leads to any more was dropped from the topology. */
+  peerRemoved: [name: string];
+  connectionEstablished: [connection: ConnectionFacts];
+  connectionClosed: [connection: ConnectionFacts, reason: string];
+  /** Anything in the topology changed (peers, connections, addresses); once per burst. */
+  topologyChanged: [];
+}
+
+/** What the mesh puts in RouterState for the status views. */
+export type MeshStatus = Pick<RouterState, 'encryption' | 'peerDiscovery' | 'trustedSubnets' | 'targets' | 'connections' | 'peers' | 'terminationCount'>;
+
+/** The mesh cannot start: the message says why (a bad peer, the port in use). */
+export class MeshError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MeshError';
+  }
+}
+
+const PERSIST_DISCOVERED_AFTER_MS = 2_000;
+
+const randomU64 = () => randomBytes(8).readBigUInt64BE();
+/** uid 0 marks a peer known only by name. */
+const randomUid = (): bigint => randomU64() || randomUid();
+
+function dialError(address: string, error: NodeJS.ErrnoException): Error {
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'connect: connection refused',
+    EHOSTUNREACH: 'connect: no route to host',
+    ENETUNREACH: 'connect: network is unreachable',
+    ETIMEDOUT: 'i/o timeout',
+  };
+  return new Error(`dial tcp4 ${address}: ${reasons[error.code ?? ''] ?? error.message}`);
+}
+
+async function resolveAll(peers: readonly string[]): Promise<{resolved: PeerAddress[]; errors: string[]}> {
+  const results = await Promise.allSettled(peers.map(resolvePeer));
+  return {
+    resolved: results.flatMap(r => (r.status === 'fulfilled' ? [r.value] : [])),
+    errors: results.flatMap(r => (r.status === 'rejected' ? [(r.reason as Error).message] : [])),
+  };
+}
+
+/**
+ * The peer mesh on TCP 6783, as weaveworks/mesh: connections to targets and discovered peers,
+ * a topology every peer learns by gossip, and named gossip channels (IPAM's ring) relayed over
+ * it. Single-threaded: every change happens in one event-loop turn, so there are no locks.
+ */
+export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
+  readonly ourName: string;
+  readonly uid = randomUid();
+  readonly topology: Topology;
+  readonly routes: Routes;
+  /** How the data plane carries each connection, for `status connections`; the data plane sets it. */
+  describeOverlay: OverlayDescriber = NO_OVERLAY;
+  private readonly maker: ConnectionMaker;
+  private readonly channels = new Map<string, GossipChannel>();
+  private readonly topologyChannel: GossipChannel;
+  private readonly live = new Map<string, MeshConnection>();
+  private readonly handshaking = new Set<Socket>();
+  private readonly log: Logger;
+  private server?: Server;
+  private gossipTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private changeQueued = false;
+  private persistTimer?: NodeJS.Timeout;
+
+  private constructor(
+    private readonly opts: MeshOptions,
+    private readonly passwordKey: Buffer | undefined,
+    private readonly store: TargetStore,
+  ) {
+    super();
+    this.ourName = opts.name;
+    this.log = opts.log;
+    this.topology = new Topology({name: opts.name, nickName: opts.nickName, uid: this.uid, shortId: randomInt(1 << 12), hasShortId: true, port: opts.port});
+    this.routes = new Routes(this.topology);
+    this.topologyChannel = this.addChannel('topology', new TopologyGossiper(this.topology, result => this.merged(result)));
+    this.maker = new ConnectionMaker({
+      ourName: opts.name,
+      port: opts.port,
+      discovery: opts.discovery,
+      connections: () => [...this.live.values()].map(c => ({peer: c.remote.name, address: c.address, outbound: c.outbound, listenPort: c.remote.port})),
+      peers: () => this.topology.all(),
+      attempt: (address, acceptNewPeer) => this.attempt(address, acceptNewPeer),
+      discoveredChanged: () => this.persistSoon(),
+    });
+  }
+
+  /**
+   * Prepares the mesh and checks its initial targets (the saved ones on a restart or with
+   * --resume); a peer that does not resolve is fatal, as in the original. Nothing listens or
+   * connects until start(), so other concerns can add their gossip channels first.
+   */
+  static async create(options: MeshOptions): Promise<Mesh> {
+    const key = options.password ? await passwordKey(options.password) : undefined;
+    const store = new TargetStore(options.dbPrefix, options.log);
+    const initial = await initialTargets(store, options.resume, options.peers, options.log);
+    const {resolved, errors} = await resolveAll(initial.targets);
+    if (errors.length > 0) throw new MeshError(errors.join('\n'));
+    const mesh = new Mesh(options, key, store);
+    mesh.initial = {resolved, discovered: initial.discovered};
+    return mesh;
+  }
+
+  private initial: {resolved: PeerAddress[]; discovered: string[]} = {resolved: [], discovered: []};
+
+  /** Listens, connects to the initial targets and starts the periodic gossip. */
+  async start(): Promise<void> {
+    await this.listen();
+    this.maker.initiate(this.initial.resolved, false);
+    this.maker.remember(this.initial.discovered);
+    await this.persist();
+    await this.store.markStarted();
+    this.gossipTimer = setInterval(() => this.gossipAll(), this.opts.gossipIntervalMs ?? GOSSIP_INTERVAL_MS);
+    this.log.info('mesh started', {name: `${this.ourName}(${this.opts.nickName})`, port: this.opts.port, encryption: this.passwordKey !== undefined});
+  }
+
+  private listen(): Promise<void> {
+    const {host, port} = this.opts;
+    const server = createServer(socket => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const why = error.code === 'EADDRINUSE' ? 'the port is in use (is another router running?)' : error.message;
+        reject(new MeshError(`cannot listen on ${host || '0.0.0.0'}:${port} for the mesh: ${why}`));
+      });
+      server.listen({port, host: host || '0.0.0.0'}, () => {
+        server.removeAllListeners('error');
+        server.on('error', error => this.log.error('mesh listener failed', {error: error.message}));
+        resolve();
+      });
+    });
+  }
+
+  // ----- the API other concerns use -----
+
+  /** A named gossip channel (e.g. "IPallocation"); what arrives on it goes to `gossiper`. */
+  newGossip(name: string, gossiper: Gossiper): Gossip {
+    const existing = this.channels.get(name);
+    if (existing && !(existing.gossiper instanceof SurrogateGossiper)) throw new Error(`duplicate gossip channel ${name}`);
+    return this.addChannel(name, gossiper);
+  }
+
+  private addChannel(name: string, gossiper: Gossiper): GossipChannel {
+    if (name === '' || Buffer.byteLength(name) > 255) throw new Error(`gossip channel name must be 1 to 255 bytes: "${name}"`);
+    const channel = new GossipChannel(name, gossiper, this);
+    this.channels.set(name, channel);
+    return channel;
+  }
+
+  /** `POST /connect`: adds (or with replace, sets) targets; returns one error per bad peer, the rest are added. */
+  async connect(peers: readonly string[], replace: boolean): Promise<string[]> {
+    const {resolved, errors} = await resolveAll(peers);
+    this.maker.initiate(resolved, replace);
+    await this.persist();
+    return errors;
+  }
+
+  /** `POST /forget`. */
+  async forget(peers: readonly string[]): Promise<void> {
+    this.maker.forget(peers);
+    await this.persist();
+  }
+
+  targets(): string[] {
+    return this.maker.directPeers();
+  }
+
+  isKnownPeer(name: string): boolean {
+    return this.topology.has(name);
+  }
+
+  /** The underlay IP of a peer, as we or others connect to it. */
+  peerAddress(name: string): string | undefined {
+    return this.topology.addressOf(name);
+  }
+
+  /** Our live connections (pending and established). */
+  connections(): ConnectionFacts[] {
+    return [...this.live.values()].map(connectionFacts);
+  }
+
+  status(): MeshStatus {
+    const usingPassword = this.passwordKey !== undefined;
+    return {
+      encryption: usingPassword,
+      peerDiscovery: this.opts.discovery,
+      trustedSubnets: this.opts.trustedSubnets,
+      targets: this.maker.directPeers(),
+      connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status()],
+      peers: peerInfos(this.topology, this.live.values()),
+      terminationCount: this.maker.terminationCount,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.gossipTimer);
+    if (this.persistTimer) await this.persist();
+    this.maker.stop();
+    const closed = new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
+    for (const conn of this.live.values()) {
+      conn.shutdown(new Error('router stopping'));
+      conn.socket.destroy();
+    }
+    for (const socket of this.handshaking) socket.destroy();
+    await closed;
+    await this.store.flushed();
+  }
+
+  // ----- GossipNetwork -----
+
+  link(peer: string): MeshConnection | undefined {
+    return this.live.get(peer);
+  }
+
+  relayFailed(error: Error): void {
+    this.log.warning('gossip not relayed', {error: error.message});
+  }
+
+  // ----- connections -----
+
+  private persist(): Promise<void> {
+    clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    return this.store.save({targets: this.maker.directPeers(), discovered: this.maker.discovered()});
+  }
+
+  /** Discovered peers churn while a mesh forms: saved once things settle, not at every change. */
+  private persistSoon(): void {
+    this.persistTimer ??= setTimeout(() => void this.persist(), PERSIST_DISCOVERED_AFTER_MS);
+  }
+
+  private limitReached(): boolean {
+    return this.opts.connLimit > 0 && this.live.size >= this.opts.connLimit;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const address = hostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    this.log.debug('connection accepted', {address});
+    void this.run(socket, false, address, true);
+  }
+
+  private attempt(address: string, acceptNewPeer: boolean): void {
+    if (this.limitReached()) {
+      this.maker.connectionAborted(address, new Error(`Connection limit reached (${this.opts.connLimit})`));
+      return;
+    }
+    this.log.debug('attempting connection', {address});
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
+    const socket = connect({host: ipOf(address), port, ...(this.opts.host ? {localAddress: this.opts.host} : {})});
+    this.handshaking.add(socket);
+    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    const failed = (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      this.handshaking.delete(socket);
+      socket.destroy();
+      if (this.stopping) return;
+      const reason = dialError(address, error);
+      this.log.info('error during connection attempt', {address, error: reason.message});
+      this.maker.connectionAborted(address, reason);
+    };
+    socket.once('error', failed);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', failed);
+      void this.run(socket, true, address, acceptNewPeer);
+    });
+  }
+
+  /** Handshake, then add the connection; any refusal is the connection's (and its target's) reason. */
+  private async run(socket: Socket, outbound: boolean, address: string, acceptNewPeer: boolean): Promise<void> {
+    this.handshaking.add(socket);
+    socket.setNoDelay(true);
+    const reader = new FrameReader(socket);
+    const connId = randomU64();
+    const trustRemote = isTrusted(this.opts.trustedSubnets, ipOf(address));
+    let result: HandshakeResult;
+    try {
+      result = await handshake({
+        socket,
+        reader,
+        role: outbound ? 'initiator' : 'responder',
+        versions: OUR_VERSIONS,
+        ...(this.passwordKey ? {passwordKey: this.passwordKey} : {}),
+        intro: {...this.introOf(), connId, trusted: trustRemote},
+        timeoutMs: this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+      });
+    } catch (error) {
+      this.handshaking.delete(socket);
+      socket.end(() => socket.destroy());
+      if (this.stopping) return;
+      this.log.info('connection failed during handshake', {address, outbound, error: (error as Error).message});
+      this.maker.connectionTerminated(address, outbound, error as Error);
+      return;
+    }
+    this.handshaking.delete(socket);
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const conn = new MeshConnection({
+      socket,
+      reader,
+      handshake: result,
+      outbound,
+      address,
+      ourName: this.ourName,
+      connId,
+      trustRemote,
+      heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS,
+      handlers: {frame: (c, body) => this.onFrame(c, body), closed: (c, reason) => this.onClosed(c, reason)},
+    });
+    const refusal = this.add(conn, acceptNewPeer);
+    if (refusal) conn.shutdown(refusal);
+    else conn.start();
+  }
+
+  private introOf() {
+    const {ourself} = this.topology;
+    return {name: ourself.name, nickName: ourself.nickName, uid: ourself.uid, shortId: ourself.shortId, port: this.opts.port};
+  }
+
+  /** Adds a connection that passed its handshake, or says why not. */
+  private add(conn: MeshConnection, acceptNewPeer: boolean): Error | undefined {
+    const {name, nickName, uid} = conn.remote;
+    if (name === this.ourName) {
+      if (uid === this.uid) return new NeverRetryError('cannot connect to ourself', false);
+      return new NeverRetryError(`peer name collision: ${name} is the name of this router and of the peer at ${conn.address}; give each router its own --name`);
+    }
+    if (!acceptNewPeer && !this.topology.has(name)) return new Error(`Found unknown remote name: ${name} at ${conn.address}`);
+    const duplicate = this.live.get(name);
+    if (duplicate) {
+      // Both ends see the same two connections with the same uids: they keep the same one.
+      const error = new Error(`Multiple connections to ${name}(${nickName}) added to ${this.ourName}(${this.opts.nickName})`);
+      if (conn.uid >= duplicate.uid) {
+        if (conn.uid === duplicate.uid) duplicate.shutdown(error);
+        return error;
+      }
+      this.live.set(name, conn);
+      duplicate.shutdown(error);
+    }
+    if (!duplicate && this.limitReached()) return new Error(`Connection limit reached (${this.opts.connLimit})`);
+    this.live.set(name, conn);
+    const met = this.topology.meet({name, nickName, uid, shortId: conn.remote.shortId, port: conn.remote.port});
+    this.topology.setLocalConnection(name, {address: conn.address, outbound: conn.outbound, established: false});
+    this.maker.connectionCreated(conn.address, conn.outbound);
+    this.log.info(met ? 'connection added (new peer)' : 'connection added', {peer: `${name}(${nickName})`, address: conn.address, outbound: conn.outbound, protocolVersion: conn.version});
+    if (met) this.emit('peerAdded', name);
+    for (const channel of this.channels.values()) channel.sendAllDown(conn);
+    this.localChange([name]);
+    return undefined;
+  }
+
+  private onClosed(conn: MeshConnection, reason: Error): void {
+    if (this.stopping) return;
+    const {name, nickName} = conn.remote;
+    this.log.info('connection shutting down', {peer: `${name}(${nickName})`, address: conn.address, reason: reason.message});
+    if (this.live.get(name) === conn) {
+      this.live.delete(name);
+      this.topology.deleteLocalConnection(name);
+      this.emit('connectionClosed', connectionFacts(conn), reason.message);
+      this.localChange([], this.topology.garbageCollect());
+    }
+    this.maker.connectionTerminated(conn.address, conn.outbound, reason);
+  }
+
+  private async onFrame(conn: MeshConnection, body: Buffer): Promise<void> {
+    switch (body[0]) {
+      case Tag.Heartbeat:
+        return;
+      case Tag.Ready:
+        return this.onReady(conn);
+      case Tag.Gossip:
+      case Tag.GossipUnicast:
+      case Tag.GossipBroadcast:
+        return this.onGossip(body);
+      default:
+        this.log.debug('ignoring unknown protocol tag', {tag: body[0], peer: conn.remote.name});
+    }
+  }
+
+  private onReady(conn: MeshConnection): void {
+    const {name} = conn.remote;
+    if (conn.established || this.live.get(name) !== conn) return;
+    conn.established = true;
+    this.topology.setLocalConnection(name, {address: conn.address, outbound: conn.outbound, established: true});
+    this.log.info('connection fully established', {peer: `${name}(${conn.remote.nickName})`, address: conn.address});
+    this.localChange([]);
+    this.emit('connectionEstablished', connectionFacts(conn));
+  }
+
+  private async onGossip(body: Buffer): Promise<void> {
+    let h: GossipHeader;
+    try {
+      h = decodeGossip(body);
+    } catch (error) {
+      throw new ProtocolError(`malformed gossip message: ${(error as Error).message}`);
+    }
+    let channel = this.channels.get(h.channel);
+    if (!channel) {
+      this.log.debug('created surrogate gossip channel', {channel: h.channel});
+      channel = this.addChannel(h.channel, new SurrogateGossiper());
+    }
+    if (h.tag === Tag.GossipUnicast) return channel.deliverUnicast(h, body);
+    if (h.tag === Tag.GossipBroadcast) return channel.deliverBroadcast(h);
+    return channel.deliverGossip(h);
+  }
+
+  // ----- topology -----
+
+  /** Our own record changed: tell everyone (with the records of `peers` too). */
+  private localChange(peers: string[], removed: PeerRecord[] = []): void {
+    this.routes.invalidate();
+    this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, new Set([this.ourName, ...peers])));
+    this.dropped(removed);
+    this.maker.refresh();
+    this.changed();
+  }
+
+  /** Gossip from others was merged into the topology. */
+  private merged(result: UpdateResult): void {
+    if (result.added.length === 0 && result.improved.size === 0 && result.removed.length === 0 && !result.ourselfBumped) return;
+    this.routes.invalidate();
+    for (const peer of result.added) this.emit('peerAdded', peer.name);
+    this.dropped(result.removed);
+    if (result.ourselfBumped) this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, new Set([this.ourName])));
+    this.maker.refresh();
+    this.changed();
+  }
+
+  private dropped(removed: PeerRecord[]): void {
+    for (const peer of removed) {
+      this.log.info('removed unreachable peer', {peer: `${peer.name}(${peer.nickName})`});
+      this.emit('peerRemoved', peer.name);
+    }
+  }
+
+  private changed(): void {
+    if (this.changeQueued) return;
+    this.changeQueued = true;
+    setImmediate(() => {
+      this.changeQueued = false;
+      this.emit('topologyChanged');
+    });
+  }
+
+  private gossipAll(): void {
+    for (const channel of this.channels.values()) channel.gossipAll();
+  }
+}

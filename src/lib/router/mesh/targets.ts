@@ -1,0 +1,267 @@
+import type {ConnectionInfo} from '../state.js';
+import {hostPort, ipOf, type PeerAddress} from './address.js';
+import {Backoff} from './backoff.js';
+import type {PeerRecord} from './topology.js';
+
+/** A refusal that retrying cannot cure (we dialled ourselves, or another peer has our name). */
+export class NeverRetryError extends Error {
+  constructor(
+    message: string,
+    /** Counted as a connection termination (a dial to ourself is not). */
+    readonly counts = true,
+  ) {
+    super(message);
+    this.name = 'NeverRetryError';
+  }
+}
+
+/**
+ * Two peers that learn of each other at once would both dial, and one connection would be
+ * dropped. The peer with the greater name waits this long before dialling one it discovered,
+ * in case the other's connection arrives first; a peer the other cannot reach is still dialled.
+ */
+export const DISCOVERY_DEFER_MS = 2_000;
+
+/** Waiting for its next try; being tried; connected; or a target we are connected to otherwise. */
+type TargetState = 'waiting' | 'attempting' | 'connected' | 'suspended';
+
+interface Target {
+  state: TargetState;
+  lastError?: Error;
+  backoff: Backoff;
+}
+
+/** One of our live connections, as the maker sees it. */
+export interface LiveConnection {
+  peer: string;
+  address: string;
+  outbound: boolean;
+  /** Where the peer says it listens: an accepted connection then also counts for that address. */
+  listenPort: number;
+}
+
+export interface MakerContext {
+  ourName: string;
+  /** Our mesh port: for peers named without one, and peers seen only through accepted connections. */
+  port: number;
+  discovery: boolean;
+  connections(): Iterable<LiveConnection>;
+  peers(): Iterable<PeerRecord>;
+  /** Dial `address`; the outcome comes back through connectionAborted/Created/Terminated. */
+  attempt(address: string, acceptNewPeer: boolean): void;
+  /** The addresses learnt from other peers changed: worth persisting for --resume. */
+  discoveredChanged(): void;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** Go's time.Time.String() shape, which `status connections` shows for the next retry. */
+function goTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)} +0000 UTC`;
+}
+
+/**
+ * Which addresses to connect to and when, as weaveworks/mesh's connectionMaker: the targets given
+ * by the operator (`connect`, `forget`, launch arguments), plus with discovery the peers others
+ * are connected to and we are not. Each address is retried with capped exponential backoff.
+ */
+export class ConnectionMaker {
+  /** By the peer as the operator wrote it. */
+  private direct = new Map<string, PeerAddress>();
+  /** Addresses learnt in an earlier run (--resume), dialled like direct ones. */
+  private readonly remembered = new Set<string>();
+  private readonly targets = new Map<string, Target>();
+  private timer?: NodeJS.Timeout;
+  private checkQueued = false;
+  private stopped = false;
+  private lastDiscovered = '';
+  terminationCount = 0;
+
+  constructor(private readonly ctx: MakerContext) {}
+
+  private now(): number {
+    return (this.ctx.now ?? Date.now)();
+  }
+
+  /** `weave connect [--replace]`: the peers (resolved) become targets; with replace, the only ones. */
+  initiate(peers: readonly PeerAddress[], replace: boolean): void {
+    if (replace) this.direct = new Map();
+    for (const p of peers) {
+      this.direct.set(p.peer, p);
+      // An address the operator names again is tried at once, whatever its backoff.
+      this.targets.get(this.completeAddress(p))?.backoff.tryNow();
+    }
+    this.refresh();
+  }
+
+  /** `weave forget`: no longer targets. Connections already made stay. */
+  forget(peers: readonly string[]): void {
+    for (const peer of peers) this.direct.delete(peer);
+    this.refresh();
+  }
+
+  remember(addresses: readonly string[]): void {
+    for (const a of addresses) this.remembered.add(a);
+    this.refresh();
+  }
+
+  /** The targets as given, for `status targets` and persistence. */
+  directPeers(): string[] {
+    return [...this.direct.keys()];
+  }
+
+  /** Targets that come from discovery rather than from the operator. */
+  discovered(): string[] {
+    const direct = new Set([...this.direct.values()].map(p => this.completeAddress(p)));
+    return [...this.targets.keys()].filter(a => !direct.has(a));
+  }
+
+  connectionCreated(address: string, outbound: boolean): void {
+    const target = outbound ? this.targets.get(address) : undefined;
+    if (target) target.state = 'connected';
+  }
+
+  /** A dial that failed before any connection existed. */
+  connectionAborted(address: string, error: Error): void {
+    const target = this.targets.get(address);
+    if (target) {
+      target.state = 'waiting';
+      target.lastError = error;
+      target.backoff.tryLater();
+    }
+    this.refresh();
+  }
+
+  connectionTerminated(address: string, outbound: boolean, error: Error): void {
+    if (!(error instanceof NeverRetryError) || error.counts) this.terminationCount++;
+    const target = outbound ? this.targets.get(address) : undefined;
+    if (target) {
+      target.state = 'waiting';
+      target.lastError = error;
+      if (error instanceof NeverRetryError) target.backoff.tryNever();
+      else target.backoff.afterDisconnect();
+    }
+    this.refresh();
+  }
+
+  /** Looks again at what to connect to, once the current turn is over (many changes, one look). */
+  refresh(): void {
+    if (this.checkQueued || this.stopped) return;
+    this.checkQueued = true;
+    setImmediate(() => {
+      this.checkQueued = false;
+      if (!this.stopped) this.check();
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Targets not connected, as `status connections` lists them after the live connections. */
+  status(): ConnectionInfo[] {
+    const out: ConnectionInfo[] = [];
+    for (const [address, t] of this.targets) {
+      const add = (state: ConnectionInfo['state'], info: string) => out.push({address, outbound: true, state, info, attrs: {}});
+      if (t.state === 'waiting') {
+        const until = t.backoff.tryAfter === undefined ? 'never' : goTime(t.backoff.tryAfter);
+        if (t.lastError) add('failed', `${t.lastError.message}, retry: ${until}`);
+        else add('connecting', '');
+      } else if (t.state === 'attempting') {
+        if (t.lastError) add('retrying', t.lastError.message);
+        else add('connecting', '');
+      }
+    }
+    return out;
+  }
+
+  private completeAddress(p: PeerAddress): string {
+    return hostPort(p.ip, p.port || this.ctx.port);
+  }
+
+  private check(): void {
+    const valid = new Set<string>();
+    const direct = new Set<string>();
+    const connectedPeers = new Set<string>();
+    const connectedAddresses = new Set<string>();
+    const inboundIps = new Set<string>();
+    for (const c of this.ctx.connections()) {
+      connectedPeers.add(c.peer);
+      connectedAddresses.add(c.address);
+      if (c.outbound) continue;
+      inboundIps.add(ipOf(c.address));
+      if (c.listenPort) connectedAddresses.add(hostPort(ipOf(c.address), c.listenPort));
+    }
+    const addTarget = (address: string, defer = false) => {
+      if (connectedAddresses.has(address)) return;
+      valid.add(address);
+      if (this.targets.has(address)) return;
+      const backoff = new Backoff(this.ctx.now, this.ctx.random);
+      if (defer) backoff.tryIn(DISCOVERY_DEFER_MS);
+      this.targets.set(address, {state: 'waiting', backoff});
+    };
+    for (const p of this.direct.values()) {
+      const address = this.completeAddress(p);
+      direct.add(address);
+      // A peer named without a port that already connected to us needs no connection back.
+      if (p.port === 0 && inboundIps.has(p.ip)) continue;
+      addTarget(address);
+    }
+    if (this.ctx.discovery) {
+      this.addPeerTargets(connectedPeers, addTarget);
+      for (const address of this.remembered) {
+        addTarget(address);
+        // Not learnt from gossip this run: dialled as if given, so a peer not yet known is accepted.
+        direct.add(address);
+      }
+    }
+    this.connect(valid, direct);
+    const discovered = this.discovered().sort().join(',');
+    if (discovered !== this.lastDiscovered) {
+      this.lastDiscovered = discovered;
+      this.ctx.discoveredChanged();
+    }
+  }
+
+  /** Peers others are connected to and we are not: dial the address they know them by. */
+  private addPeerTargets(connectedPeers: Set<string>, addTarget: (address: string, defer: boolean) => void): void {
+    const byName = new Map<string, PeerRecord>();
+    const peers = [...this.ctx.peers()];
+    for (const p of peers) byName.set(p.name, p);
+    for (const peer of peers) {
+      if (peer.name === this.ctx.ourName) continue;
+      for (const [other, c] of peer.connections) {
+        if (other === this.ctx.ourName || connectedPeers.has(other)) continue;
+        // The source port of an accepted connection is ephemeral: dial where that peer listens.
+        addTarget(c.outbound ? c.address : hostPort(ipOf(c.address), byName.get(other)?.port || this.ctx.port), other > this.ctx.ourName);
+      }
+    }
+  }
+
+  private connect(valid: Set<string>, direct: Set<string>): void {
+    const now = this.now();
+    let next = Infinity;
+    for (const [address, t] of this.targets) {
+      if (t.state !== 'waiting' && t.state !== 'suspended') continue;
+      if (!valid.has(address)) {
+        // Connected some other way: a direct target waits suspended, a discovered one is dropped.
+        if (direct.has(address)) t.state = 'suspended';
+        else this.targets.delete(address);
+        continue;
+      }
+      t.state = 'waiting';
+      if (t.backoff.tryAfter === undefined) continue;
+      const wait = t.backoff.tryAfter - now;
+      if (wait <= 0) {
+        t.state = 'attempting';
+        this.ctx.attempt(address, direct.has(address));
+      } else {
+        next = Math.min(next, wait);
+      }
+    }
+    clearTimeout(this.timer);
+    if (next !== Infinity) this.timer = setTimeout(() => this.check(), next);
+  }
+}

@@ -1,0 +1,250 @@
+import {DecodeError, Reader, Writer} from './codec.js';
+
+/** One end's view of a connection: to whom, at which address (as that end sees it), which way. */
+export interface ConnectionSummary {
+  address: string;
+  outbound: boolean;
+  established: boolean;
+}
+
+export interface PeerRecord {
+  name: string;
+  nickName: string;
+  /** 0 for a placeholder: a peer named in someone's connections that has not described itself yet. */
+  uid: bigint;
+  /** Raised by the peer at each change of its own record; the newest description wins. */
+  version: number;
+  shortId: number;
+  hasShortId: boolean;
+  /** Where it listens for the mesh; 0 when not known. */
+  port: number;
+  /** By the name of the peer at the other end. */
+  connections: Map<string, ConnectionSummary>;
+}
+
+export interface UpdateResult {
+  /** Peers the update described. */
+  received: Set<string>;
+  /** Peers the update taught us something about: what is worth passing on. */
+  improved: Set<string>;
+  added: PeerRecord[];
+  removed: PeerRecord[];
+  /** The update described an earlier incarnation of ourselves: our record now outranks it. */
+  ourselfBumped: boolean;
+}
+
+function placeholder(name: string): PeerRecord {
+  return {name, nickName: '', uid: 0n, version: 0, shortId: 0, hasShortId: false, port: 0, connections: new Map()};
+}
+
+/** Whether `incoming` is no newer than `current`: lower version, or equal and not outranking it. */
+function isStale(incoming: PeerRecord, current: PeerRecord): boolean {
+  if (incoming.version !== current.version) return incoming.version < current.version;
+  if (incoming.uid !== current.uid) return incoming.uid < current.uid;
+  return !incoming.hasShortId || current.hasShortId;
+}
+
+/** Topology messages stay well under the frame limit however large the mesh. */
+const MESSAGE_BYTES = 1 << 20;
+
+const ESTABLISHED = 1;
+const OUTBOUND = 2;
+
+function encodePeer(w: Writer, p: PeerRecord): void {
+  w.name(p.name).str(p.nickName).u64(p.uid).u64(BigInt(p.version)).u16(p.shortId).bool(p.hasShortId).u16(p.port).u16(p.connections.size);
+  for (const [name, c] of p.connections) w.name(name).address(c.address).u8((c.established ? ESTABLISHED : 0) | (c.outbound ? OUTBOUND : 0));
+}
+
+function decodePeer(r: Reader): PeerRecord {
+  const p: PeerRecord = {
+    name: r.name(),
+    nickName: r.str(),
+    uid: r.u64(),
+    version: Number(r.u64()),
+    shortId: r.u16(),
+    hasShortId: r.bool(),
+    port: r.u16(),
+    connections: new Map(),
+  };
+  for (let n = r.u16(); n > 0; n--) {
+    const name = r.name();
+    const address = r.address();
+    const flags = r.u8();
+    p.connections.set(name, {address, outbound: (flags & OUTBOUND) !== 0, established: (flags & ESTABLISHED) !== 0});
+  }
+  return p;
+}
+
+export function decodeUpdate(update: Buffer): PeerRecord[] {
+  const r = new Reader(update);
+  const peers: PeerRecord[] = [];
+  while (!r.done) peers.push(decodePeer(r));
+  return peers;
+}
+
+/**
+ * Every peer known in the mesh and the connections each reports, merged from gossip: a CRDT
+ * where each peer alone writes its own record and the newest version of a record wins. Our own
+ * record follows our live connections. Peers that become unreachable from us are dropped.
+ */
+export class Topology {
+  private readonly peers = new Map<string, PeerRecord>();
+  readonly ourself: PeerRecord;
+  /** Encodings made since the last change: the same records go to many neighbours at once. */
+  private readonly encoded = new Map<string, Buffer[]>();
+
+  constructor(ourself: Omit<PeerRecord, 'connections' | 'version'>) {
+    this.ourself = {...ourself, version: 0, connections: new Map()};
+    this.peers.set(ourself.name, this.ourself);
+  }
+
+  get(name: string): PeerRecord | undefined {
+    return this.peers.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.peers.has(name);
+  }
+
+  all(): PeerRecord[] {
+    return [...this.peers.values()];
+  }
+
+  names(): Set<string> {
+    return new Set(this.peers.keys());
+  }
+
+  /**
+   * A peer met on a new connection of ours: recorded from its introduction until its own gossip
+   * brings the rest. Returns the record when the peer was not known before.
+   */
+  meet(intro: {name: string; nickName: string; uid: bigint; shortId: number; port: number}): PeerRecord | undefined {
+    this.encoded.clear();
+    const known = this.peers.get(intro.name);
+    const described = {...intro, hasShortId: true};
+    if (known) {
+      if (known.uid === 0n) Object.assign(known, described);
+      return undefined;
+    }
+    const peer: PeerRecord = {...described, version: 0, connections: new Map()};
+    this.peers.set(intro.name, peer);
+    return peer;
+  }
+
+  /** Adds or changes one of our connections; our record gets a new version. */
+  setLocalConnection(name: string, summary: ConnectionSummary): void {
+    this.encoded.clear();
+    this.ourself.connections.set(name, summary);
+    this.ourself.version++;
+  }
+
+  deleteLocalConnection(name: string): void {
+    this.encoded.clear();
+    if (this.ourself.connections.delete(name)) this.ourself.version++;
+  }
+
+  /** The records of `names`, in messages of about MESSAGE_BYTES each (a peer is never split). */
+  encode(names: Iterable<string>): Buffer[] {
+    const key = [...names].sort().join();
+    const cached = this.encoded.get(key);
+    if (cached) return cached;
+    const messages: Buffer[] = [];
+    let w = new Writer();
+    let size = 0;
+    for (const name of names) {
+      const peer = this.peers.get(name);
+      if (!peer) continue;
+      encodePeer(w, peer);
+      size += 40 + peer.nickName.length + 14 * peer.connections.size;
+      if (size >= MESSAGE_BYTES) {
+        messages.push(w.finish());
+        w = new Writer();
+        size = 0;
+      }
+    }
+    if (size > 0) messages.push(w.finish());
+    this.encoded.set(key, messages);
+    return messages;
+  }
+
+  /** Merges a peer's gossip (see UpdateResult). Throws DecodeError on a malformed update. */
+  applyUpdate(update: Buffer): UpdateResult {
+    this.encoded.clear();
+    const incoming = decodeUpdate(update);
+    const result: UpdateResult = {received: new Set(), improved: new Set(), added: [], removed: [], ourselfBumped: false};
+    for (const peer of incoming) {
+      if (peer.connections.size > 0xffff) throw new DecodeError('too many connections');
+      result.received.add(peer.name);
+      for (const name of [peer.name, ...peer.connections.keys()]) {
+        if (this.peers.has(name)) continue;
+        const fresh = placeholder(name);
+        this.peers.set(name, fresh);
+        result.added.push(fresh);
+      }
+    }
+    for (const peer of incoming) {
+      const current = this.peers.get(peer.name)!;
+      if (current === this.ourself) {
+        if (peer.uid !== this.ourself.uid && peer.version >= this.ourself.version) {
+          // News of an earlier incarnation of ours: outrank it so ours replaces it everywhere.
+          this.ourself.version = peer.version + 1;
+          result.ourselfBumped = true;
+        }
+        continue;
+      }
+      if (isStale(peer, current)) continue;
+      Object.assign(current, {...peer});
+      result.improved.add(peer.name);
+    }
+    for (const peer of this.garbageCollect()) {
+      result.removed.push(peer);
+      result.improved.delete(peer.name);
+    }
+    result.added = result.added.filter(p => this.peers.has(p.name));
+    return result;
+  }
+
+  /** Peers reachable from us over anyone's connections, established or not. */
+  reachable(): Set<string> {
+    const seen = new Set([this.ourself.name]);
+    const queue = [this.ourself];
+    for (let peer = queue.shift(); peer; peer = queue.shift()) {
+      for (const name of peer.connections.keys()) {
+        const next = this.peers.get(name);
+        if (next && !seen.has(name)) {
+          seen.add(name);
+          queue.push(next);
+        }
+      }
+    }
+    return seen;
+  }
+
+  /** Drops the peers no path leads to any more; returns them. */
+  garbageCollect(): PeerRecord[] {
+    this.encoded.clear();
+    const reachable = this.reachable();
+    const removed: PeerRecord[] = [];
+    for (const [name, peer] of this.peers) {
+      if (reachable.has(name)) continue;
+      this.peers.delete(name);
+      removed.push(peer);
+    }
+    return removed;
+  }
+
+  /**
+   * The underlay IP of a peer: from our own connection to it, else from any peer's connection to
+   * it (the address that peer dialled, or the source of the connection it accepted).
+   */
+  addressOf(name: string): string | undefined {
+    const ip = (address: string) => address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    const ours = this.ourself.connections.get(name);
+    if (ours) return ip(ours.address);
+    for (const peer of this.peers.values()) {
+      const c = peer.connections.get(name);
+      if (c) return ip(c.address);
+    }
+    return undefined;
+  }
+}

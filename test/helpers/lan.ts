@@ -1,0 +1,112 @@
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
+import {once} from 'node:events';
+import {Netns} from './netns.js';
+
+/** A simulated host on the LAN: its namespace, its address, and its port on the switch. */
+export interface LanHost {
+  ns: Netns;
+  /** Its address on the LAN, e.g. 192.168.90.1. */
+  ip: string;
+  /** Its link, inside its namespace. */
+  ifname: string;
+  /** Its link's other end, on the switch. */
+  port: string;
+}
+
+/** A packet capture on the switch (tcpdump); stop() flushes and ends it. */
+export interface Capture {
+  file: string;
+  stop(): Promise<void>;
+}
+
+const BRIDGE = 'lan0';
+
+function ipIn(ns: Netns, args: string[]): void {
+  execFileSync('ip', ['-n', ns.name, ...args], {stdio: ['ignore', 'ignore', 'pipe']});
+}
+
+/**
+ * A shared LAN: a bridge ("switch") in a namespace of its own, and N host namespaces each linked
+ * to it with a veth whose host end is `eth0` holding 192.168.90.<i+1>/24. Nothing touches the
+ * machine's own interfaces. IPv6 is off on the LAN so idle traffic counts only what hosts send.
+ */
+export class Lan {
+  private constructor(
+    readonly switchNs: Netns,
+    readonly hosts: LanHost[],
+  ) {}
+
+  static create(count: number, options: {subnet?: string} = {}): Lan {
+    const subnet = options.subnet ?? '192.168.90';
+    if (count < 1 || count > 250) throw new Error(`a LAN holds 1 to 250 hosts, not ${count}`);
+    const switchNs = Netns.create('wls');
+    const lan = new Lan(switchNs, []);
+    try {
+      switchNs.exec('sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+      ipIn(switchNs, ['link', 'add', BRIDGE, 'type', 'bridge']);
+      ipIn(switchNs, ['link', 'set', BRIDGE, 'up']);
+      for (let i = 0; i < count; i++) {
+        const ns = Netns.create('wlh');
+        const host: LanHost = {ns, ip: `${subnet}.${i + 1}`, ifname: 'eth0', port: `p${i}`};
+        lan.hosts.push(host);
+        ns.exec('sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+        ipIn(switchNs, ['link', 'add', host.port, 'type', 'veth', 'peer', 'name', host.ifname, 'netns', ns.name]);
+        ipIn(switchNs, ['link', 'set', host.port, 'master', BRIDGE, 'up']);
+        ipIn(ns, ['addr', 'add', `${host.ip}/24`, 'dev', host.ifname]);
+        ipIn(ns, ['link', 'set', host.ifname, 'up']);
+      }
+    } catch (error) {
+      lan.destroy();
+      throw error;
+    }
+    return lan;
+  }
+
+  /** Unplugs a host from the switch (a partition); heal() plugs it back. */
+  cut(host: LanHost): void {
+    ipIn(this.switchNs, ['link', 'set', host.port, 'down']);
+  }
+
+  heal(host: LanHost): void {
+    ipIn(this.switchNs, ['link', 'set', host.port, 'up']);
+  }
+
+  /** Bytes each host has sent onto the LAN so far, in host order (its switch port's received bytes). */
+  sentBytes(): number[] {
+    const links = JSON.parse(this.switchNs.exec('ip', ['-s', '-j', 'link', 'show'])) as {ifname: string; stats64: {rx: {bytes: number}}}[];
+    const byName = new Map(links.map(l => [l.ifname, l.stats64.rx.bytes]));
+    return this.hosts.map(h => byName.get(h.port) ?? 0);
+  }
+
+  /**
+   * Starts tcpdump on every port of the switch (frames forwarded between ports never reach the
+   * bridge device itself), writing whole frames to `file`; resolves once it listens.
+   */
+  async capture(file: string, filter: string[] = []): Promise<Capture> {
+    const child: ChildProcess = spawn('nsenter', [`--net=${this.switchNs.path}`, 'tcpdump', '-i', 'any', '--immediate-mode', '-U', '-s', '0', '-w', file, ...filter], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d;
+        if (stderr.includes('listening on')) resolve();
+      });
+      child.once('exit', code => reject(new Error(`tcpdump exited (${code}): ${stderr}`)));
+    });
+    return {
+      file,
+      stop: async () => {
+        if (child.exitCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGINT');
+        await exited;
+      },
+    };
+  }
+
+  destroy(): void {
+    for (const h of this.hosts) h.ns.delete();
+    this.switchNs.delete();
+  }
+}

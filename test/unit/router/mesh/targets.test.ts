@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import {resolvePeer} from '../../../../src/lib/router/mesh/address.js';
+import {ConnectionMaker, type LiveConnection, NeverRetryError} from '../../../../src/lib/router/mesh/targets.js';
+import type {PeerRecord} from '../../../../src/lib/router/mesh/topology.js';
+
+const US = 'aa:00:00:00:00:01';
+const tick = () => new Promise(resolve => setImmediate(resolve));
+
+/** A maker over a mesh the test describes; `attempts` records every dial. */
+function fixture(options: {discovery?: boolean} = {}) {
+  const state = {
+    now: 1_000_000,
+    live: [] as LiveConnection[],
+    peers: [] as PeerRecord[],
+    attempts: [] as [string, boolean][],
+    discoveredChanges: 0,
+  };
+  const maker = new ConnectionMaker({
+    ourName: US,
+    port: 6783,
+    discovery: options.discovery ?? true,
+    connections: () => state.live,
+    peers: () => state.peers,
+    attempt: (address, acceptNewPeer) => state.attempts.push([address, acceptNewPeer]),
+    discoveredChanged: () => state.discoveredChanges++,
+    now: () => state.now,
+    random: () => 0.5,
+  });
+  return {state, maker};
+}
+
+async function targets(...peers: string[]) {
+  return Promise.all(peers.map(resolvePeer));
+}
+
+function record(name: string, connections: [string, string, boolean][], port = 6783): PeerRecord {
+  return {
+    name,
+    nickName: name.slice(-2),
+    uid: 1n,
+    version: 1,
+    shortId: 0,
+    hasShortId: true,
+    port,
+    connections: new Map(connections.map(([to, address, outbound]) => [to, {address, outbound, established: true}])),
+  };
+}
+
+describe('mesh connection maker', () => {
+  it('dials each target at once, on the mesh port when none is given', async () => {
+    const {state, maker} = fixture();
+    maker.initiate(await targets('192.168.90.2', '192.168.90.3:7000'), false);
+    await tick();
+    assert.deepEqual(state.attempts, [
+      ['192.168.90.2:6783', true],
+      ['192.168.90.3:7000', true],
+    ]);
+    assert.deepEqual(maker.directPeers(), ['192.168.90.2', '192.168.90.3:7000']);
+    assert.deepEqual(maker.status(), [
+      {address: '192.168.90.2:6783', outbound: true, state: 'connecting', info: '', attrs: {}},
+      {address: '192.168.90.3:7000', outbound: true, state: 'connecting', info: '', attrs: {}},
+    ]);
+    maker.stop();
+  });
+
+  it('shows a failed dial with its reason and next try, then a retry as retrying', async () => {
+    const {state, maker} = fixture();
+    maker.initiate(await targets('192.168.90.2'), false);
+    await tick();
+    maker.connectionAborted('192.168.90.2:6783', new Error('dial tcp4 192.168.90.2:6783: connect: connection refused'));
+    await tick();
+    const [failed] = maker.status();
+    assert.equal(failed!.state, 'failed');
+    // Random draw 0.5: the delay is the interval, 2 s.
+    assert.equal(failed!.info, `dial tcp4 192.168.90.2:6783: connect: connection refused, retry: ${new Date(state.now + 2000).toISOString().replace('T', ' ').slice(0, 23)} +0000 UTC`);
+    state.now += 2000;
+    await new Promise(resolve => setTimeout(resolve, 2100));
+    assert.equal(state.attempts.length, 2);
+    assert.deepEqual(maker.status()[0]!.state, 'retrying');
+    maker.stop();
+  });
+
+  it('never retries a dial that reached ourselves', async () => {
+    const {state, maker} = fixture();
+    maker.initiate(await targets('192.168.90.1'), false);
+    await tick();
+    maker.connectionTerminated('192.168.90.1:6783', true, new NeverRetryError('cannot connect to ourself', false));
+    await tick();
+    assert.match(maker.status()[0]!.info, /^cannot connect to ourself, retry: never$/);
+    assert.equal(maker.terminationCount, 0);
+    assert.equal(state.attempts.length, 1);
+    maker.stop();
+  });
+
+  it('counts terminations, and marks a connected target so status no longer lists it', async () => {
+    const {state, maker} = fixture();
+    maker.initiate(await targets('192.168.90.2'), false);
+    await tick();
+    maker.connectionCreated('192.168.90.2:6783', true);
+    state.live.push({peer: 'aa:00:00:00:00:02', address: '192.168.90.2:6783', outbound: true, listenPort: 6783});
+    assert.deepEqual(maker.status(), []);
+    state.live.pop();
+    maker.connectionTerminated('192.168.90.2:6783', true, new Error('connection closed by peer'));
+    assert.equal(maker.terminationCount, 1);
+    maker.stop();
+  });
+
+  it('does not dial back a peer named without a port that already connected to us', async () => {
+    const {state, maker} = fixture();
+    state.live.push({peer: 'aa:00:00:00:00:02', address: '192.168.90.2:41000', outbound: false, listenPort: 6783});
+    maker.initiate(await targets('192.168.90.2', '192.168.90.2:6783'), false);
+    await tick();
+    // Both name the address the peer listens on, which it told us: no duplicate connection.
+    assert.deepEqual(state.attempts, []);
+    maker.stop();
+  });
+
+  it('connects to peers others are connected to, at the address they know (discovery)', async () => {
+    const {state, maker} = fixture();
+    const B = 'aa:00:00:00:00:02';
+    const C = 'aa:00:00:00:00:03';
+    const D = 'aa:00:00:00:00:04';
+    state.live.push({peer: B, address: '192.168.90.2:6783', outbound: true, listenPort: 6783});
+    state.peers = [
+      record(US, [[B, '192.168.90.2:6783', true]]),
+      // B dialled C; D dialled B (so B sees D's ephemeral port; D listens on 7783).
+      record(B, [
+        [US, '192.168.90.1:5555', false],
+        [C, '192.168.90.3:6783', true],
+        [D, '192.168.90.4:40001', false],
+      ]),
+      record(C, [[B, '192.168.90.2:40000', false]]),
+      record(D, [[B, '192.168.90.2:6783', true]], 7783),
+    ];
+    maker.refresh();
+    await tick();
+    assert.deepEqual(state.attempts.sort(), [
+      ['192.168.90.3:6783', false],
+      ['192.168.90.4:7783', false],
+    ]);
+    assert.deepEqual(maker.discovered().sort(), ['192.168.90.3:6783', '192.168.90.4:7783']);
+    assert.equal(state.discoveredChanges, 1);
+    maker.stop();
+  });
+
+  it('with --no-discovery, dials only its targets', async () => {
+    const {state, maker} = fixture({discovery: false});
+    state.peers = [record('aa:00:00:00:00:02', [['aa:00:00:00:00:03', '192.168.90.3:6783', true]])];
+    maker.refresh();
+    await tick();
+    assert.deepEqual(state.attempts, []);
+    maker.stop();
+  });
+
+  it('dials addresses remembered from an earlier run as if given (the peer may be unknown yet)', async () => {
+    const {state, maker} = fixture();
+    maker.remember(['192.168.90.9:6783']);
+    await tick();
+    assert.deepEqual(state.attempts, [['192.168.90.9:6783', true]]);
+    maker.stop();
+  });
+
+  it('forgets targets, and replaces them all, or with --replace and no peer, none', async () => {
+    const {maker} = fixture();
+    maker.initiate(await targets('10.0.0.1', '10.0.0.2', '10.0.0.3'), false);
+    maker.forget(['10.0.0.2', 'not-a-target']);
+    assert.deepEqual(maker.directPeers(), ['10.0.0.1', '10.0.0.3']);
+    maker.initiate(await targets('10.0.0.4'), true);
+    assert.deepEqual(maker.directPeers(), ['10.0.0.4']);
+    maker.initiate([], true);
+    assert.deepEqual(maker.directPeers(), []);
+    maker.stop();
+  });
+
+  it('tries an address named again at once, whatever its backoff', async () => {
+    const {state, maker} = fixture();
+    maker.initiate(await targets('192.168.90.2'), false);
+    await tick();
+    maker.connectionAborted('192.168.90.2:6783', new Error('refused'));
+    await tick();
+    assert.equal(state.attempts.length, 1);
+    maker.initiate(await targets('192.168.90.2'), false);
+    await tick();
+    assert.equal(state.attempts.length, 2);
+    maker.stop();
+  });
+});
+
+describe('mesh peer addresses', () => {
+  it('accepts host and host:port, resolves names to IPv4, checks the port', async () => {
+    assert.deepEqual(await resolvePeer('192.168.90.2'), {peer: '192.168.90.2', ip: '192.168.90.2', port: 0});
+    assert.deepEqual(await resolvePeer('192.168.90.2:7000'), {peer: '192.168.90.2:7000', ip: '192.168.90.2', port: 7000});
+    assert.deepEqual(await resolvePeer('localhost:6783'), {peer: 'localhost:6783', ip: '127.0.0.1', port: 6783});
+    await assert.rejects(resolvePeer(':6783'), /^Error: invalid peer name ":6783", should be host\[:port\]$/);
+    await assert.rejects(resolvePeer('host:port'), /invalid peer name "host:port"/);
+    await assert.rejects(resolvePeer('10.0.0.1:99999'), /invalid peer name/);
+    await assert.rejects(resolvePeer('no-such-host.invalid'), /^Error: lookup no-such-host.invalid: no such host$/);
+  });
+});

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import {Routes, widen} from '../../../../src/lib/router/mesh/routes.js';
+import {decodeUpdate, Topology} from '../../../../src/lib/router/mesh/topology.js';
+
+const A = 'aa:00:00:00:00:0a';
+const B = 'aa:00:00:00:00:0b';
+const C = 'aa:00:00:00:00:0c';
+const D = 'aa:00:00:00:00:0d';
+
+/** A peer's own view, whose records it alone writes. */
+function peer(name: string, uid = BigInt(parseInt(name.slice(-2), 16))): Topology {
+  return new Topology({name, nickName: `nick-${name.slice(-1)}`, uid, shortId: 1, hasShortId: true, port: 6783});
+}
+
+/** `from` connected to each of `to` (outbound, established), as its own record says. */
+function link(from: Topology, ...to: string[]): Topology {
+  for (const name of to) from.setLocalConnection(name, {address: `192.168.90.${parseInt(name.slice(-2), 16)}:6783`, outbound: true, established: true});
+  return from;
+}
+
+/** Its own record, as it gossips it. */
+const own = (t: Topology) => Buffer.concat(t.encode([t.ourself.name]));
+
+describe('mesh topology', () => {
+  it('encodes and decodes records exactly', () => {
+    const b = link(peer(B), A, C);
+    const [record] = decodeUpdate(own(b));
+    assert.equal(record!.name, B);
+    assert.equal(record!.nickName, 'nick-b');
+    assert.equal(record!.uid, 11n);
+    assert.equal(record!.version, 2);
+    assert.deepEqual([...record!.connections], [
+      [A, {address: '192.168.90.10:6783', outbound: true, established: true}],
+      [C, {address: '192.168.90.12:6783', outbound: true, established: true}],
+    ]);
+  });
+
+  it('learns peers and connections from an update, with a placeholder for a peer only named', () => {
+    const a = link(peer(A), B);
+    const result = a.applyUpdate(own(link(peer(B), A, C)));
+    assert.deepEqual([...result.received], [B]);
+    assert.deepEqual([...result.improved], [B]);
+    // A had only its own connection to B, no record of it.
+    assert.deepEqual(result.added.map(p => p.name), [B, C]);
+    assert.deepEqual([...a.names()].sort(), [A, B, C]);
+    assert.equal(a.get(C)!.uid, 0n);
+    assert.equal(a.get(B)!.nickName, 'nick-b');
+  });
+
+  it('keeps the newest version of a record and ignores older ones', () => {
+    const a = link(peer(A), B);
+    const b = link(peer(B), A);
+    const old = own(b);
+    link(b, C);
+    a.applyUpdate(own(b));
+    const stale = a.applyUpdate(old);
+    assert.equal(stale.improved.size, 0);
+    assert.ok(a.get(B)!.connections.has(C));
+  });
+
+  it('at equal versions, lets the higher uid win (a restarted peer is told apart)', () => {
+    const a = link(peer(A), B);
+    a.applyUpdate(own(link(peer(B, 5n), A)));
+    assert.equal(a.applyUpdate(own(link(peer(B, 9n), A))).improved.size, 1);
+    assert.equal(a.get(B)!.uid, 9n);
+    assert.equal(a.applyUpdate(own(link(peer(B, 7n), A))).improved.size, 0);
+  });
+
+  it('outranks news of an earlier incarnation of ourselves', () => {
+    const a = link(peer(A, 100n), B);
+    const former = link(peer(A, 50n), B, C, D);
+    for (let i = 0; i < 5; i++) former.setLocalConnection(B, {address: 'x:1', outbound: true, established: true});
+    const result = a.applyUpdate(own(former));
+    assert.ok(result.ourselfBumped);
+    assert.equal(a.ourself.version, former.ourself.version + 1);
+    assert.equal(a.ourself.uid, 100n);
+  });
+
+  it('drops peers nothing leads to any more', () => {
+    const a = link(peer(A), B);
+    a.applyUpdate(own(link(peer(B), A, C)));
+    a.applyUpdate(own(link(peer(C), B, D)));
+    assert.equal(a.names().size, 4);
+    // B loses C: C and D are now unreachable from A.
+    const b = link(peer(B), A, C);
+    b.deleteLocalConnection(C);
+    b.ourself.version = 10;
+    const result = a.applyUpdate(own(b));
+    assert.deepEqual(result.removed.map(p => p.name).sort(), [C, D]);
+    assert.deepEqual([...a.names()].sort(), [A, B]);
+    a.deleteLocalConnection(B);
+    assert.deepEqual(a.garbageCollect().map(p => p.name), [B]);
+  });
+
+  it('says where a peer is: our connection to it, else the address others use', () => {
+    const a = link(peer(A), B);
+    const b = peer(B);
+    b.setLocalConnection(C, {address: '192.168.90.33:41234', outbound: false, established: true});
+    a.applyUpdate(own(b));
+    assert.equal(a.addressOf(B), '192.168.90.11');
+    assert.equal(a.addressOf(C), '192.168.90.33');
+    assert.equal(a.addressOf(D), undefined);
+  });
+
+  it('refuses a malformed update', () => {
+    assert.throws(() => peer(A).applyUpdate(Buffer.from([1, 2, 3])), /message truncated/);
+  });
+
+  it('splits a large topology into several messages, none splitting a peer', () => {
+    const big = peer(A);
+    const names: string[] = [A];
+    for (let i = 0; i < 200; i++) {
+      const other = new Topology({name: `aa:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, nickName: 'n', uid: 1n, shortId: 0, hasShortId: true, port: 6783});
+      for (let j = 0; j < 200; j++) other.setLocalConnection(`ab:00:00:00:00:${(j & 255).toString(16).padStart(2, '0')}`, {address: '192.168.90.1:6783', outbound: true, established: true});
+      big.setLocalConnection(other.ourself.name, {address: '192.168.90.1:6783', outbound: true, established: true});
+      big.applyUpdate(own(other));
+      names.push(other.ourself.name);
+    }
+    const messages = big.encode(names);
+    assert.ok(messages.length > 1);
+    assert.equal(messages.flatMap(m => decodeUpdate(m)).length, names.length);
+  });
+});
+
+describe('mesh routes', () => {
+  /** A's view of a topology given as adjacency (each peer's own records). */
+  function view(edges: Record<string, string[]>): Topology {
+    const a = link(peer(A), ...(edges[A] ?? []));
+    for (const [name, to] of Object.entries(edges)) if (name !== A) a.applyUpdate(own(link(peer(name), ...to)));
+    return a;
+  }
+
+  it('routes to each peer through the neighbour that leads there', () => {
+    const routes = new Routes(view({[A]: [B], [B]: [A, C], [C]: [B, D], [D]: [C]}));
+    assert.equal(routes.unicastAll(B), B);
+    assert.equal(routes.unicastAll(C), B);
+    assert.equal(routes.unicastAll(D), B);
+    assert.equal(routes.unicastAll('aa:00:00:00:00:ff'), undefined);
+    assert.equal(routes.unicastAll(A), undefined);
+  });
+
+  it('widens level by level in name order: the same data gives the same tree everywhere', () => {
+    const t = view({[A]: [B, C], [B]: [A, D], [C]: [A, D], [D]: [B, C]});
+    assert.equal(widen(t, t.ourself).hops.get(D), B);
+  });
+
+  it('in a full mesh, broadcasts go straight to everyone and nobody relays them', () => {
+    const routes = new Routes(view({[A]: [B, C, D], [B]: [A, C, D], [C]: [A, B, D], [D]: [A, B, C]}));
+    assert.deepEqual(routes.broadcastAll(A).sort(), [B, C, D]);
+    assert.deepEqual(routes.broadcastAll(B), []);
+  });
+
+  it('in a star, the centre relays a leaf broadcast to the other leaves', () => {
+    const routes = new Routes(view({[A]: [B, C, D], [B]: [A], [C]: [A], [D]: [A]}));
+    assert.deepEqual(routes.broadcastAll(B).sort(), [C, D]);
+    assert.deepEqual(routes.broadcastAll('aa:00:00:00:00:ff'), []);
+  });
+
+  it('gossips to about log2(peers) distinct neighbours, never the one excluded', () => {
+    const routes = new Routes(view({[A]: [B, C, D], [B]: [A], [C]: [A], [D]: [A]}));
+    for (let i = 0; i < 20; i++) {
+      const chosen = routes.randomNeighbours(B);
+      assert.equal(chosen.length, 2);
+      assert.ok(!chosen.includes(B));
+      assert.equal(new Set(chosen).size, 2);
+    }
+    assert.deepEqual(new Routes(view({[A]: [B], [B]: [A]})).randomNeighbours(A), [B]);
+  });
+});
