@@ -1,0 +1,122 @@
+import {DEFAULTS} from '../router/config.js';
+
+/** A launch command line the original answered with its usage and exit 1 (a flag without its value). */
+export class LaunchUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LaunchUsageError';
+  }
+}
+
+/** What `weave launch` takes for itself; every other word goes to the router as given. */
+export interface LaunchArgs {
+  password?: string;
+  port?: string;
+  /** Undefined: the default range; empty: IPAM off. */
+  ipallocRange?: string;
+  noRestart: boolean;
+  httpAddr?: string;
+  image?: string;
+  /** Router flags and peers, in the order given. */
+  passThrough: string[];
+}
+
+/** Flags launch consumes, under every spelling the original accepted (mflag: `-x`, `--x`, `--x=v`). */
+const VALUE_FLAGS: Record<string, keyof LaunchArgs> = {
+  password: 'password',
+  port: 'port',
+  'ipalloc-range': 'ipallocRange',
+  iprange: 'ipallocRange',
+  // Ours: the CLI must poll the address the router listens on, so it reads it too.
+  'http-addr': 'httpAddr',
+  image: 'image',
+};
+
+/** Splits `--name=value` / `-name value` into the flag name and an inline value. */
+function flagOf(word: string): {name: string; inline?: string} | undefined {
+  const m = /^--?([a-z][\w-]*)(?:=(.*))?$/s.exec(word);
+  if (!m) return undefined;
+  return m[2] === undefined ? {name: m[1]!} : {name: m[1]!, inline: m[2]};
+}
+
+/**
+ * Parses `weave launch` arguments as the original script did: it took --password, --port,
+ * --ipalloc-range (alias --iprange) and --no-restart, and passed everything else to the
+ * router untouched. A later occurrence wins, as with the router's own flag parser.
+ */
+export function parseLaunchArgs(argv: readonly string[]): LaunchArgs {
+  const parsed: LaunchArgs = {noRestart: false, passThrough: []};
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    const flag = flagOf(word);
+    if (flag?.name === 'no-restart' && flag.inline === undefined) {
+      parsed.noRestart = true;
+      continue;
+    }
+    // --no-color is the terminal's, read where colours are chosen.
+    if (flag?.name === 'no-color' && flag.inline === undefined) continue;
+    const key = flag && VALUE_FLAGS[flag.name];
+    if (!flag || !key) {
+      parsed.passThrough.push(word);
+      continue;
+    }
+    let value = flag.inline;
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new LaunchUsageError(`${word} needs a value`);
+      value = argv[++i]!;
+    }
+    (parsed as unknown as Record<string, string>)[key] = value;
+  }
+  return parsed;
+}
+
+/** Whether the pass-through words set router flag `name` themselves (so no default is added). */
+function gives(words: readonly string[], name: string): boolean {
+  return words.some(word => {
+    const flag = flagOf(word);
+    return flag?.name === name;
+  });
+}
+
+export interface RouterArgsContext {
+  env: Record<string, string | undefined>;
+  hostname: string;
+}
+
+/**
+ * The router's command line, as section 5's Cmd where it applies to our router: --port,
+ * --nickname, --weave-bridge, [--mtu], --ipalloc-range, --http-addr, --status-addr, then the
+ * user's words. A default is left out when the user gives the flag: the router takes each
+ * flag once. --db-prefix and --cni-socket-dir keep their defaults, which the mounts match.
+ */
+export function routerArgs(args: LaunchArgs, context: RouterArgsContext): string[] {
+  const {env} = context;
+  const user = args.passThrough;
+  const out: string[] = [];
+  const add = (name: string, value: string | undefined) => {
+    if (value !== undefined && !gives(user, name)) out.push(`--${name}`, value);
+  };
+  add('port', args.port ?? env.WEAVE_PORT ?? String(DEFAULTS.port));
+  add('nickname', context.hostname);
+  add('weave-bridge', DEFAULTS.weaveBridge);
+  add('mtu', env.WEAVE_MTU || undefined);
+  add('ipalloc-range', args.ipallocRange ?? DEFAULTS.ipallocRange);
+  add('http-addr', args.httpAddr ?? env.WEAVE_HTTP_ADDR ?? DEFAULTS.httpAddr);
+  add('status-addr', env.WEAVE_STATUS_ADDR ?? DEFAULTS.statusAddr);
+  return [...out, ...user];
+}
+
+/** The range IPAM will use and whether the user chose it (which turns an overlap into a warning). */
+export function ipallocRange(args: LaunchArgs): {range: string; chosen: boolean} {
+  return args.ipallocRange === undefined ? {range: DEFAULTS.ipallocRange, chosen: false} : {range: args.ipallocRange, chosen: true};
+}
+
+/** The control API address launch polls: the one given to the router. */
+export function controlAddr(args: LaunchArgs, env: Record<string, string | undefined>): string {
+  return args.httpAddr ?? env.WEAVE_HTTP_ADDR ?? DEFAULTS.httpAddr;
+}
+
+/** The TCP port of the peer mesh. */
+export function meshPort(args: LaunchArgs, env: Record<string, string | undefined>): number {
+  return Number(args.port ?? env.WEAVE_PORT ?? DEFAULTS.port);
+}

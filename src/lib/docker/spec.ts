@@ -1,0 +1,80 @@
+import type Dockerode from 'dockerode';
+import {DEFAULTS} from '../router/config.js';
+import {NETNS_DIR} from './host-dirs.js';
+
+/** The router container's name, as the original: WEAVE_CONTAINER_NAME, else `weave`. */
+export function containerName(env: Record<string, string | undefined>): string {
+  return env.WEAVE_CONTAINER_NAME || 'weave';
+}
+
+/** The named volume of the router's state (IPAM ring, peer name): `<name>db`, as the original's weavedb. */
+export function stateVolume(name: string): string {
+  return `${name}db`;
+}
+
+/** Marks a container as a router this CLI launched (the original matched the image name instead). */
+export const ROUTER_LABEL = 'net.weave.router';
+
+/** Mount point of the state volume: the router's default --db-prefix lives under it. */
+export const STATE_DIR = DEFAULTS.dbPrefix.slice(0, DEFAULTS.dbPrefix.lastIndexOf('/'));
+
+/**
+ * The capabilities the router needs instead of --privileged, all others dropped. Measured:
+ * NET_ADMIN for links, addresses and iptables; SYS_ADMIN for the setns(2) of nsenter into pod
+ * namespaces (the warm CNI path); SYS_PTRACE to open a CNI_NETNS of the form /proc/<pid>/ns/net
+ * belonging to a process with more capabilities. NET_RAW is not needed: the image has no arping.
+ */
+export const ROUTER_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'];
+
+/**
+ * Docker's read-only /proc paths without /proc/sys: the router tunes the bridge through
+ * /proc/sys/net (accept_ra, ARP timers), which Docker otherwise mounts read-only.
+ */
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sysrq-trigger'];
+
+export interface RouterSpecInput {
+  name: string;
+  image: string;
+  /** Router flags and peers (routerArgs()). */
+  args: string[];
+  /** Restart policy `always`; false for --no-restart. */
+  restart: boolean;
+  /** Reaches the router as WEAVE_PASSWORD in its environment, never in its arguments. */
+  password?: string;
+  /** The host directory of the warm CNI sockets, where the host's CNI shim looks. */
+  cniSocketDir?: string;
+  /** Variables handed to the router when set here (the original passed these too). */
+  env?: Record<string, string | undefined>;
+  version: string;
+}
+
+const PASSED_ENV = ['CHECKPOINT_DISABLE', 'WEAVE_DEBUG'];
+
+/** The router container as Docker create options: data, so tests can read what a launch asks for. */
+export function routerContainerSpec(input: RouterSpecInput): Dockerode.ContainerCreateOptions {
+  const socketDir = input.cniSocketDir ?? DEFAULTS.cniSocketDir;
+  const env = PASSED_ENV.filter(name => input.env?.[name] !== undefined).map(name => `${name}=${input.env![name]}`);
+  if (input.password) env.push(`WEAVE_PASSWORD=${input.password}`);
+  return {
+    name: input.name,
+    Image: input.image,
+    Cmd: input.args,
+    Env: env,
+    Labels: {[ROUTER_LABEL]: input.version},
+    HostConfig: {
+      NetworkMode: 'host',
+      PidMode: 'host',
+      Privileged: false,
+      CapDrop: ['ALL'],
+      CapAdd: ROUTER_CAPABILITIES,
+      ReadonlyPaths: READONLY_PATHS,
+      RestartPolicy: {Name: input.restart ? 'always' : 'no'},
+      Mounts: [
+        {Type: 'volume', Source: stateVolume(input.name), Target: STATE_DIR},
+        {Type: 'bind', Source: socketDir, Target: DEFAULTS.cniSocketDir},
+        // rslave: pod namespaces bound on the host after the router started must appear inside.
+        {Type: 'bind', Source: NETNS_DIR, Target: NETNS_DIR, BindOptions: {Propagation: 'rslave'}},
+      ],
+    },
+  };
+}

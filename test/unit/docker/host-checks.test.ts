@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import {describe, it} from 'mocha';
+import {dockerEndpoint} from '../../../src/lib/docker/client.js';
+import {DockerOperatorError} from '../../../src/lib/docker/errors.js';
+import {mountPropagation} from '../../../src/lib/docker/host-dirs.js';
+import {listenerFromSs} from '../../../src/lib/docker/port-check.js';
+import {routerPort} from '../../../src/lib/docker/reset.js';
+import {checkRange, cidrsOverlap} from '../../../src/lib/docker/route-check.js';
+import {demuxLogs} from '../../../src/lib/docker/router-container.js';
+import {READONLY_PATHS, ROUTER_CAPABILITIES, routerContainerSpec} from '../../../src/lib/docker/spec.js';
+
+describe('the range check against host routes', () => {
+  const routes = [{dst: 'default', dev: 'eth0'}, {dst: '10.0.0.0/8', dev: 'eth0'}, {dst: '10.32.0.0/12', dev: 'weave'}];
+
+  it('finds overlaps either way round, and host routes without a prefix', () => {
+    assert.ok(cidrsOverlap('10.0.0.0/8', '10.32.0.0/12'));
+    assert.ok(cidrsOverlap('10.32.0.0/12', '10.40.1.0/24'));
+    assert.ok(cidrsOverlap('10.33.1.1', '10.32.0.0/12'));
+    assert.ok(!cidrsOverlap('10.48.0.0/16', '10.32.0.0/12'));
+  });
+
+  it('stops on the default range with the original three lines', () => {
+    assert.throws(
+      () => checkRange('10.32.0.0/12', false, routes, 'weave'),
+      (e: DockerOperatorError) =>
+        e.message === 'Network 10.32.0.0/12 overlaps with existing route 10.0.0.0/8 on host.\nERROR: Default --ipalloc-range 10.32.0.0/12 overlaps with existing route on host.\nYou must pick another range and set it on all hosts.' && e.exitCode === 1,
+    );
+  });
+
+  it('only warns on a chosen range, ignores the default route and the weave bridge, and skips IPAM off', () => {
+    assert.deepEqual(checkRange('10.32.0.0/12', true, routes, 'weave').warnings.slice(1), [
+      'WARNING: Specified --ipalloc-range 10.32.0.0/12 overlaps with existing route on host.',
+      'Unless this is deliberate, you must pick another range and set it on all hosts.',
+    ]);
+    assert.deepEqual(checkRange('192.168.0.0/16', false, routes, 'weave').warnings, []);
+    assert.deepEqual(checkRange('', false, routes, 'weave').warnings, []);
+  });
+});
+
+describe('the router container spec', () => {
+  const spec = routerContainerSpec({name: 'weave', image: 'weave-net:1', args: ['--port', '6783'], restart: true, password: 'pw', version: '1', env: {CHECKPOINT_DISABLE: '1'}});
+
+  it('asks for no privilege, host namespaces, the least capabilities, and a writable /proc/sys', () => {
+    assert.equal(spec.HostConfig?.Privileged, false);
+    assert.equal(spec.HostConfig?.NetworkMode, 'host');
+    assert.equal(spec.HostConfig?.PidMode, 'host');
+    assert.deepEqual(spec.HostConfig?.CapDrop, ['ALL']);
+    assert.deepEqual(spec.HostConfig?.CapAdd, ROUTER_CAPABILITIES);
+    assert.ok(!READONLY_PATHS.includes('/proc/sys'));
+  });
+
+  it('passes the password in the environment only, and clears the restart policy for --no-restart', () => {
+    assert.deepEqual(spec.Env, ['CHECKPOINT_DISABLE=1', 'WEAVE_PASSWORD=pw']);
+    assert.ok(!spec.Cmd?.includes('pw'));
+    assert.equal(spec.HostConfig?.RestartPolicy?.Name, 'always');
+    assert.equal(routerContainerSpec({name: 'w2', image: 'i', args: [], restart: false, version: '1'}).HostConfig?.RestartPolicy?.Name, 'no');
+  });
+
+  it('mounts the state volume (<name>db), the CNI socket directory and /run/netns with slave propagation', () => {
+    const mounts = spec.HostConfig?.Mounts ?? [];
+    assert.deepEqual(mounts.map(m => [m.Type, m.Source, m.Target]), [['volume', 'weavedb', '/weavedb'], ['bind', '/run/weave', '/run/weave'], ['bind', '/run/netns', '/run/netns']]);
+    assert.equal(mounts[2]?.BindOptions?.Propagation, 'rslave');
+  });
+});
+
+describe('small readers of the host and the engine', () => {
+  it('reads DOCKER_HOST as the docker CLI does', () => {
+    assert.deepEqual(dockerEndpoint({}), {kind: 'unix', socketPath: '/var/run/docker.sock'});
+    assert.deepEqual(dockerEndpoint({DOCKER_HOST: 'unix:///tmp/d.sock'}), {kind: 'unix', socketPath: '/tmp/d.sock'});
+    assert.deepEqual(dockerEndpoint({DOCKER_HOST: 'tcp://10.0.0.1:2375'}), {kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false});
+    assert.equal((dockerEndpoint({DOCKER_HOST: 'tcp://h:2376', DOCKER_CERT_PATH: '/c'}) as {tls: boolean}).tls, true);
+    assert.throws(() => dockerEndpoint({DOCKER_HOST: 'ssh://u@h'}), DockerOperatorError);
+  });
+
+  it('reads the propagation of a mount point from mountinfo', () => {
+    const info = [
+      '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
+      '42 27 254:0 /run/netns /run/netns rw,relatime shared:1 - ext4 /dev/vda rw',
+      '43 27 254:0 /x /x rw master:3 - ext4 /dev/vda rw',
+    ].join('\n');
+    assert.equal(mountPropagation(info, '/'), 'private');
+    assert.equal(mountPropagation(info, '/run/netns'), 'shared');
+    assert.equal(mountPropagation(info, '/x'), 'slave');
+    assert.equal(mountPropagation(info, '/none'), undefined);
+  });
+
+  it('names the process holding a port from ss', () => {
+    assert.equal(listenerFromSs('LISTEN 0 5 0.0.0.0:6783 0.0.0.0:* users:(("socat",pid=4242,fd=5))'), 'socat (pid 4242)');
+    assert.equal(listenerFromSs(''), undefined);
+  });
+
+  it("finds the router's --port in the container's arguments, else WEAVE_PORT, else 6783", () => {
+    const info = (args: string[]) => ({Args: args}) as never;
+    assert.equal(routerPort(info(['/weave/bin/weave.js', 'router', '--port', '7000']), {}), 7000);
+    assert.equal(routerPort(info(['--port=7001']), {}), 7001);
+    assert.equal(routerPort(undefined, {WEAVE_PORT: '7002'}), 7002);
+    assert.equal(routerPort(undefined, {}), 6783);
+  });
+
+  it("splits Docker's multiplexed log frames", () => {
+    const frame = (stream: number, text: string) => Buffer.concat([Buffer.from([stream, 0, 0, 0, 0, 0, 0, text.length]), Buffer.from(text)]);
+    assert.equal(demuxLogs(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')])), 'out\nerr\n');
+    assert.equal(demuxLogs(Buffer.from('plain text\n')), 'plain text\n');
+  });
+});
