@@ -14,6 +14,7 @@ import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import {killHard, startStandalone} from '../test/helpers/ipam.js';
+import {BenchError, count} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
 
@@ -29,7 +30,6 @@ const USAGE = `usage: npx tsx bench/ipam.ts [options]
   --node-flags=S   flags for the node running the IPAM process, space-separated
                    (e.g. --node-flags=--max-semi-space-size=2: V8's young generation, most of the growth)`;
 
-class BenchError extends Error {}
 
 interface Options {
   allocations: number;
@@ -40,12 +40,6 @@ interface Options {
   nodeFlags: string[];
 }
 
-function count(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new BenchError(`--${name} must be a whole number of at least 1, not "${value}"\n${USAGE}`);
-  return n;
-}
 
 function parseOptions(argv: string[]): Options {
   let values;
@@ -70,10 +64,10 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const options = {
-    allocations: count(values.allocations, 'allocations', 1000),
-    fill: count(values.fill, 'fill', 10000),
-    rounds: count(values.rounds, 'rounds', 3),
-    sockets: count(values.sockets, 'sockets', 100),
+    allocations: count(values.allocations, 'allocations', 1000, 1, USAGE),
+    fill: count(values.fill, 'fill', 10000, 1, USAGE),
+    rounds: count(values.rounds, 'rounds', 3, 1, USAGE),
+    sockets: count(values.sockets, 'sockets', 100, 1, USAGE),
     dir: values.dir ?? tmpdir(),
     nodeFlags: (values['node-flags'] ?? '').split(' ').filter(Boolean),
   };

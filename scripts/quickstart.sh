@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Quick start: install weave's CNI plugin for real (/opt/cni/bin, /etc/cni/net.d) and run
-# containers on the weave network with podman. Run as root on Debian 12; safe to run again.
+# Quick start, the main job: install weave, `weave setup` (CNI plugin into /opt/cni/bin and
+# /etc/cni/net.d), `weave launch` (the router in Docker, image built locally), then containers
+# on the weave network with podman, addresses from weave IPAM, and `weave status`.
+# Run as root on Debian 12; safe to run again (a running router is kept).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -9,31 +11,14 @@ REPO=$PWD
 CNI_BIN_DIR=/opt/cni/bin
 CNI_CONF_DIR=/etc/cni/net.d
 REFERENCE_PLUGINS=/usr/lib/cni
-# Podman's config, the demo conflist and host-local's allocations: kept in the (gitignored)
-# repo tmp/, so nothing under /etc changes beyond what `weave setup` installs.
+# Podman's config: kept in the (gitignored) repo tmp/, so nothing under /etc changes beyond
+# what `weave setup` installs.
 STATE=$REPO/tmp/quickstart
-SUBNET=10.32.0.0/12
 IMAGE=localhost/weave-demo:busybox
 DEMO=(weave-demo-1 weave-demo-2)
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nquickstart: %s\n' "$*" >&2; exit 1; }
-
-# A copy of the installed conflist whose weave-net plugin delegates IPAM to host-local.
-derive_conflist() {
-  node - "$@" <<'JS'
-const fs = require('node:fs');
-const [installed, target, subnet, dataDir] = process.argv.slice(2);
-const conflist = JSON.parse(fs.readFileSync(installed, 'utf8'));
-const weave = (conflist.plugins ?? []).find(p => p.type === 'weave-net');
-if (!weave) {
-  console.error(`${installed} lists no weave-net plugin: move it aside and run the quick start again`);
-  process.exit(1);
-}
-weave.ipam = {type: 'host-local', subnet, dataDir};
-fs.writeFileSync(target, JSON.stringify(conflist, null, 2) + '\n');
-JS
-}
 
 [[ $(id -u) -eq 0 ]] || die "run as root: it installs packages and the CNI plugin (sudo $0)"
 
@@ -53,13 +38,17 @@ for f in "$CNI_BIN_DIR/weave-net" "$CNI_BIN_DIR/weave-ipam" "$CNI_CONF_DIR/10-we
   [[ -e $f ]] || die "weave setup did not install $f (see its output above)"
 done
 
-step "giving the weave network host-local IPAM ($SUBNET) in $STATE/net/10-weave.conflist"
-# Weave's own IPAM answers through the router, which does not exist yet; the installed
-# $CNI_CONF_DIR/10-weave.conflist stays as it is, the demo uses a copy of it.
-mkdir -p "$STATE/net" "$STATE/ipam"
-derive_conflist "$CNI_CONF_DIR/10-weave.conflist" "$STATE/net/10-weave.conflist" "$SUBNET" "$STATE/ipam" ||
-  die "could not derive the demo conflist from $CNI_CONF_DIR/10-weave.conflist (see above)"
+step "starting the Docker engine"
+bash scripts/start-dockerd.sh
 
+if node bin/weave.js status >/dev/null 2>&1; then
+  step "weave is already running: keeping it"
+else
+  step "weave launch (the router in a container; its image is built here, no registry needed)"
+  node bin/weave.js launch || die "weave launch failed (its message above says why)"
+fi
+
+mkdir -p "$STATE"
 # Podman reads this instead of /etc/containers/containers.conf; without each line it fails in
 # this sandbox (ulimits runc cannot set, no systemd for cgroups or events).
 cat >"$STATE/containers.conf" <<EOF
@@ -68,19 +57,12 @@ default_ulimits = []
 [network]
 network_backend = "cni"
 cni_plugin_dirs = ["$CNI_BIN_DIR", "$REFERENCE_PLUGINS"]
-network_config_dir = "$STATE/net"
+network_config_dir = "$CNI_CONF_DIR"
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 EOF
 export CONTAINERS_CONF=$STATE/containers.conf
-
-# The router's own rule: bridged pod traffic passes iptables FORWARD (br_netfilter), whose
-# policy is DROP once dockerd runs.
-if ! iptables -w -C FORWARD -i weave -o weave -j ACCEPT 2>/dev/null; then
-  step "accepting traffic between pods on the weave bridge (iptables FORWARD -i weave -o weave)"
-  iptables -w -I FORWARD -i weave -o weave -j ACCEPT
-fi
 
 rootfs=''
 # --time 0: `sleep` as pid 1 ignores SIGTERM. Removal runs the plugin's DEL.
@@ -116,12 +98,17 @@ first=$(podman inspect --format '{{(index .NetworkSettings.Networks "weave").IPA
 step "${DEMO[1]} pings ${DEMO[0]} ($first) across the weave bridge"
 podman exec "${DEMO[1]}" ping -c 3 -w 5 "$first" || die "${DEMO[1]} cannot reach ${DEMO[0]} at $first"
 
-step "removing the demo containers"
+step "weave status"
+node bin/weave.js status
+step "weave ps"
+node bin/weave.js ps
+
+step "removing the demo containers (their addresses go back to weave IPAM)"
 cleanup
 
 cat <<EOF
 
-weave quick start done: the plugin is in $CNI_BIN_DIR, the network config in $CNI_CONF_DIR/10-weave.conflist.
-Run your own container on the weave network:
+weave quick start done: the router runs (docker ps: weave), the plugin is in $CNI_BIN_DIR,
+the network config in $CNI_CONF_DIR/10-weave.conflist. Run your own container on the weave network:
   CONTAINERS_CONF=$STATE/containers.conf podman run --rm --network weave $IMAGE ip -4 addr show eth0
 EOF
