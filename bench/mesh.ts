@@ -3,7 +3,8 @@
  * each given only the first as peer (the first none). Measures the seconds until every router
  * answers, until every one sees all N peers, and until the mesh is complete (each has N-1
  * established connections, as every other reports); the resident memory of each router once
- * meshed; and the control traffic each sends per minute when idle (bytes it puts on the LAN).
+ * meshed; the control traffic each sent until then, and per minute when idle (bytes it puts on
+ * the LAN).
  *
  *   npx tsc -p . && npx tsx bench/mesh.ts [--routers 20] [--idle-seconds 60] [--password]
  *     [--node-flags=--max-semi-space-size=1]
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
     const start = performance.now();
     for (let i = 0; i < n; i++) routers.push(spawnRouter(lan, i, options));
     await watch(routers, start, n);
+    const formationBytes = lan.sentBytes();
     const last = (pick: (r: Router) => number | undefined) => Math.max(...routers.map(r => pick(r)!));
 
     await new Promise(resolve => setTimeout(resolve, 3000));
@@ -153,6 +155,7 @@ async function main(): Promise<void> {
       allSeeAllSeconds: last(r => r.seesAll),
       allSeeAllAfterAllReadySeconds: last(r => r.seesAll) - last(r => r.ready),
       fullMeshSeconds: last(r => r.meshed),
+      formationKbPerPeerMedian: median(formationBytes) / 1024,
       rssMbMedian: median(rss),
       rssMbMax: Math.max(...rss),
       idleBytesPerPeerPerMinuteMedian: median(perPeerPerMinute),
@@ -169,6 +172,7 @@ async function main(): Promise<void> {
           [`seconds until every router sees all ${n} peers`, result.allSeeAllSeconds.toFixed(2), String(REFERENCE.allSeeAllSeconds), ratio(result.allSeeAllSeconds, REFERENCE.allSeeAllSeconds)],
           ['  of which after the last router was ready', result.allSeeAllAfterAllReadySeconds.toFixed(2), '', ''],
           [`seconds until fully meshed (${n - 1} established each)`, result.fullMeshSeconds.toFixed(2), '', ''],
+          ['control traffic sent per peer until meshed, KB, median', result.formationKbPerPeerMedian.toFixed(0), '', ''],
           ['resident MB per router, median', result.rssMbMedian.toFixed(1), String(REFERENCE.rssMb), ratio(result.rssMbMedian, REFERENCE.rssMb)],
           ['resident MB per router, max', result.rssMbMax.toFixed(1), '', ''],
           ['idle control bytes sent per peer per minute, median', result.idleBytesPerPeerPerMinuteMedian.toFixed(0), '', ''],

@@ -36,6 +36,15 @@ export async function resolvePeer(peer: string): Promise<PeerAddress> {
   }
 }
 
+/** Resolves each peer; the bad ones come back as their errors, in order. */
+export async function resolvePeers(peers: readonly string[]): Promise<{resolved: PeerAddress[]; errors: string[]}> {
+  const results = await Promise.allSettled(peers.map(resolvePeer));
+  return {
+    resolved: results.flatMap(r => (r.status === 'fulfilled' ? [r.value] : [])),
+    errors: results.flatMap(r => (r.status === 'rejected' ? [(r.reason as Error).message] : [])),
+  };
+}
+
 /** `ip:port` of a remote end, IPv4-mapped IPv6 written as plain IPv4. */
 export function hostPort(ip: string, port: number): string {
   const plain = ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');

@@ -27,7 +27,7 @@ export function nameToBytes(name: string): Buffer {
 }
 
 export function bytesToName(bytes: Buffer): string {
-  return [...bytes].map(b => b.toString(16).padStart(2, '0')).join(':');
+  return bytes.toString('hex').replace(/..(?!$)/g, '$&:');
 }
 
 /** Big-endian fields appended in order; strings and byte strings carry their length. */
@@ -42,13 +42,6 @@ export class Writer {
   u16(n: number): this {
     const b = Buffer.alloc(2);
     b.writeUInt16BE(n);
-    this.parts.push(b);
-    return this;
-  }
-
-  u32(n: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(n);
     this.parts.push(b);
     return this;
   }
@@ -79,9 +72,11 @@ export class Writer {
 
   /** `a.b.c.d:port` in 7 bytes; any other address as a string. */
   address(address: string): this {
-    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)$/.exec(address);
-    if (!m || !isIPv4(address.slice(0, address.lastIndexOf(':')))) return this.u8(0).str(address);
-    return this.u8(4).raw(Buffer.of(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]))).u16(Number(m[5]));
+    const cut = address.lastIndexOf(':');
+    const ip = address.slice(0, cut);
+    const port = address.slice(cut + 1);
+    if (!isIPv4(ip) || !/^\d{1,5}$/.test(port) || Number(port) > 0xffff) return this.u8(0).str(address);
+    return this.u8(4).raw(Buffer.from(ip.split('.').map(Number))).u16(Number(port));
   }
 
   raw(b: Buffer): this {
@@ -113,10 +108,6 @@ export class Reader {
 
   u16(): number {
     return this.take(2).readUInt16BE();
-  }
-
-  u32(): number {
-    return this.take(4).readUInt32BE();
   }
 
   u64(): bigint {

@@ -94,7 +94,7 @@ export class Outbox {
   constructor(
     /** Gossip goes out under our name; a broadcast keeps its source's. */
     private readonly ourName: string,
-    private readonly link: {send(body: Buffer): boolean; writable(): Promise<void>; readonly closed: boolean},
+    private readonly link: {send(body: Buffer): boolean; writable(): Promise<void>; shutdown(reason: Error): void; readonly closed: boolean},
   ) {}
 
   send(channel: string, data: GossipData): void {
@@ -131,15 +131,20 @@ export class Outbox {
   }
 
   private async flush(): Promise<void> {
-    for (let item = this.pick(); item && !this.link.closed; item = this.pick()) {
-      for (const payload of item.data.encode()) {
-        const body = encodeGossip({tag: item.tag, channel: item.channel, source: item.source ?? this.ourName, payload});
-        if (!this.link.send(body)) await this.link.writable();
+    try {
+      for (let item = this.pick(); item && !this.link.closed; item = this.pick()) {
+        for (const payload of item.data.encode()) {
+          const body = encodeGossip({tag: item.tag, channel: item.channel, source: item.source ?? this.ourName, payload});
+          if (!this.link.send(body)) await this.link.writable();
+        }
       }
+    } catch (error) {
+      // Data that cannot be encoded: the neighbour would miss it, so the connection starts over.
+      this.link.shutdown(error as Error);
+    } finally {
+      this.flushing = false;
     }
-    this.flushing = false;
   }
-
 }
 
 /** One named channel of a mesh: delivers what arrives to its Gossiper and relays as weaveworks/mesh does. */

@@ -1,6 +1,6 @@
 import type {Socket} from 'node:net';
 import {Reader, Writer} from './codec.js';
-import {deriveSession, ephemeralKeyPair, PUBLIC_KEY_BYTES, type Role} from './crypto.js';
+import {deriveSession, ephemeralKeyPair, PUBLIC_KEY_BYTES, type Role, type Session} from './crypto.js';
 import {type FrameChannel, type FrameReader, plainChannel} from './framing.js';
 import {encodeHeader, HEADER_BYTES, negotiateVersion, ProtocolError, type VersionRange} from './protocol.js';
 
@@ -59,48 +59,53 @@ export function decodeIntro(body: Buffer): Intro {
   return {name: r.name(), nickName: r.str(), uid: r.u64(), shortId: r.u16(), connId: r.u64(), port: r.u16(), trusted: r.bool()};
 }
 
-/** Both ends write, then read: each step's writes never wait on the other's reads. */
-async function exchange(p: HandshakeParams, ours: Buffer, read: () => Promise<Buffer>): Promise<Buffer> {
-  p.socket.write(ours);
-  return read();
-}
-
-async function exchangeHeader(p: HandshakeParams): Promise<{version: number; sent: Buffer; received: Buffer}> {
-  const sent = encodeHeader(p.versions);
+async function readHeader(p: HandshakeParams): Promise<{version: number; received: Buffer}> {
   let received: Buffer;
   try {
-    received = await exchange(p, sent, () => p.reader.readExact(HEADER_BYTES));
+    received = await p.reader.readExact(HEADER_BYTES);
   } catch (error) {
     throw new ProtocolError(`failed to receive remote protocol header: ${(error as Error).message}`);
   }
-  return {version: negotiateVersion(p.versions, received), sent, received};
+  return {version: negotiateVersion(p.versions, received), received};
 }
 
-/** One byte, 1 with a password (then the ephemeral public key), 0 without. */
-async function exchangeHello(p: HandshakeParams, publicKey?: Buffer): Promise<{sent: Buffer; received: Buffer; theirKey?: Buffer}> {
-  const sent = publicKey ? Buffer.concat([Buffer.of(1), publicKey]) : Buffer.of(0);
-  const flag = (await exchange(p, sent, () => p.reader.readExact(1)))[0];
+/** The peer's hello: one byte, 1 with a password (then its ephemeral public key), 0 without. */
+async function readHello(p: HandshakeParams, withPassword: boolean): Promise<{received: Buffer; theirKey?: Buffer}> {
+  const flag = (await p.reader.readExact(1))[0];
   if (flag === 0) {
-    if (publicKey) throw new ProtocolError('password specified, but peer requested an unencrypted connection');
-    return {sent, received: Buffer.of(0)};
+    if (withPassword) throw new ProtocolError('password specified, but peer requested an unencrypted connection');
+    return {received: Buffer.of(0)};
   }
   if (flag !== 1) throw new ProtocolError(`bad encryption flag ${flag}`);
-  if (!publicKey) throw new ProtocolError('no password specified, but peer requested an encrypted connection');
+  if (!withPassword) throw new ProtocolError('no password specified, but peer requested an encrypted connection');
   const theirKey = await p.reader.readExact(PUBLIC_KEY_BYTES);
-  return {sent, received: Buffer.concat([Buffer.of(1), theirKey]), theirKey};
+  return {received: Buffer.concat([Buffer.of(1), theirKey]), theirKey};
+}
+
+async function readIntro(p: HandshakeParams, channel: FrameChannel): Promise<Intro> {
+  const body = await p.reader.readFrame();
+  try {
+    return decodeIntro(channel.read(body));
+  } catch (error) {
+    throw new ProtocolError(`bad introduction from peer: ${(error as Error).message}`);
+  }
 }
 
 /**
  * The initiator proves the password first, and the responder answers with its own proof only
- * once convinced: whoever can merely reach our port learns nothing about the password.
+ * once convinced: whoever can merely reach our port learns nothing about the password. Each
+ * end's introduction follows its proof, sealed.
  */
-async function authenticate(p: HandshakeParams, session: ReturnType<typeof deriveSession>): Promise<void> {
+async function authenticate(p: HandshakeParams, session: Session, channel: FrameChannel): Promise<void> {
   const proofFrame = (role: Role) => plainChannel.frame(Buffer.concat([Buffer.of(AUTH_PROOF), session.proof(role)]));
   const isProof = (body: Buffer, role: Role) => body[0] === AUTH_PROOF && session.verify(role, body.subarray(1));
+  const intro = channel.frame(encodeIntro(p.intro));
   if (p.role === 'initiator') {
-    const answer = await exchange(p, proofFrame('initiator'), () => p.reader.readFrame());
+    p.socket.write(proofFrame('initiator'));
+    const answer = await p.reader.readFrame();
     if (answer.length === 1 && answer[0] === AUTH_REJECT) throw new ProtocolError(`the peer refused our password: ${PASSWORDS_DIFFER}`);
     if (!isProof(answer, 'responder')) throw new ProtocolError(`the peer failed to prove the password: ${PASSWORDS_DIFFER}`);
+    p.socket.write(intro);
     return;
   }
   const claim = await p.reader.readFrame();
@@ -108,29 +113,29 @@ async function authenticate(p: HandshakeParams, session: ReturnType<typeof deriv
     p.socket.end(plainChannel.frame(Buffer.of(AUTH_REJECT)));
     throw new ProtocolError(`the peer failed to prove the password: ${PASSWORDS_DIFFER}`);
   }
-  p.socket.write(proofFrame('responder'));
+  p.socket.write(Buffer.concat([proofFrame('responder'), intro]));
 }
 
+/**
+ * Both ends write before they read, so neither waits on the other. Without a password the
+ * introduction needs no key and goes out with the header: one round trip in all.
+ */
 async function run(p: HandshakeParams): Promise<HandshakeResult> {
-  const header = await exchangeHeader(p);
   const keys = p.passwordKey ? ephemeralKeyPair() : undefined;
-  const hello = await exchangeHello(p, keys?.publicKey);
-  let channel = plainChannel;
-  if (keys && p.passwordKey && hello.theirKey) {
-    const initiatorFirst = (ours: Buffer, theirs: Buffer) => (p.role === 'initiator' ? [ours, theirs] : [theirs, ours]);
-    const transcript = Buffer.concat([...initiatorFirst(header.sent, header.received), ...initiatorFirst(hello.sent, hello.received)]);
-    const session = deriveSession({ours: keys, theirPublicKey: hello.theirKey, passwordKey: p.passwordKey, transcript, role: p.role});
-    await authenticate(p, session);
-    channel = {frame: body => session.sealer.seal(body), read: body => session.opener.open(body)};
+  const sentHeader = encodeHeader(p.versions);
+  const sentHello = keys ? Buffer.concat([Buffer.of(1), keys.publicKey]) : Buffer.of(0);
+  p.socket.write(Buffer.concat([sentHeader, sentHello, ...(keys ? [] : [plainChannel.frame(encodeIntro(p.intro))])]));
+  const header = await readHeader(p);
+  const hello = await readHello(p, keys !== undefined);
+  if (!keys || !p.passwordKey || !hello.theirKey) {
+    return {version: header.version, remote: await readIntro(p, plainChannel), channel: plainChannel, encrypted: false};
   }
-  const body = await exchange(p, channel.frame(encodeIntro(p.intro)), () => p.reader.readFrame());
-  let remote: Intro;
-  try {
-    remote = decodeIntro(channel.read(body));
-  } catch (error) {
-    throw new ProtocolError(`bad introduction from peer: ${(error as Error).message}`);
-  }
-  return {version: header.version, remote, channel, encrypted: keys !== undefined};
+  const initiatorFirst = (ours: Buffer, theirs: Buffer) => (p.role === 'initiator' ? [ours, theirs] : [theirs, ours]);
+  const transcript = Buffer.concat([...initiatorFirst(sentHeader, header.received), ...initiatorFirst(sentHello, hello.received)]);
+  const session = deriveSession({ours: keys, theirPublicKey: hello.theirKey, passwordKey: p.passwordKey, transcript, role: p.role});
+  const channel: FrameChannel = {frame: body => session.sealer.seal(body), read: body => session.opener.open(body)};
+  await authenticate(p, session, channel);
+  return {version: header.version, remote: await readIntro(p, channel), channel, encrypted: true};
 }
 
 /**

@@ -1,18 +1,16 @@
-import {randomBytes, randomInt} from 'node:crypto';
+import {randomInt} from 'node:crypto';
 import {EventEmitter} from 'node:events';
-import {connect, createServer, type Server, type Socket} from 'node:net';
 import type {Logger} from '../log.js';
 import type {RouterState} from '../state.js';
-import {hostPort, ipOf, isTrusted, type PeerAddress, resolvePeer} from './address.js';
-import {MeshConnection} from './connection.js';
+import {type PeerAddress, resolvePeers} from './address.js';
+import type {MeshConnection} from './connection.js';
+import {Connector, MeshError, randomU64} from './connector.js';
 import {passwordKey} from './crypto.js';
-import {FrameReader} from './framing.js';
 import {decodeGossip, type Gossip, GossipChannel, type GossipHeader, type GossipNetwork, type Gossiper, SurrogateGossiper} from './gossip.js';
-import {handshake, type HandshakeResult} from './handshake.js';
-import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, OUR_VERSIONS, ProtocolError, Tag} from './protocol.js';
+import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, ProtocolError, Tag} from './protocol.js';
 import {Routes} from './routes.js';
 import {type ConnectionFacts, connectionFacts, liveConnectionInfo, NO_OVERLAY, type OverlayDescriber, peerInfos} from './status.js';
-import {initialTargets, TargetStore} from './target-store.js';
+import {initialTargets, type SavedTargets, TargetStore} from './target-store.js';
 import {ConnectionMaker, NeverRetryError} from './targets.js';
 import {TopologyData, TopologyGossiper} from './topology-gossip.js';
 import {type PeerRecord, Topology, type UpdateResult} from './topology.js';
@@ -44,6 +42,7 @@ export interface MeshOptions {
   handshakeTimeoutMs?: number;
 }
 
+/** What the mesh tells its listeners (which must not throw: they run inside the mesh's own work). */
 export interface MeshEvents {
   /** A peer became known (perhaps only by name, until it describes itself). */
   peerAdded: [name: string];
@@ -58,37 +57,11 @@ export interface MeshEvents {
 /** What the mesh puts in RouterState for the status views. */
 export type MeshStatus = Pick<RouterState, 'encryption' | 'peerDiscovery' | 'trustedSubnets' | 'targets' | 'connections' | 'peers' | 'terminationCount'>;
 
-/** The mesh cannot start: the message says why (a bad peer, the port in use). */
-export class MeshError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MeshError';
-  }
-}
+/** How long changes to our own record gather before they are broadcast. */
+const ANNOUNCE_AFTER_MS = 50;
 
-const PERSIST_DISCOVERED_AFTER_MS = 2_000;
-
-const randomU64 = () => randomBytes(8).readBigUInt64BE();
 /** uid 0 marks a peer known only by name. */
 const randomUid = (): bigint => randomU64() || randomUid();
-
-function dialError(address: string, error: NodeJS.ErrnoException): Error {
-  const reasons: Record<string, string> = {
-    ECONNREFUSED: 'connect: connection refused',
-    EHOSTUNREACH: 'connect: no route to host',
-    ENETUNREACH: 'connect: network is unreachable',
-    ETIMEDOUT: 'i/o timeout',
-  };
-  return new Error(`dial tcp4 ${address}: ${reasons[error.code ?? ''] ?? error.message}`);
-}
-
-async function resolveAll(peers: readonly string[]): Promise<{resolved: PeerAddress[]; errors: string[]}> {
-  const results = await Promise.allSettled(peers.map(resolvePeer));
-  return {
-    resolved: results.flatMap(r => (r.status === 'fulfilled' ? [r.value] : [])),
-    errors: results.flatMap(r => (r.status === 'rejected' ? [(r.reason as Error).message] : [])),
-  };
-}
 
 /**
  * The peer mesh on TCP 6783, as weaveworks/mesh: connections to targets and discovered peers,
@@ -106,13 +79,15 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   private readonly channels = new Map<string, GossipChannel>();
   private readonly topologyChannel: GossipChannel;
   private readonly live = new Map<string, MeshConnection>();
-  private readonly handshaking = new Set<Socket>();
+  private readonly connector: Connector;
   private readonly log: Logger;
-  private server?: Server;
   private gossipTimer?: NodeJS.Timeout;
   private stopping = false;
   private changeQueued = false;
-  private persistTimer?: NodeJS.Timeout;
+  private readonly toAnnounce = new Set<string>();
+  private announceTimer?: NodeJS.Timeout;
+  /** What start() connects to, checked by create(). */
+  private initial: {resolved: PeerAddress[]; discovered: string[]} = {resolved: [], discovered: []};
 
   private constructor(
     private readonly opts: MeshOptions,
@@ -132,8 +107,32 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       connections: () => [...this.live.values()].map(c => ({peer: c.remote.name, address: c.address, outbound: c.outbound, listenPort: c.remote.port})),
       peers: () => this.topology.all(),
       attempt: (address, acceptNewPeer) => this.attempt(address, acceptNewPeer),
-      discoveredChanged: () => this.persistSoon(),
+      discoveredChanged: () => this.store.saveSoon(() => this.saved()),
     });
+    const {ourself} = this.topology;
+    this.connector = new Connector(
+      {
+        port: opts.port,
+        ...(opts.host ? {host: opts.host} : {}),
+        ...(passwordKey ? {passwordKey} : {}),
+        trustedSubnets: opts.trustedSubnets,
+        heartbeatMs: opts.heartbeatMs ?? HEARTBEAT_MS,
+        handshakeTimeoutMs: opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+        log: opts.log,
+        intro: () => ({name: ourself.name, nickName: ourself.nickName, uid: ourself.uid, shortId: ourself.shortId, port: opts.port}),
+      },
+      {
+        handshaken: (conn, acceptNewPeer) => {
+          const refusal = this.stopping ? new Error('router stopping') : this.add(conn, acceptNewPeer);
+          if (refusal) conn.shutdown(refusal);
+          else conn.start();
+        },
+        aborted: (address, reason) => this.maker.connectionAborted(address, reason),
+        failed: (address, outbound, reason) => this.maker.connectionTerminated(address, outbound, reason),
+        frame: (conn, body) => this.onFrame(conn, body),
+        closed: (conn, reason) => this.onClosed(conn, reason),
+      },
+    );
   }
 
   /**
@@ -145,41 +144,22 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
     const key = options.password ? await passwordKey(options.password) : undefined;
     const store = new TargetStore(options.dbPrefix, options.log);
     const initial = await initialTargets(store, options.resume, options.peers, options.log);
-    const {resolved, errors} = await resolveAll(initial.targets);
+    const {resolved, errors} = await resolvePeers(initial.targets);
     if (errors.length > 0) throw new MeshError(errors.join('\n'));
     const mesh = new Mesh(options, key, store);
     mesh.initial = {resolved, discovered: initial.discovered};
     return mesh;
   }
 
-  private initial: {resolved: PeerAddress[]; discovered: string[]} = {resolved: [], discovered: []};
-
   /** Listens, connects to the initial targets and starts the periodic gossip. */
   async start(): Promise<void> {
-    await this.listen();
+    await this.connector.listen();
     this.maker.initiate(this.initial.resolved, false);
     this.maker.remember(this.initial.discovered);
     await this.persist();
     await this.store.markStarted();
     this.gossipTimer = setInterval(() => this.gossipAll(), this.opts.gossipIntervalMs ?? GOSSIP_INTERVAL_MS);
     this.log.info('mesh started', {name: `${this.ourName}(${this.opts.nickName})`, port: this.opts.port, encryption: this.passwordKey !== undefined});
-  }
-
-  private listen(): Promise<void> {
-    const {host, port} = this.opts;
-    const server = createServer(socket => this.accept(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        const why = error.code === 'EADDRINUSE' ? 'the port is in use (is another router running?)' : error.message;
-        reject(new MeshError(`cannot listen on ${host || '0.0.0.0'}:${port} for the mesh: ${why}`));
-      });
-      server.listen({port, host: host || '0.0.0.0'}, () => {
-        server.removeAllListeners('error');
-        server.on('error', error => this.log.error('mesh listener failed', {error: error.message}));
-        resolve();
-      });
-    });
   }
 
   // ----- the API other concerns use -----
@@ -200,7 +180,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
 
   /** `POST /connect`: adds (or with replace, sets) targets; returns one error per bad peer, the rest are added. */
   async connect(peers: readonly string[], replace: boolean): Promise<string[]> {
-    const {resolved, errors} = await resolveAll(peers);
+    const {resolved, errors} = await resolvePeers(peers);
     this.maker.initiate(resolved, replace);
     await this.persist();
     return errors;
@@ -246,16 +226,15 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.gossipTimer);
-    if (this.persistTimer) await this.persist();
+    clearTimeout(this.announceTimer);
     this.maker.stop();
-    const closed = new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const closed = this.connector.close();
     for (const conn of this.live.values()) {
       conn.shutdown(new Error('router stopping'));
       conn.socket.destroy();
     }
-    for (const socket of this.handshaking) socket.destroy();
     await closed;
-    await this.store.flushed();
+    await this.store.flush(this.saved());
   }
 
   // ----- GossipNetwork -----
@@ -270,109 +249,21 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
 
   // ----- connections -----
 
-  private persist(): Promise<void> {
-    clearTimeout(this.persistTimer);
-    this.persistTimer = undefined;
-    return this.store.save({targets: this.maker.directPeers(), discovered: this.maker.discovered()});
+  private saved(): SavedTargets {
+    return {targets: this.maker.directPeers(), discovered: this.maker.discovered()};
   }
 
-  /** Discovered peers churn while a mesh forms: saved once things settle, not at every change. */
-  private persistSoon(): void {
-    this.persistTimer ??= setTimeout(() => void this.persist(), PERSIST_DISCOVERED_AFTER_MS);
+  private persist(): Promise<void> {
+    return this.store.save(this.saved());
   }
 
   private limitReached(): boolean {
     return this.opts.connLimit > 0 && this.live.size >= this.opts.connLimit;
   }
 
-  private accept(socket: Socket): void {
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
-    const address = hostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0);
-    this.log.debug('connection accepted', {address});
-    void this.run(socket, false, address, true);
-  }
-
   private attempt(address: string, acceptNewPeer: boolean): void {
-    if (this.limitReached()) {
-      this.maker.connectionAborted(address, new Error(`Connection limit reached (${this.opts.connLimit})`));
-      return;
-    }
-    this.log.debug('attempting connection', {address});
-    const port = Number(address.slice(address.lastIndexOf(':') + 1));
-    const socket = connect({host: ipOf(address), port, ...(this.opts.host ? {localAddress: this.opts.host} : {})});
-    this.handshaking.add(socket);
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
-    const failed = (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      this.handshaking.delete(socket);
-      socket.destroy();
-      if (this.stopping) return;
-      const reason = dialError(address, error);
-      this.log.info('error during connection attempt', {address, error: reason.message});
-      this.maker.connectionAborted(address, reason);
-    };
-    socket.once('error', failed);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', failed);
-      void this.run(socket, true, address, acceptNewPeer);
-    });
-  }
-
-  /** Handshake, then add the connection; any refusal is the connection's (and its target's) reason. */
-  private async run(socket: Socket, outbound: boolean, address: string, acceptNewPeer: boolean): Promise<void> {
-    this.handshaking.add(socket);
-    socket.setNoDelay(true);
-    const reader = new FrameReader(socket);
-    const connId = randomU64();
-    const trustRemote = isTrusted(this.opts.trustedSubnets, ipOf(address));
-    let result: HandshakeResult;
-    try {
-      result = await handshake({
-        socket,
-        reader,
-        role: outbound ? 'initiator' : 'responder',
-        versions: OUR_VERSIONS,
-        ...(this.passwordKey ? {passwordKey: this.passwordKey} : {}),
-        intro: {...this.introOf(), connId, trusted: trustRemote},
-        timeoutMs: this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
-      });
-    } catch (error) {
-      this.handshaking.delete(socket);
-      socket.end(() => socket.destroy());
-      if (this.stopping) return;
-      this.log.info('connection failed during handshake', {address, outbound, error: (error as Error).message});
-      this.maker.connectionTerminated(address, outbound, error as Error);
-      return;
-    }
-    this.handshaking.delete(socket);
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
-    const conn = new MeshConnection({
-      socket,
-      reader,
-      handshake: result,
-      outbound,
-      address,
-      ourName: this.ourName,
-      connId,
-      trustRemote,
-      heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS,
-      handlers: {frame: (c, body) => this.onFrame(c, body), closed: (c, reason) => this.onClosed(c, reason)},
-    });
-    const refusal = this.add(conn, acceptNewPeer);
-    if (refusal) conn.shutdown(refusal);
-    else conn.start();
-  }
-
-  private introOf() {
-    const {ourself} = this.topology;
-    return {name: ourself.name, nickName: ourself.nickName, uid: ourself.uid, shortId: ourself.shortId, port: this.opts.port};
+    if (this.limitReached()) this.maker.connectionAborted(address, new Error(`Connection limit reached (${this.opts.connLimit})`));
+    else this.connector.dial(address, acceptNewPeer);
   }
 
   /** Adds a connection that passed its handshake, or says why not. */
@@ -463,10 +354,19 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
 
   // ----- topology -----
 
-  /** Our own record changed: tell everyone (with the records of `peers` too). */
+  /**
+   * Our own record changed: everyone is told (with the records of `peers` too) a moment later,
+   * so a connection added then established, or many added at once, make one message.
+   */
   private localChange(peers: string[], removed: PeerRecord[] = []): void {
     this.routes.invalidate();
-    this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, new Set([this.ourName, ...peers])));
+    for (const name of [this.ourName, ...peers]) this.toAnnounce.add(name);
+    this.announceTimer ??= setTimeout(() => {
+      this.announceTimer = undefined;
+      const names = new Set(this.toAnnounce);
+      this.toAnnounce.clear();
+      this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, names));
+    }, ANNOUNCE_AFTER_MS);
     this.dropped(removed);
     this.maker.refresh();
     this.changed();
@@ -500,6 +400,12 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   }
 
   private gossipAll(): void {
-    for (const channel of this.channels.values()) channel.gossipAll();
+    for (const channel of this.channels.values()) {
+      try {
+        channel.gossipAll();
+      } catch (error) {
+        this.log.error('periodic gossip failed', {channel: channel.name, error: (error as Error).message});
+      }
+    }
   }
 }

@@ -42,8 +42,6 @@ export const Tag = {
   GossipBroadcast: 4,
 } as const;
 
-export type TagValue = (typeof Tag)[keyof typeof Tag];
-
 /** A peer that does not follow the protocol; the message says what went wrong. */
 export class ProtocolError extends Error {
   constructor(message: string) {

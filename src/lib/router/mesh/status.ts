@@ -20,7 +20,8 @@ export interface ConnectionFacts {
 
 /**
  * How the data plane carries pod traffic over a connection: the name `status connections` shows
- * (`fastdp`, `sleeve` in the original; `none` when no data path runs) and attributes (`mtu`).
+ * (`fastdp`, `sleeve` in the original; `none` when no data path runs) and attributes (`mtu`,
+ * `encrypted`: whether pod traffic to that peer is encrypted, which /metrics counts).
  */
 export type OverlayDescriber = (c: ConnectionFacts) => {name: string; attrs: Record<string, unknown>};
 
@@ -49,7 +50,8 @@ export function liveConnectionInfo(conn: MeshConnection, usingPassword: boolean,
   const {name, attrs} = overlay(facts);
   let info = `${name.padEnd(6)} ${facts.peer}(${facts.nickName})`;
   if (usingPassword) info = `${(facts.trusted ? 'unencrypted' : 'encrypted').padEnd(11)} ${info}`;
-  return {address: conn.address, outbound: conn.outbound, state: conn.established ? 'established' : 'pending', info, attrs};
+  // As the original's overlay attributes, `name` included (the text view leaves it out, metrics count by it).
+  return {address: conn.address, outbound: conn.outbound, state: conn.established ? 'established' : 'pending', info, attrs: {name, ...attrs}};
 }
 
 /** Every peer with the connections it reports; ours (from our live connections) first. */

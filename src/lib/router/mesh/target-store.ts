@@ -13,6 +13,8 @@ export interface SavedTargets {
   discovered: string[];
 }
 
+const SAVE_SOON_MS = 2_000;
+
 function isSavedTargets(value: unknown): value is SavedTargets {
   const v = value as SavedTargets;
   const strings = (a: unknown) => Array.isArray(a) && a.every(s => typeof s === 'string');
@@ -26,6 +28,7 @@ function isSavedTargets(value: unknown): value is SavedTargets {
 export class TargetStore {
   readonly path: string;
   private chain: Promise<void> = Promise.resolve();
+  private soon?: NodeJS.Timeout;
 
   constructor(
     readonly dbPrefix: string,
@@ -57,6 +60,8 @@ export class TargetStore {
 
   /** Resolves once this list (or a later one) is on disk. */
   save(saved: SavedTargets): Promise<void> {
+    clearTimeout(this.soon);
+    this.soon = undefined;
     const content = `${JSON.stringify(saved)}\n`;
     this.chain = this.chain.then(async () => {
       try {
@@ -69,9 +74,15 @@ export class TargetStore {
     return this.chain;
   }
 
-  /** Resolves when every save asked for so far is done. */
-  flushed(): Promise<void> {
-    return this.chain;
+  /** Saves `current()` in a while: discovered peers churn as a mesh forms, and need not be saved at every step. */
+  saveSoon(current: () => SavedTargets): void {
+    this.soon ??= setTimeout(() => void this.save(current()), SAVE_SOON_MS);
+  }
+
+  /** On the way out: a save still waiting is done now, and every save is on disk. */
+  async flush(current: SavedTargets): Promise<void> {
+    if (this.soon) await this.save(current);
+    await this.chain;
   }
 
   /**

@@ -165,10 +165,10 @@ export class ConnectionMaker {
     const out: ConnectionInfo[] = [];
     for (const [address, t] of this.targets) {
       const add = (state: ConnectionInfo['state'], info: string) => out.push({address, outbound: true, state, info, attrs: {}});
-      if (t.state === 'waiting') {
+      // A target waiting without a failure is a discovered one held back (DISCOVERY_DEFER_MS): not shown yet.
+      if (t.state === 'waiting' && t.lastError) {
         const until = t.backoff.tryAfter === undefined ? 'never' : goTime(t.backoff.tryAfter);
-        if (t.lastError) add('failed', `${t.lastError.message}, retry: ${until}`);
-        else add('connecting', '');
+        add('failed', `${t.lastError.message}, retry: ${until}`);
       } else if (t.state === 'attempting') {
         if (t.lastError) add('retrying', t.lastError.message);
         else add('connecting', '');

@@ -30,6 +30,7 @@ function slowLink() {
     drain: () => drain(),
     link: {
       closed: false,
+      shutdown: () => {},
       send: (body: Buffer) => {
         sent.push(body);
         return false;
@@ -77,7 +78,7 @@ describe('mesh gossip', () => {
 
   it('stops sending once the connection is closed', async () => {
     const sent: Buffer[] = [];
-    const link = {closed: true, send: (b: Buffer) => sent.push(b) > 0, writable: async () => {}};
+    const link = {closed: true, send: (b: Buffer) => sent.push(b) > 0, writable: async () => {}, shutdown: () => {}};
     new Outbox(A, link).send('ch', set('1'));
     await tick();
     assert.deepEqual(sent, []);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import {resolvePeer} from '../../../../src/lib/router/mesh/address.js';
-import {ConnectionMaker, type LiveConnection, NeverRetryError} from '../../../../src/lib/router/mesh/targets.js';
+import {ConnectionMaker, DISCOVERY_DEFER_MS, type LiveConnection, NeverRetryError} from '../../../../src/lib/router/mesh/targets.js';
 import type {PeerRecord} from '../../../../src/lib/router/mesh/topology.js';
 
-const US = 'aa:00:00:00:00:01';
+const US = 'aa:00:00:00:00:05';
+const makers: ConnectionMaker[] = [];
 const tick = () => new Promise(resolve => setImmediate(resolve));
 
 /** A maker over a mesh the test describes; `attempts` records every dial. */
@@ -26,6 +27,7 @@ function fixture(options: {discovery?: boolean} = {}) {
     now: () => state.now,
     random: () => 0.5,
   });
+  makers.push(maker);
   return {state, maker};
 }
 
@@ -47,6 +49,10 @@ function record(name: string, connections: [string, string, boolean][], port = 6
 }
 
 describe('mesh connection maker', () => {
+  afterEach(() => {
+    for (const maker of makers.splice(0)) maker.stop();
+  });
+
   it('dials each target at once, on the mesh port when none is given', async () => {
     const {state, maker} = fixture();
     maker.initiate(await targets('192.168.90.2', '192.168.90.3:7000'), false);
@@ -60,7 +66,6 @@ describe('mesh connection maker', () => {
       {address: '192.168.90.2:6783', outbound: true, state: 'connecting', info: '', attrs: {}},
       {address: '192.168.90.3:7000', outbound: true, state: 'connecting', info: '', attrs: {}},
     ]);
-    maker.stop();
   });
 
   it('shows a failed dial with its reason and next try, then a retry as retrying', async () => {
@@ -77,7 +82,6 @@ describe('mesh connection maker', () => {
     await new Promise(resolve => setTimeout(resolve, 2100));
     assert.equal(state.attempts.length, 2);
     assert.deepEqual(maker.status()[0]!.state, 'retrying');
-    maker.stop();
   });
 
   it('never retries a dial that reached ourselves', async () => {
@@ -89,7 +93,6 @@ describe('mesh connection maker', () => {
     assert.match(maker.status()[0]!.info, /^cannot connect to ourself, retry: never$/);
     assert.equal(maker.terminationCount, 0);
     assert.equal(state.attempts.length, 1);
-    maker.stop();
   });
 
   it('counts terminations, and marks a connected target so status no longer lists it', async () => {
@@ -102,7 +105,6 @@ describe('mesh connection maker', () => {
     state.live.pop();
     maker.connectionTerminated('192.168.90.2:6783', true, new Error('connection closed by peer'));
     assert.equal(maker.terminationCount, 1);
-    maker.stop();
   });
 
   it('does not dial back a peer named without a port that already connected to us', async () => {
@@ -112,35 +114,55 @@ describe('mesh connection maker', () => {
     await tick();
     // Both name the address the peer listens on, which it told us: no duplicate connection.
     assert.deepEqual(state.attempts, []);
-    maker.stop();
   });
 
   it('connects to peers others are connected to, at the address they know (discovery)', async () => {
     const {state, maker} = fixture();
     const B = 'aa:00:00:00:00:02';
     const C = 'aa:00:00:00:00:03';
-    const D = 'aa:00:00:00:00:04';
+    const D = 'aa:00:00:00:00:09';
     state.live.push({peer: B, address: '192.168.90.2:6783', outbound: true, listenPort: 6783});
     state.peers = [
       record(US, [[B, '192.168.90.2:6783', true]]),
       // B dialled C; D dialled B (so B sees D's ephemeral port; D listens on 7783).
       record(B, [
-        [US, '192.168.90.1:5555', false],
+        [US, '192.168.90.5:5555', false],
         [C, '192.168.90.3:6783', true],
-        [D, '192.168.90.4:40001', false],
+        [D, '192.168.90.9:40001', false],
       ]),
       record(C, [[B, '192.168.90.2:40000', false]]),
       record(D, [[B, '192.168.90.2:6783', true]], 7783),
     ];
     maker.refresh();
     await tick();
-    assert.deepEqual(state.attempts.sort(), [
-      ['192.168.90.3:6783', false],
-      ['192.168.90.4:7783', false],
-    ]);
-    assert.deepEqual(maker.discovered().sort(), ['192.168.90.3:6783', '192.168.90.4:7783']);
+    // C's name is below ours: we dial it at once. D's is above: D will likely dial us, so we wait.
+    assert.deepEqual(state.attempts, [['192.168.90.3:6783', false]]);
+    assert.deepEqual(maker.discovered().sort(), ['192.168.90.3:6783', '192.168.90.9:7783']);
     assert.equal(state.discoveredChanges, 1);
-    maker.stop();
+    state.now += DISCOVERY_DEFER_MS;
+    maker.refresh();
+    await tick();
+    assert.deepEqual(state.attempts, [
+      ['192.168.90.3:6783', false],
+      ['192.168.90.9:7783', false],
+    ]);
+  });
+
+  it('drops a discovered target once the peer has connected to us first', async () => {
+    const {state, maker} = fixture();
+    const B = 'aa:00:00:00:00:02';
+    const D = 'aa:00:00:00:00:09';
+    state.live.push({peer: B, address: '192.168.90.2:6783', outbound: true, listenPort: 6783});
+    state.peers = [record(B, [[D, '192.168.90.9:6783', true]])];
+    maker.refresh();
+    await tick();
+    assert.deepEqual(maker.discovered(), ['192.168.90.9:6783']);
+    state.live.push({peer: D, address: '192.168.90.9:41000', outbound: false, listenPort: 6783});
+    state.now += DISCOVERY_DEFER_MS;
+    maker.refresh();
+    await tick();
+    assert.deepEqual(state.attempts, []);
+    assert.deepEqual(maker.discovered(), []);
   });
 
   it('with --no-discovery, dials only its targets', async () => {
@@ -149,7 +171,6 @@ describe('mesh connection maker', () => {
     maker.refresh();
     await tick();
     assert.deepEqual(state.attempts, []);
-    maker.stop();
   });
 
   it('dials addresses remembered from an earlier run as if given (the peer may be unknown yet)', async () => {
@@ -157,7 +178,6 @@ describe('mesh connection maker', () => {
     maker.remember(['192.168.90.9:6783']);
     await tick();
     assert.deepEqual(state.attempts, [['192.168.90.9:6783', true]]);
-    maker.stop();
   });
 
   it('forgets targets, and replaces them all, or with --replace and no peer, none', async () => {
@@ -169,7 +189,6 @@ describe('mesh connection maker', () => {
     assert.deepEqual(maker.directPeers(), ['10.0.0.4']);
     maker.initiate([], true);
     assert.deepEqual(maker.directPeers(), []);
-    maker.stop();
   });
 
   it('tries an address named again at once, whatever its backoff', async () => {
@@ -182,7 +201,6 @@ describe('mesh connection maker', () => {
     maker.initiate(await targets('192.168.90.2'), false);
     await tick();
     assert.equal(state.attempts.length, 2);
-    maker.stop();
   });
 });
 

@@ -107,11 +107,12 @@ describe('mesh topology', () => {
   });
 
   it('splits a large topology into several messages, none splitting a peer', () => {
+    const hex = (n: number) => `${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
     const big = peer(A);
     const names: string[] = [A];
-    for (let i = 0; i < 200; i++) {
-      const other = new Topology({name: `aa:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, nickName: 'n', uid: 1n, shortId: 0, hasShortId: true, port: 6783});
-      for (let j = 0; j < 200; j++) other.setLocalConnection(`ab:00:00:00:00:${(j & 255).toString(16).padStart(2, '0')}`, {address: '192.168.90.1:6783', outbound: true, established: true});
+    for (let i = 0; i < 100; i++) {
+      const other = new Topology({name: `aa:00:00:00:${hex(i)}`, nickName: 'n', uid: 1n, shortId: 0, hasShortId: true, port: 6783});
+      for (let j = 0; j < 1000; j++) other.setLocalConnection(`ab:00:00:00:${hex(j)}`, {address: '192.168.90.1:6783', outbound: true, established: true});
       big.setLocalConnection(other.ourself.name, {address: '192.168.90.1:6783', outbound: true, established: true});
       big.applyUpdate(own(other));
       names.push(other.ourself.name);
@@ -119,6 +120,17 @@ describe('mesh topology', () => {
     const messages = big.encode(names);
     assert.ok(messages.length > 1);
     assert.equal(messages.flatMap(m => decodeUpdate(m)).length, names.length);
+  });
+
+  it('carries IPv4 addresses compactly and any other address as written', () => {
+    const a = peer(A);
+    a.setLocalConnection(B, {address: '192.168.90.11:6783', outbound: true, established: true});
+    a.setLocalConnection(C, {address: '[fd00::1]:6783', outbound: false, established: false});
+    a.setLocalConnection(D, {address: '300.1.1.1:1', outbound: true, established: false});
+    assert.deepEqual(
+      [...decodeUpdate(own(a))[0]!.connections.values()].map(c => c.address),
+      ['192.168.90.11:6783', '[fd00::1]:6783', '300.1.1.1:1'],
+    );
   });
 });
 

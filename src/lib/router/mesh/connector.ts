@@ -1,0 +1,163 @@
+import {randomBytes} from 'node:crypto';
+import {connect, createServer, type Server, type Socket} from 'node:net';
+import type {Logger} from '../log.js';
+import {hostPort, ipOf, isTrusted} from './address.js';
+import {type ConnectionHandlers, MeshConnection} from './connection.js';
+import {FrameReader} from './framing.js';
+import {handshake, type HandshakeResult, type Intro} from './handshake.js';
+import {OUR_VERSIONS} from './protocol.js';
+
+/** The mesh cannot start: the message says why (a bad peer, the port in use). */
+export class MeshError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MeshError';
+  }
+}
+
+export const randomU64 = (): bigint => randomBytes(8).readBigUInt64BE();
+
+function dialError(address: string, error: NodeJS.ErrnoException): Error {
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'connect: connection refused',
+    EHOSTUNREACH: 'connect: no route to host',
+    ENETUNREACH: 'connect: network is unreachable',
+    ETIMEDOUT: 'i/o timeout',
+  };
+  return new Error(`dial tcp4 ${address}: ${reasons[error.code ?? ''] ?? error.message}`);
+}
+
+export interface ConnectorOptions {
+  port: number;
+  host?: string;
+  passwordKey?: Buffer;
+  trustedSubnets: string[];
+  heartbeatMs: number;
+  handshakeTimeoutMs: number;
+  log: Logger;
+  /** Who we are, for each introduction. */
+  intro(): Omit<Intro, 'connId' | 'trusted'>;
+}
+
+export interface ConnectorEvents extends ConnectionHandlers {
+  /** A connection passed its handshake; `acceptNewPeer` false means only a peer already known may be added. */
+  handshaken(conn: MeshConnection, acceptNewPeer: boolean): void;
+  /** A dial that never connected. */
+  aborted(address: string, reason: Error): void;
+  /** A connection that failed its handshake. */
+  failed(address: string, outbound: boolean, reason: Error): void;
+}
+
+/**
+ * TCP for the mesh: the listener, the dials, and the handshake that turns a socket into a
+ * MeshConnection. What to do with connections is the mesh's business (the events).
+ */
+export class Connector {
+  private server?: Server;
+  private readonly handshaking = new Set<Socket>();
+  private closing = false;
+
+  constructor(
+    private readonly opts: ConnectorOptions,
+    private readonly events: ConnectorEvents,
+  ) {}
+
+  listen(): Promise<void> {
+    const {host, port} = this.opts;
+    const server = createServer(socket => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const why = error.code === 'EADDRINUSE' ? 'the port is in use (is another router running?)' : error.message;
+        reject(new MeshError(`cannot listen on ${host || '0.0.0.0'}:${port} for the mesh: ${why}`));
+      });
+      server.listen({port, host: host || '0.0.0.0'}, () => {
+        server.removeAllListeners('error');
+        server.on('error', error => this.opts.log.error('mesh listener failed', {error: error.message}));
+        resolve();
+      });
+    });
+  }
+
+  /** Stops listening and drops connections still in their handshake. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
+    for (const socket of this.handshaking) socket.destroy();
+    await closed;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const address = hostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    this.opts.log.debug('connection accepted', {address});
+    void this.run(socket, false, address, true);
+  }
+
+  dial(address: string, acceptNewPeer: boolean): void {
+    this.opts.log.debug('attempting connection', {address});
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
+    const socket = connect({host: ipOf(address), port, ...(this.opts.host ? {localAddress: this.opts.host} : {})});
+    this.handshaking.add(socket);
+    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), this.opts.handshakeTimeoutMs);
+    const failed = (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      this.handshaking.delete(socket);
+      socket.destroy();
+      if (this.closing) return;
+      const reason = dialError(address, error);
+      this.opts.log.info('error during connection attempt', {address, error: reason.message});
+      this.events.aborted(address, reason);
+    };
+    socket.once('error', failed);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', failed);
+      void this.run(socket, true, address, acceptNewPeer);
+    });
+  }
+
+  private async run(socket: Socket, outbound: boolean, address: string, acceptNewPeer: boolean): Promise<void> {
+    this.handshaking.add(socket);
+    socket.setNoDelay(true);
+    const reader = new FrameReader(socket);
+    const connId = randomU64();
+    const trustRemote = isTrusted(this.opts.trustedSubnets, ipOf(address));
+    let result: HandshakeResult;
+    try {
+      result = await handshake({
+        socket,
+        reader,
+        role: outbound ? 'initiator' : 'responder',
+        versions: OUR_VERSIONS,
+        ...(this.opts.passwordKey ? {passwordKey: this.opts.passwordKey} : {}),
+        intro: {...this.opts.intro(), connId, trusted: trustRemote},
+        timeoutMs: this.opts.handshakeTimeoutMs,
+      });
+    } catch (error) {
+      // Ended, not destroyed: a refusal frame the handshake wrote still reaches the peer.
+      socket.end(() => socket.destroy());
+      if (this.closing) return;
+      this.opts.log.info('connection failed during handshake', {address, outbound, error: (error as Error).message});
+      this.events.failed(address, outbound, error as Error);
+      return;
+    } finally {
+      this.handshaking.delete(socket);
+    }
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const {frame, closed} = this.events;
+    const ourName = this.opts.intro().name;
+    const conn = new MeshConnection({socket, reader, handshake: result, outbound, address, ourName, connId, trustRemote, heartbeatMs: this.opts.heartbeatMs, handlers: {frame, closed}});
+    try {
+      this.events.handshaken(conn, acceptNewPeer);
+    } catch (error) {
+      conn.shutdown(error as Error);
+    }
+  }
+}
