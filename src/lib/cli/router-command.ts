@@ -2,6 +2,7 @@ import {Command, Flags} from '@oclif/core';
 import {RouterClient} from '../api/client.js';
 import {HttpStatusError, NotFoundError, RouterUnreachableError} from '../api/errors.js';
 import {DEFAULT_HTTP_ADDR} from '../api/transport.js';
+import {OperatorError} from '../errors.js';
 import {CommandError} from '../net/exec.js';
 import {IpError} from '../net/ip.js';
 import {RouterConfigError} from '../router/config.js';
@@ -16,15 +17,7 @@ export class UsageError extends Error {
 }
 
 /** A failure the original reported with a fixed text: printed as it is, then exit `exitCode`. */
-export class CommandFailure extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-    this.name = 'CommandFailure';
-  }
-}
+export class CommandFailure extends OperatorError {}
 
 /**
  * What every command that talks to the router shares: where its API is (--http-addr, else

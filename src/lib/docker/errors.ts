@@ -1,16 +1,7 @@
-/**
- * A Docker-side failure the operator can act on: printed as it is (no stack trace), then exit
- * `exitCode`. The texts the original printed keep their words and codes.
- */
-export class DockerOperatorError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-    this.name = 'DockerOperatorError';
-  }
-}
+import {OperatorError} from '../errors.js';
+
+/** A Docker-side failure; the texts the original printed keep their words and codes. */
+export class DockerOperatorError extends OperatorError {}
 
 /** What dockerode rejects with: the HTTP status and the engine's JSON message, when it answered. */
 interface EngineError {

@@ -286,13 +286,15 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       duplicate.shutdown(error);
     }
     if (!duplicate && this.limitReached()) return new Error(`Connection limit reached (${this.opts.connLimit})`);
+    // A peer we already reach through others has our state from them; only a new one needs it all.
+    const newPeer = this.routes.unicastAll(name) === undefined;
     this.live.set(name, conn);
     const met = this.topology.meet({name, nickName, uid, shortId: conn.remote.shortId, port: conn.remote.port});
     this.topology.setLocalConnection(name, {address: conn.address, outbound: conn.outbound, established: false});
     this.maker.connectionCreated(conn.address, conn.outbound);
     this.log.info(met ? 'connection added (new peer)' : 'connection added', {peer: `${name}(${nickName})`, address: conn.address, outbound: conn.outbound, protocolVersion: conn.version});
     if (met) this.emit('peerAdded', name);
-    for (const channel of this.channels.values()) channel.sendAllDown(conn);
+    if (newPeer) for (const channel of this.channels.values()) channel.sendAllDown(conn);
     this.localChange([name]);
     return undefined;
   }

@@ -1,0 +1,13 @@
+/**
+ * A failure the operator can act on, reported as its message alone (no stack trace) with the
+ * exit code the original `weave` script gave it.
+ */
+export class OperatorError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
