@@ -4,7 +4,7 @@ import {deriveSession, ephemeralKeyPair, PUBLIC_KEY_BYTES, type Role, type Sessi
 import {type FrameChannel, type FrameReader, plainChannel} from './framing.js';
 import {encodeHeader, HEADER_BYTES, negotiateVersion, ProtocolError, type VersionRange} from './protocol.js';
 
-/** Who a peer says it is, sent once the channel is secure (encrypted when there is a password). */
+/** Who a peer says it is: sealed after the password proofs when there is a password, else sent with the header. */
 export interface Intro {
   name: string;
   nickName: string;
@@ -42,7 +42,7 @@ const AUTH_PROOF = 1;
 const AUTH_REJECT = 2;
 const PASSWORDS_DIFFER = 'the two hosts have different passwords (set the same WEAVE_PASSWORD on every host)';
 
-export function encodeIntro(intro: Intro): Buffer {
+function encodeIntro(intro: Intro): Buffer {
   return new Writer()
     .name(intro.name)
     .str(intro.nickName)
@@ -54,7 +54,7 @@ export function encodeIntro(intro: Intro): Buffer {
     .finish();
 }
 
-export function decodeIntro(body: Buffer): Intro {
+function decodeIntro(body: Buffer): Intro {
   const r = new Reader(body);
   return {name: r.name(), nickName: r.str(), uid: r.u64(), shortId: r.u16(), connId: r.u64(), port: r.u16(), trusted: r.bool()};
 }
