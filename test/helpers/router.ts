@@ -68,7 +68,8 @@ export class RouterProcess {
 
   /** Stops it with `signal` and waits for the process to end. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    // Already ended, by an exit or by a signal (then exitCode stays null).
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>(resolve => this.child.once('exit', code => resolve(code)));
     this.child.kill(signal);
     return exited;
