@@ -7,13 +7,14 @@
  *   npx tsc -p . && npx tsx bench/ipam.ts [--allocations 1000] [--fill 10000] [--rounds 3]
  *     [--sockets 100] [--dir /var/tmp] [--node-flags "--max-semi-space-size=2"]
  */
-import {closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync} from 'node:fs';
 import {Agent, request} from 'node:http';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import {killHard, startStandalone} from '../test/helpers/ipam.js';
+import {rssMb} from './lib/memory.js';
 import {BenchError, count} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
@@ -92,12 +93,6 @@ function call(agent: Agent, port: number, method: string, path: string): Promise
 const post = (agent: Agent, port: number, path: string) => call(agent, port, 'POST', path);
 
 /** Resident memory of a process, in MB, from /proc. */
-function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  if (!kb) throw new BenchError(`no VmRSS for process ${pid}`);
-  return Number(kb) / 1024;
-}
-
 /**
  * The disk's own limit in this run: synchronous 100-byte writes (O_DSYNC) into a preallocated
  * file, one after the other, per second. Allocations in a row cannot beat it: each waits for one.

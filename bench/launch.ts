@@ -11,6 +11,7 @@ import {CommandError} from '../src/lib/net/exec.js';
 import {DockerHost} from '../test/helpers/docker-host.js';
 import {requireTool} from '../test/helpers/root.js';
 import {WEAVE_BIN} from '../test/helpers/setup-cli.js';
+import {BenchError, count} from './lib/options.js';
 import {jsonLine, ms, ratio, table} from './lib/report.js';
 import {type Summary, summarize} from './lib/stats.js';
 import {Samples, timeCommand} from './lib/timing.js';
@@ -19,14 +20,6 @@ const USAGE = `usage: npx tsx bench/launch.ts [options]
   --rounds N        launch + status + reset cycles (default 5)
   --status-runs N   \`weave status\` and \`node -e 0\` runs per round (default 5)`;
 
-class BenchError extends Error {}
-
-function count(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new BenchError(`--${name} must be a whole number of at least 1, not "${value}"\n${USAGE}`);
-  return n;
-}
 
 function parseOptions(argv: string[]): {rounds: number; statusRuns: number} {
   let values;
@@ -39,7 +32,7 @@ function parseOptions(argv: string[]): {rounds: number; statusRuns: number} {
     console.log(USAGE);
     process.exit(0);
   }
-  return {rounds: count(values.rounds, 'rounds', 5), statusRuns: count(values['status-runs'], 'status-runs', 5)};
+  return {rounds: count(values.rounds, 'rounds', 5, 1, USAGE), statusRuns: count(values['status-runs'], 'status-runs', 5, 1, USAGE)};
 }
 
 async function timed(samples: Samples, name: string, host: DockerHost, argv: string[]): Promise<void> {

@@ -10,7 +10,7 @@
  *     [--node-flags=--max-semi-space-size=1]
  */
 import {type ChildProcess, spawn} from 'node:child_process';
-import {createWriteStream, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {createWriteStream, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -20,6 +20,7 @@ import {TargetStore} from '../src/lib/router/mesh/target-store.js';
 import {Lan} from '../test/helpers/lan.js';
 import {fullReport, meshRouterArgs, type ReportRouter} from '../test/helpers/mesh-router.js';
 import {WEAVE_BIN} from '../test/helpers/setup-cli.js';
+import {rssMb} from './lib/memory.js';
 import {BenchError, count} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
@@ -64,12 +65,6 @@ function parseOptions(argv: string[]): Options {
 }
 
 /** Resident memory of a process, in MB, from /proc. */
-function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  if (!kb) throw new BenchError(`no VmRSS for process ${pid}`);
-  return Number(kb) / 1024;
-}
-
 interface Router {
   child: ChildProcess;
   dbDir: string;

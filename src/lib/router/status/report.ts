@@ -1,9 +1,7 @@
+import {PROTOCOL} from '../mesh/protocol.js';
 import type {ConnectionInfo, IpamStatus, PeerInfo, RouterState} from '../state.js';
 import {marshal} from './gojson.js';
 import {bool, fromJs, type GoValue, int, NIL, slice, str, strings, struct} from './govalue.js';
-
-/** Protocol name of the router's control connections. */
-export const PROTOCOL = 'weave';
 
 /** Go's zero time.Time: what a version check that never ran reports. */
 const ZERO_TIME = struct({}, {text: '0001-01-01 00:00:00 +0000 UTC', json: '"0001-01-01T00:00:00Z"'});

@@ -1,7 +1,7 @@
 import type {ConnectionState, RouterState} from '../state.js';
 import {sprintfJs} from './gofmt.js';
 import {formatValue, fromJs} from './govalue.js';
-import {PROTOCOL} from './report.js';
+import {PROTOCOL} from '../mesh/protocol.js';
 
 /** Order in which `Connections:` counts its states, as the original does. */
 const CONNECTION_STATES: readonly ConnectionState[] = ['established', 'pending', 'retrying', 'failed', 'connecting'];
