@@ -1,6 +1,7 @@
 import {isIP} from 'node:net';
 import {hostname} from 'node:os';
 import {parseCidr} from '../net/cidr.js';
+import type {IpamInit} from './ipam/consensus.js';
 import {LOG_LEVELS, type LogLevel} from './log.js';
 import {parseTrustedSubnets, TrustedSubnetsError} from './mesh/address.js';
 
@@ -22,7 +23,8 @@ export interface RouterConfig {
   /** Empty: IPAM disabled. */
   ipallocRange: string;
   ipallocDefaultSubnet: string;
-  ipallocInit: string;
+  /** --ipalloc-init: how the IPAM ring comes to exist (consensus by default). */
+  ipallocInit: IpamInit;
   httpAddr: ListenAddr;
   statusAddr?: ListenAddr;
   /** State files live at `<dbPrefix>data...`. */
@@ -99,25 +101,65 @@ function parseRange(flag: string, value: string): string {
   return value;
 }
 
-export interface RawRouterFlags {
-  port: number;
-  name?: string;
-  nickname?: string;
-  'ipalloc-range': string;
-  'ipalloc-default-subnet'?: string;
-  'ipalloc-init'?: string;
-  'http-addr': string;
-  'status-addr': string;
-  'db-prefix': string;
-  'weave-bridge': string;
-  mtu: number;
-  'log-level': string;
-  'cni-socket-dir': string;
-  host?: string;
-  'conn-limit': number;
-  'no-discovery': boolean;
-  resume: boolean;
-  'trusted-subnets'?: string;
+/** One `weave router` flag: how its value is read, its help line, and its default if any. */
+export type RouterFlagSpec =
+  | {type: 'string'; description: string; default?: string}
+  | {type: 'integer'; description: string; default?: number}
+  | {type: 'boolean'; description: string};
+
+/**
+ * The router's flags, once: the oclif command (help, completions) and the lean parser of the
+ * router's entrypoint (src/lib/router/cli.ts) are both made from this table.
+ */
+export const ROUTER_FLAGS = {
+  port: {type: 'integer', description: 'TCP port of the peer mesh', default: DEFAULTS.port},
+  name: {type: 'string', description: 'peer name: a MAC address, or a short form such as ::1'},
+  nickname: {type: 'string', description: 'peer nickname (default: the host name)'},
+  'ipalloc-range': {type: 'string', description: 'IP range all peers allocate from; "" disables IPAM', default: DEFAULTS.ipallocRange},
+  'ipalloc-default-subnet': {type: 'string', description: 'subnet to allocate in when none is named (default: the whole range)'},
+  'ipalloc-init': {type: 'string', description: 'how the IPAM ring starts: consensus[=<count>], seed=<mac>,... or observer'},
+  'http-addr': {type: 'string', description: 'control API address (host:port or a unix socket path)', default: DEFAULTS.httpAddr},
+  'status-addr': {type: 'string', description: 'read-only status and metrics address; "" disables it', default: DEFAULTS.statusAddr},
+  'db-prefix': {type: 'string', description: 'path prefix of the files the router keeps its state in', default: DEFAULTS.dbPrefix},
+  'weave-bridge': {type: 'string', description: 'name of the bridge pods attach to', default: DEFAULTS.weaveBridge},
+  mtu: {type: 'integer', description: 'MTU of the weave bridge and its pods', default: Number(process.env.WEAVE_MTU) || DEFAULTS.mtu},
+  'log-level': {type: 'string', description: 'debug, info, warning or error', default: DEFAULTS.logLevel},
+  'cni-socket-dir': {type: 'string', description: 'directory of the root-only socket of the warm CNI path', default: DEFAULTS.cniSocketDir},
+  host: {type: 'string', description: 'address the mesh listens on and dials from (default: all)'},
+  'conn-limit': {type: 'integer', description: 'most peer connections at once; 0 for no limit', default: DEFAULTS.connLimit},
+  'no-discovery': {type: 'boolean', description: 'connect only to the peers given, not to peers learnt from them'},
+  resume: {type: 'boolean', description: 'connect to the peers saved by the previous run (no peers may be given)'},
+  'trusted-subnets': {type: 'string', description: 'comma-separated CIDRs of peers that may get pod traffic unencrypted'},
+} as const satisfies Record<string, RouterFlagSpec>;
+
+type Specs = typeof ROUTER_FLAGS;
+type FlagValue<S extends RouterFlagSpec> = S['type'] extends 'integer' ? number : S['type'] extends 'boolean' ? boolean : string;
+/** Flags that always have a value once parsed: those with a default, and the booleans. */
+type Valued = {[K in keyof Specs]: Specs[K] extends {default: unknown} | {type: 'boolean'} ? K : never}[keyof Specs];
+
+/** The router's flags as parsed, before routerConfig() checks them. */
+export type RawRouterFlags = {[K in Valued]: FlagValue<Specs[K]>} & {[K in Exclude<keyof Specs, Valued>]?: FlagValue<Specs[K]>};
+
+/** `--ipalloc-init consensus[=<count>] | seed=<peer>,... | observer`; empty means consensus. */
+export function parseIpallocInit(value: string): IpamInit {
+  if (value === '' || value === 'consensus') return {mode: 'consensus'};
+  if (value === 'observer') return {mode: 'observer'};
+  const invalid = (why: string) => new RouterConfigError(`invalid --ipalloc-init "${value}": ${why}`);
+  const count = /^consensus=(.*)$/.exec(value)?.[1];
+  if (count !== undefined) {
+    if (!/^\d+$/.test(count) || Number(count) < 1) throw invalid('the count is the number of initial peers, a whole number from 1');
+    return {mode: 'consensus', count: Number(count)};
+  }
+  const seed = /^seed=(.*)$/.exec(value)?.[1];
+  if (seed === undefined) throw invalid('expected consensus[=<count>], seed=<mac>,... or observer');
+  const peers = seed.split(',').map(name => {
+    try {
+      return parsePeerName(name);
+    } catch {
+      throw invalid(`"${name}" is not a peer name (a MAC such as 8a:3e:3e:3e:3e:3e, or a short form such as ::1)`);
+    }
+  });
+  return {mode: 'seed', peers};
 }
 
 function meshFlags(flags: RawRouterFlags, peers: string[]): Pick<RouterConfig, 'connLimit' | 'discovery' | 'resume' | 'trustedSubnets'> {
@@ -138,9 +180,7 @@ function meshFlags(flags: RawRouterFlags, peers: string[]): Pick<RouterConfig, '
 export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record<string, string | undefined>): RouterConfig {
   const range = flags['ipalloc-range'] === '' ? '' : parseRange('--ipalloc-range', flags['ipalloc-range']);
   if (flags['ipalloc-init'] && !range) throw new RouterConfigError('--ipalloc-init specified without --ipalloc-range.');
-  if (flags['ipalloc-init'] && !/^(consensus(=\d+)?|seed=.+|observer)$/.test(flags['ipalloc-init'])) {
-    throw new RouterConfigError(`invalid --ipalloc-init "${flags['ipalloc-init']}": expected consensus[=<count>], seed=<mac>,... or observer`);
-  }
+  const ipallocInit = parseIpallocInit(flags['ipalloc-init'] ?? '');
   const defaultSubnet = flags['ipalloc-default-subnet'] ? parseRange('--ipalloc-default-subnet', flags['ipalloc-default-subnet']) : range;
   if (!LOG_LEVELS.includes(flags['log-level'] as LogLevel)) {
     throw new RouterConfigError(`invalid --log-level "${flags['log-level']}": expected one of ${LOG_LEVELS.join(', ')}`);
@@ -156,7 +196,7 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     nickname: flags.nickname || hostname(),
     ipallocRange: range,
     ipallocDefaultSubnet: defaultSubnet,
-    ipallocInit: flags['ipalloc-init'] ?? '',
+    ipallocInit,
     httpAddr: parseListenAddr('--http-addr', flags['http-addr']),
     dbPrefix: flags['db-prefix'],
     weaveBridge: flags['weave-bridge'],

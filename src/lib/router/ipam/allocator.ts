@@ -11,7 +11,7 @@ import {
   spansOverlap,
 } from './range.js';
 import type {Mutation, OwnedRecord, PersistedState} from './records.js';
-import {Ring} from './ring.js';
+import {type ForeignRing, Ring} from './ring.js';
 import {Space} from './space.js';
 
 /** The bridge's id in the original. */
@@ -59,7 +59,7 @@ export class Allocator {
   /** Restores the persisted state, then replays the mutations logged after it. */
   load(state: PersistedState | undefined, mutations: readonly Mutation[]): void {
     if (state) {
-      this.apply({t: 'ring', ring: state.ring});
+      this.apply({t: 'ring', ring: state.ring, seeds: state.seeds ?? []});
       for (const record of state.owned) {
         for (const cidr of record.cidrs) {
           this.apply({t: 'add', id: record.id, cidr, container: record.container ?? false, cni: record.cni ?? false});
@@ -77,7 +77,8 @@ export class Allocator {
       if (entry.cni) record.cni = true;
       owned.push(record);
     }
-    return {ring: this.ring.toRecord(), owned};
+    const {tokens, seeds} = this.ring.toRecord();
+    return {ring: tokens, seeds, owned};
   }
 
   private record(mutation: Mutation): void {
@@ -89,8 +90,8 @@ export class Allocator {
   private apply(mutation: Mutation): void {
     switch (mutation.t) {
       case 'ring':
-        this.ring.restore(mutation.ring);
-        this.space.addSpans(this.ring.ownedSpans(this.ourName));
+        this.ring.restore({tokens: mutation.ring, seeds: mutation.seeds});
+        this.space.setOwned(this.ring.ownedSpans(this.ourName));
         return;
       case 'add': {
         const cidr = parseCidr(mutation.cidr);
@@ -118,11 +119,51 @@ export class Allocator {
     }
   }
 
+  private recordRing(ring: Ring): void {
+    const {tokens, seeds} = ring.toRecord();
+    this.record({t: 'ring', ring: tokens, seeds});
+  }
+
   /** Establishes the ring split between `peers` (on one host: ourselves alone). */
   createRing(peers: readonly string[]): void {
     const ring = new Ring(this.universeSpan);
     ring.claimForPeers(peers);
-    this.record({t: 'ring', ring: ring.toRecord()});
+    this.recordRing(ring);
+  }
+
+  /**
+   * Merges a ring from another peer (see Ring.merge); a span holding allocations is never given
+   * up. Returns whether ours changed; throws RingMergeError, changing nothing.
+   */
+  mergeRing(other: ForeignRing): boolean {
+    const ring = this.ring.copy();
+    if (!ring.merge(other, this.ourName, span => this.space.usedIn(span))) return false;
+    this.recordRing(ring);
+    return true;
+  }
+
+  /** Gives `to` part of our free space in `span`; undefined when we have none free there. */
+  donate(span: Span, to: string): Span | undefined {
+    const chunk = this.space.donation(span);
+    if (!chunk) return undefined;
+    const ring = this.ring.copy();
+    ring.grant(chunk, to, this.ourName);
+    this.recordRing(ring);
+    return chunk;
+  }
+
+  /** Shutdown: every span of ours goes to `heir`. */
+  handOver(heir: string): void {
+    const ring = this.ring.copy();
+    if (ring.transfer(this.ourName, heir).length > 0) this.recordRing(ring);
+  }
+
+  /** Puts our current free counts in the ring, where others look for donors; true when any changed. */
+  reportFree(): boolean {
+    const ring = this.ring.copy();
+    if (!ring.reportFree(this.ourName, span => this.space.numFreeIn(span))) return false;
+    this.recordRing(ring);
+    return true;
   }
 
   /** The addresses `id` holds inside `span`, in the order they were given. */
@@ -212,11 +253,10 @@ export class Allocator {
   takeOver(nameOrNickname: string): number {
     const peer = [...this.nicknames].find(([, nick]) => nick === nameOrNickname)?.[0] ?? nameOrNickname;
     if (peer === this.ourName) return 0;
-    const ring = new Ring(this.universeSpan);
-    ring.restore(this.ring.toRecord());
+    const ring = this.ring.copy();
     if (ring.transfer(peer, this.ourName).length === 0) return 0;
     const before = this.space.numFree();
-    this.record({t: 'ring', ring: ring.toRecord()});
+    this.recordRing(ring);
     return this.space.numFree() - before;
   }
 

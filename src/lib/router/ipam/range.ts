@@ -77,6 +77,14 @@ export function networkText(cidr: string): string {
   return formatCidr({addr: networkOf(c), prefix: c.prefix});
 }
 
+/** A span as the original's AsCIDRString: `10.32.0.0/12` when it is a CIDR, else `start-end`. */
+export function formatSpan(span: Span): string {
+  const size = span.end - span.start;
+  const prefix = 32 - Math.log2(size);
+  if (Number.isInteger(prefix) && span.start % size === 0) return formatCidr({addr: span.start, prefix});
+  return `${formatAddress(span.start)}-${formatAddress(span.end - 1)}`;
+}
+
 export function cidrSpan(cidr: Cidr): Span {
   const start = networkOf(cidr);
   return {start, end: start + cidrSize(cidr)};

@@ -13,6 +13,8 @@ export interface OwnedRecord {
 
 export interface PersistedState {
   ring: RingToken[];
+  /** The peers the ring was first split between (absent in data written before issue 4). */
+  seeds?: string[];
   owned: OwnedRecord[];
 }
 
@@ -21,7 +23,7 @@ export type Mutation =
   | {t: 'add'; id: string; cidr: string; container: boolean; cni: boolean}
   | {t: 'free'; id: string; addr: string}
   | {t: 'delete'; id: string}
-  | {t: 'ring'; ring: RingToken[]};
+  | {t: 'ring'; ring: RingToken[]; seeds: string[]};
 
 /**
  * Where mutations go. `append` only queues; `durable()` settles once everything appended so far

@@ -1,7 +1,9 @@
 import type {Logger} from '../log.js';
 import type {IpamStatus} from '../state.js';
 import {Allocator, type AllocationFlags} from './allocator.js';
-import {type Cidr, cidrSize, cidrSpan, formatAddress, formatCidr, hostSpan, IpamInputError, networkOf, parseSubnet, spansOverlap} from './range.js';
+import type {IpamInit} from './consensus.js';
+import {type IpamMesh, RingGossiper} from './gossiper.js';
+import {type Cidr, cidrSize, cidrSpan, formatAddress, formatCidr, hostSpan, IpamInputError, networkOf, parseSubnet, type Span, spanContains, spansOverlap} from './range.js';
 import type {IpamStore} from './records.js';
 import {FileStore, readStore, type StoreIdentity} from './store.js';
 
@@ -13,8 +15,12 @@ export interface IpamOptions {
   peerName: string;
   nickname: string;
   logger: Logger;
-  /** --ipalloc-init seed=...: the ring is split between these peers at once instead of on first use. */
-  seed?: string[];
+  /** --ipalloc-init; consensus when unset. */
+  init?: IpamInit;
+  /** The peer mesh. Without it (one host, the standalone process) the whole range is ours on first use. */
+  mesh?: IpamMesh;
+  /** How often waiting work is retried with peers. */
+  tickMs?: number;
 }
 
 export interface FileIpamOptions extends IpamOptions {
@@ -27,6 +33,9 @@ export interface FileIpamOptions extends IpamOptions {
 export const CANCELLED = 'cancelled';
 export type Cancelled = typeof CANCELLED;
 
+/** The original's tick: consensus is proposed again, and peers asked again, this often. */
+const TICK_MS = 2000;
+
 interface PendingAllocate {
   id: string;
   subnet: Cidr;
@@ -34,18 +43,33 @@ interface PendingAllocate {
   settle(result: Cidr | Cancelled | Error): void;
 }
 
+interface PendingClaim {
+  id: string;
+  cidr: Cidr;
+  flags: AllocationFlags & {noErrorOnUnknown?: boolean};
+  /** When we last asked the owner for the address. */
+  askedAt?: number;
+  /** The caller has its answer; the claim goes on in the background (noErrorOnUnknown). */
+  answered: boolean;
+  settle(result: 'ok' | Cancelled | Error): void;
+}
+
 /**
  * The IPAM service of one router: the allocation rules, a durable store, and what the original's
- * actor adds: allocations that wait while the space is full and give up when the client goes
- * away, the lazily established ring, shutdown and status. Every answer waits until the state it
- * reports is on disk.
+ * actor adds: requests that wait (for the ring, for space from peers, for a freed address) and
+ * give up when the client goes away, the lazily established ring, shutdown and status. Every
+ * answer waits until the state it reports is on disk.
  */
 export class IpamService {
   readonly defaultSubnet: Cidr;
   private readonly defaultSubnetText: string;
   private pendingAllocates: PendingAllocate[] = [];
+  private pendingClaims: PendingClaim[] = [];
   private pendingPrimes: (() => void)[] = [];
   private shuttingDown = false;
+  private retrying = false;
+  private retryAgain = false;
+  private readonly gossiper?: RingGossiper;
 
   constructor(
     private readonly options: IpamOptions,
@@ -57,7 +81,31 @@ export class IpamService {
     if (!spansOverlap(cidrSpan(this.defaultSubnet), allocator.universeSpan)) {
       throw new IpamInputError(`IP address allocation default subnet ${this.defaultSubnetText} does not overlap with allocation range ${this.universeText}`);
     }
-    if (options.seed?.length && allocator.ring.empty) allocator.createRing(options.seed);
+    const init = options.init ?? {mode: 'consensus'};
+    if (init.mode === 'seed') {
+      if (allocator.ring.empty) {
+        options.logger.info('Initialising with supplied IPAM seed', {component: 'ipam', seed: init.peers});
+        allocator.createRing(init.peers);
+      } else {
+        options.logger.info('Found persisted IPAM data, ignoring supplied IPAM seed', {component: 'ipam'});
+      }
+    }
+    if (options.mesh) {
+      this.gossiper = new RingGossiper({
+        allocator,
+        store,
+        logger: options.logger,
+        mesh: options.mesh,
+        init,
+        tickMs: this.tickMs,
+        hooks: {
+          ringChanged: () => this.retryPending(),
+          denied: (sender, span) => this.denied(sender, span),
+          hasPending: () => this.pendingAllocates.length + this.pendingClaims.length + this.pendingPrimes.length > 0,
+          retry: () => this.retryPending(),
+        },
+      });
+    }
   }
 
   /** A service over the data under `--db-prefix`, after loading it and starting a new generation. */
@@ -85,31 +133,32 @@ export class IpamService {
     return formatCidr(this.allocator.universe);
   }
 
+  private get tickMs(): number {
+    return this.options.tickMs ?? TICK_MS;
+  }
+
   /**
-   * The ring comes to exist on first use, as in the original. On one host there is nobody to
-   * agree with: we own the whole range. Issue 4 puts the consensus between peers here.
+   * The ring comes to exist on first use, as in the original: with peers, by consensus (or from
+   * another peer); on one host there is nobody to agree with, and we own the whole range.
    */
   private establishRing(): void {
     if (!this.allocator.ring.empty) return;
+    if (this.gossiper) {
+      this.gossiper.establish();
+      return;
+    }
     this.allocator.createRing([this.options.peerName]);
-    this.ringChanged();
-  }
-
-  private ringChanged(): void {
-    const primes = this.pendingPrimes;
-    this.pendingPrimes = [];
-    for (const done of primes) done();
     this.retryPending();
   }
 
   /**
    * An address for `id` in `subnet`: the one it holds there already, else the lowest free one.
-   * Waits while none is free; `cancelled` when `signal` aborts first or on shutdown.
+   * Waits for the ring, for space from a peer, or for an address to be freed; `cancelled` when
+   * `signal` aborts first or on shutdown.
    */
   async allocate(id: string, subnet: Cidr, flags: AllocationFlags = {}, signal?: AbortSignal): Promise<Cidr | Cancelled> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
-    this.establishRing();
-    const addr = this.allocator.allocate(id, subnet, flags);
+    const addr = this.tryAllocate(id, subnet, flags);
     if (addr !== undefined) {
       await this.store.durable();
       return {addr, prefix: subnet.prefix};
@@ -131,17 +180,53 @@ export class IpamService {
       };
       signal?.addEventListener('abort', onAbort, {once: true});
       this.pendingAllocates.push(pending);
-      this.options.logger.debug('Allocation waits for a free address', {component: 'ipam', id, subnet: formatCidr(subnet)});
+      this.options.logger.debug('Allocation waits', {component: 'ipam', id, subnet: formatCidr(subnet), ring: this.allocator.ring.empty ? 'none yet' : 'established'});
     });
   }
 
-  /** Gives waiting allocations the addresses that became free, first come first served. */
+  /** An address now, or undefined (then peers are asked for space); throws for a subnet out of range. */
+  private tryAllocate(id: string, subnet: Cidr, flags: AllocationFlags): number | undefined {
+    let addr = this.allocator.allocate(id, subnet, flags);
+    if (addr === undefined && this.allocator.ring.empty) {
+      this.establishRing();
+      addr = this.allocator.allocate(id, subnet, flags);
+    }
+    if (addr === undefined && !this.allocator.ring.empty) this.gossiper?.askForSpace(hostSpan(subnet));
+    return addr;
+  }
+
+  /**
+   * Retries what waits, as the original: primes, then claims, then allocations in arrival order.
+   * A retry can establish the ring, which asks for another retry: that one runs after this one.
+   */
   private retryPending(): void {
+    if (this.retrying) {
+      this.retryAgain = true;
+      return;
+    }
+    this.retrying = true;
+    try {
+      do {
+        this.retryAgain = false;
+        this.retryOnce();
+      } while (this.retryAgain);
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  private retryOnce(): void {
+    if (!this.allocator.ring.empty) {
+      const primes = this.pendingPrimes;
+      this.pendingPrimes = [];
+      for (const done of primes) done();
+    }
+    this.pendingClaims = this.pendingClaims.filter(claim => !this.tryClaim(claim));
     const still: PendingAllocate[] = [];
     for (const pending of this.pendingAllocates) {
       let addr: number | undefined;
       try {
-        addr = this.allocator.allocate(pending.id, pending.subnet, pending.flags);
+        addr = this.tryAllocate(pending.id, pending.subnet, pending.flags);
       } catch (error) {
         pending.settle(error as Error);
         continue;
@@ -160,26 +245,96 @@ export class IpamService {
   }
 
   /**
-   * Records that `id` uses the address of `cidr` (PUT /ip/{id}/{ip}/{len}). With
-   * `noErrorOnUnknown`, an address whose owner is not known yet is accepted without error.
+   * Records that `id` uses the address of `cidr` (PUT /ip/{id}/{ip}/{len}). An address another
+   * peer owns is asked of it, and the claim waits for its answer. With `noErrorOnUnknown`, a
+   * claim that cannot be settled yet (no ring, owner unreachable) is answered at once and goes on
+   * in the background.
    */
   async claim(id: string, cidr: Cidr, flags: AllocationFlags & {noErrorOnUnknown?: boolean} = {}, signal?: AbortSignal): Promise<'ok' | Cancelled> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
-    if (this.allocator.ring.contains(cidr.addr)) {
-      this.establishRing();
-      if (this.allocator.ring.empty) {
-        if (flags.noErrorOnUnknown) return 'ok';
-        throw new IpamInputError(`${formatAddress(cidr.addr)} is in the range ${this.universeText}, but the allocator is not initialized yet`);
-      }
-    } else {
+    if (!this.allocator.ring.contains(cidr.addr)) {
       this.options.logger.info(`Address ${formatCidr(cidr)} claimed by ${id} - not in our range`, {component: 'ipam'});
+      this.allocator.claim(id, cidr, flags);
+      await this.store.durable();
+      return 'ok';
     }
-    this.allocator.claim(id, cidr, flags);
-    await this.store.durable();
-    return 'ok';
+    return new Promise<'ok' | Cancelled>((resolve, reject) => {
+      const onAbort = () => {
+        this.pendingClaims = this.pendingClaims.filter(p => p !== claim);
+        claim.settle(CANCELLED);
+      };
+      const claim: PendingClaim = {
+        id,
+        cidr,
+        flags,
+        answered: false,
+        settle: result => {
+          if (claim.answered) {
+            // The caller was told "ok" already: a later failure can only be logged, as the original.
+            if (result instanceof Error) this.options.logger.error(`Claim ${formatCidr(cidr)} for ${id}: ${result.message}`, {component: 'ipam'});
+            return;
+          }
+          claim.answered = true;
+          signal?.removeEventListener('abort', onAbort);
+          if (result instanceof Error) reject(result);
+          else resolve(result);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, {once: true});
+      if (!this.tryClaim(claim)) this.pendingClaims.push(claim);
+    });
   }
 
-  /** GET /ring: waits until the ring is established (at once on one host). */
+  private ownedByOther(addr: number, owner: string): IpamInputError {
+    const nickname = this.allocator.nicknames.get(owner);
+    return new IpamInputError(`address ${formatAddress(addr)} is owned by other peer ${owner}${nickname ? ` (${nickname})` : ''}`);
+  }
+
+  /** One attempt at a claim; true when it is settled for good. */
+  private tryClaim(claim: PendingClaim): boolean {
+    const {addr} = claim.cidr;
+    const waitOrGiveUp = (error: Error): boolean => {
+      if (!claim.flags.noErrorOnUnknown) {
+        claim.settle(error);
+        return true;
+      }
+      if (!claim.answered) this.options.logger.info(`Claim ${formatAddress(addr)} for ${claim.id}: ${error.message}; will try later.`, {component: 'ipam'});
+      claim.settle('ok');
+      return false;
+    };
+    this.establishRing();
+    const owner = this.allocator.ring.owner(addr);
+    if (owner === undefined) return waitOrGiveUp(new IpamInputError(`${formatAddress(addr)} is in the range ${this.universeText}, but the allocator is not initialized yet`));
+    if (owner !== this.options.peerName) {
+      const now = Date.now();
+      if (claim.askedAt !== undefined && now - claim.askedAt < this.tickMs) return false;
+      if (!this.gossiper?.askOwner(owner, addr)) return waitOrGiveUp(this.ownedByOther(addr, owner));
+      claim.askedAt = now;
+      return false;
+    }
+    try {
+      this.allocator.claim(claim.id, claim.cidr, claim.flags);
+    } catch (error) {
+      claim.settle(error as Error);
+      return true;
+    }
+    this.store.durable().then(
+      () => claim.settle('ok'),
+      (error: Error) => claim.settle(error),
+    );
+    return true;
+  }
+
+  /** A peer refused the space we asked for: claims of addresses there fail. */
+  private denied(sender: string, span: Span): void {
+    this.pendingClaims = this.pendingClaims.filter(claim => {
+      if (!spanContains(span, claim.cidr.addr)) return true;
+      claim.settle(this.ownedByOther(claim.cidr.addr, sender));
+      return false;
+    });
+  }
+
+  /** GET /ring: waits until the ring is established. */
   async prime(signal?: AbortSignal): Promise<void> {
     this.establishRing();
     if (!this.allocator.ring.empty || signal?.aborted) return;
@@ -222,55 +377,83 @@ export class IpamService {
     return freed;
   }
 
-  /** rmpeer (DELETE /peer/{name}): the number of addresses taken over. */
+  /** rmpeer (DELETE /peer/{name}): the number of addresses taken over; others hear of it once durable. */
   async takeOver(nameOrNickname: string): Promise<number> {
     if (nameOrNickname === this.options.peerName || nameOrNickname === this.options.nickname) {
       this.options.logger.warning('attempt to take over range from ourself', {component: 'ipam'});
       return 0;
     }
     const taken = this.allocator.takeOver(nameOrNickname);
-    if (taken > 0) this.ringChanged();
+    if (taken > 0) {
+      this.retryPending();
+      await this.gossiper?.takenOver();
+    }
     await this.store.durable();
     return taken;
   }
 
   /**
-   * DELETE /peer (`weave reset`): cancels waiting requests and refuses new allocations and
-   * claims, as the original. It would hand our spans to another peer; on one host there is none,
-   * so, as the original does then, the allocations stay persisted and come back if the router
-   * starts again over the same data (`weave reset` deletes that data).
+   * DELETE /peer (`weave reset`): cancels waiting requests, refuses new allocations and claims,
+   * and hands our spans to a live peer, as the original. With no peer to hand them to (one
+   * host), the allocations stay persisted and come back if the router starts again over the
+   * same data (`weave reset` deletes that data).
    */
   async shutdown(): Promise<void> {
     this.options.logger.info('Shutdown', {component: 'ipam'});
     this.shuttingDown = true;
-    const pending = this.pendingAllocates;
-    this.pendingAllocates = [];
-    for (const p of pending) p.settle(CANCELLED);
+    this.cancelPending();
+    await this.gossiper?.handOver();
     await this.store.durable();
+  }
+
+  private cancelPending(): void {
+    const allocates = this.pendingAllocates;
+    const claims = this.pendingClaims;
+    const primes = this.pendingPrimes;
+    this.pendingAllocates = [];
+    this.pendingClaims = [];
+    this.pendingPrimes = [];
+    for (const p of allocates) p.settle(CANCELLED);
+    for (const c of claims) c.settle(CANCELLED);
+    for (const done of primes) done();
+  }
+
+  private isKnownPeer(name: string): boolean {
+    return this.gossiper ? this.gossiper.isKnownPeer(name) : name === this.options.peerName;
+  }
+
+  /** The status texts of the original (`weave status`, `status ipam`, the report). */
+  private statusText(): string {
+    const {ring} = this.allocator;
+    if (!ring.empty) {
+      const reachable = [...ring.sizes()].some(([peer, size]) => size > 0 && this.isKnownPeer(peer));
+      if (!reachable) return "all IP ranges owned by unreachable peers - use 'rmpeer' if they are dead";
+      return this.pendingAllocates.length > 0 ? 'waiting for IP(s) to become available' : 'ready';
+    }
+    const consensus = this.gossiper?.consensusStatus();
+    if (!consensus?.awaiting) return 'idle';
+    return consensus.elector ? `awaiting consensus (quorum: ${consensus.quorum}, known: ${consensus.known})` : 'priming';
   }
 
   status(): IpamStatus {
     const {ring, nicknames} = this.allocator;
-    let status = 'idle';
-    if (!ring.empty) status = this.pendingAllocates.length > 0 ? 'waiting for IP(s) to become available' : 'ready';
     return {
-      status,
+      status: this.statusText(),
       range: this.universeText,
       rangeNumIps: cidrSize(this.allocator.universe),
       activeIps: this.allocator.numUsed(),
       defaultSubnet: this.defaultSubnetText,
-      entries: ring.entries().map(e => ({...e, nickname: nicknames.get(e.peer) ?? '', isKnownPeer: e.peer === this.options.peerName})),
-      pendingClaims: [],
+      entries: ring.entries().map(e => ({...e, nickname: nicknames.get(e.peer) ?? '', isKnownPeer: this.isKnownPeer(e.peer)})),
+      pendingClaims: this.pendingClaims.map(c => ({ident: c.id, cidr: formatCidr(c.cidr)})),
       pendingAllocates: this.pendingAllocates.map(p => `${p.id} ${formatCidr({addr: networkOf(p.subnet), prefix: p.subnet.prefix})}`),
-      owned: [...ring.sizes()].map(([peer, ips]) => ({peer, nickname: nicknames.get(peer) ?? '', ips, reachable: true})),
+      owned: [...ring.sizes()].map(([peer, ips]) => ({peer, nickname: nicknames.get(peer) ?? '', ips, reachable: this.isKnownPeer(peer)})),
     };
   }
 
-  /** Cancels what waits and closes the store once everything is on disk. */
+  /** Cancels what waits, stops talking to peers, and closes the store once everything is on disk. */
   async close(): Promise<void> {
-    const pending = this.pendingAllocates;
-    this.pendingAllocates = [];
-    for (const p of pending) p.settle(CANCELLED);
+    this.cancelPending();
+    this.gossiper?.close();
     await this.store.close();
   }
 }

@@ -67,10 +67,6 @@ export class AddressSet {
     for (let i = 0; i < this.bounds.length; i += 2) out.push({start: this.bounds[i]!, end: this.bounds[i + 1]!});
     return out;
   }
-
-  clear(): void {
-    this.bounds = [];
-  }
 }
 
 /**
@@ -78,17 +74,17 @@ export class AddressSet {
  * space.Space. Addresses outside the owned spans are none of its business.
  */
 export class Space {
-  private readonly free = new AddressSet();
+  private owned = new AddressSet();
+  private free = new AddressSet();
   private readonly used = new AddressSet();
 
-  /** Takes on more spans, free; parts already owned are left as they are. */
-  addSpans(spans: readonly Span[]): void {
-    for (const span of spans) {
-      const fresh = new AddressSet();
-      fresh.add(span);
-      for (const owned of [...this.free.spans(), ...this.used.spans()]) fresh.remove(owned);
-      for (const part of fresh.spans()) this.free.add(part);
-    }
+  /** Follows the ring: what we own now; addresses in use stay in use, the rest is free. */
+  setOwned(spans: readonly Span[]): void {
+    this.owned = new AddressSet();
+    for (const span of spans) this.owned.add(span);
+    this.free = new AddressSet();
+    for (const span of this.owned.spans()) this.free.add(span);
+    for (const span of this.used.spans()) this.free.remove(span);
   }
 
   /** The lowest free address inside `span`, left free: the caller records its use through claim(). */
@@ -104,16 +100,43 @@ export class Space {
     return true;
   }
 
-  /** Returns an address in use to the free pool; false when it was not in use here. */
+  /** Returns an address in use to the free pool (if still ours); false when it was not in use here. */
   release(addr: number): boolean {
     if (!this.used.has(addr)) return false;
     this.used.remove({start: addr, end: addr + 1});
-    this.free.add({start: addr, end: addr + 1});
+    if (this.owned.has(addr)) this.free.add({start: addr, end: addr + 1});
     return true;
   }
 
   isFree(addr: number): boolean {
     return this.free.has(addr);
+  }
+
+  /** Whether any address inside `span` is in use. */
+  usedIn(span: Span): boolean {
+    return this.used.lowestIn(span) !== undefined;
+  }
+
+  /** Free addresses inside `span`. */
+  numFreeIn(span: Span): number {
+    let n = 0;
+    for (const part of this.free.spans()) n += Math.max(0, Math.min(part.end, span.end) - Math.max(part.start, span.start));
+    return n;
+  }
+
+  /**
+   * What to give a peer asking for space in `span`, as the original: the upper half (rounded
+   * up, so never empty) of the biggest free stretch there; undefined when nothing there is free.
+   */
+  donation(span: Span): Span | undefined {
+    let biggest: Span | undefined;
+    for (const part of this.free.spans()) {
+      const start = Math.max(part.start, span.start);
+      const end = Math.min(part.end, span.end);
+      if (end > start && (!biggest || end - start >= biggest.end - biggest.start)) biggest = {start, end};
+    }
+    if (!biggest) return undefined;
+    return {start: biggest.start + Math.floor((biggest.end - biggest.start) / 2), end: biggest.end};
   }
 
   numFree(): number {
@@ -122,10 +145,5 @@ export class Space {
 
   numUsed(): number {
     return this.used.size();
-  }
-
-  clear(): void {
-    this.free.clear();
-    this.used.clear();
   }
 }

@@ -101,7 +101,7 @@ export async function readStore(prefix: string, identity: StoreIdentity, logger:
     }
   }
   logger.info('Initialising with persisted data', {component: 'ipam', allocations: snapshot.owned.length, logged: mutations.length});
-  return {gen: snapshot.gen, state: {ring: snapshot.ring, owned: snapshot.owned}, mutations};
+  return {gen: snapshot.gen, state: {ring: snapshot.ring, ...(snapshot.seeds ? {seeds: snapshot.seeds} : {}), owned: snapshot.owned}, mutations};
 }
 
 /** Writes `path` so that after a crash it holds either its old or its whole new content. */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import type {IpamInit} from '../../../../src/lib/router/ipam/consensus.js';
 import {type Cidr, formatAddress, formatCidr, parseAddress, parseCidr, parseSubnet} from '../../../../src/lib/router/ipam/range.js';
 import {CANCELLED, IpamService} from '../../../../src/lib/router/ipam/service.js';
 import {MemoryStore, recordingLogger, tick} from '../../../helpers/ipam.js';
 
 const US = '8a:3e:3e:3e:3e:3e';
 
-function service(range = '10.32.0.0/12', store = new MemoryStore(), extra: {defaultSubnet?: string; seed?: string[]} = {}): {ipam: IpamService; store: MemoryStore} {
+function service(range = '10.32.0.0/12', store = new MemoryStore(), extra: {defaultSubnet?: string; init?: IpamInit} = {}): {ipam: IpamService; store: MemoryStore} {
   return {ipam: IpamService.withStore({range, peerName: US, nickname: 'host1', logger: recordingLogger().logger, ...extra}, store), store};
 }
 
@@ -175,7 +176,7 @@ describe('router/ipam/service (allocation rules, store in memory)', () => {
   });
 
   it('with a seed, the ring exists from the start and is split between the seeds', async () => {
-    const {ipam} = service('10.32.0.0/12', new MemoryStore(), {seed: [US, '02:00:00:00:00:01']});
+    const {ipam} = service('10.32.0.0/12', new MemoryStore(), {init: {mode: 'seed', peers: [US, '02:00:00:00:00:01']}});
     assert.equal(ipam.status().status, 'ready');
     assert.deepEqual(ipam.status().entries.map(e => [e.token, e.size, e.peer]), [
       ['10.32.0.0', 524288, '02:00:00:00:00:01'],
