@@ -2,34 +2,41 @@
  * Mesh benchmark: N `weave router` processes in N simulated hosts on one LAN, started together,
  * each given only the first as peer (the first none). Measures the seconds until every router
  * answers, until every one sees all N peers, and until the mesh is complete (each has N-1
- * established connections, as every other reports); the resident memory of each router once
- * meshed; the control traffic each sent until then, and per minute when idle (bytes it puts on
- * the LAN).
+ * established connections, as every other reports); from the moment all see all, the seconds
+ * until the first allocation succeeds (POST /ip/<id> on the last router, which blocks until the
+ * IPAM ring exists, by consensus, the default); the CPU each router used and its resident memory
+ * once meshed; the control traffic each sent until then, and per minute when idle (bytes it puts
+ * on the LAN).
  *
  *   npx tsc -p . && npx tsx bench/mesh.ts [--routers 20] [--idle-seconds 60] [--password]
  *     [--node-flags=--max-semi-space-size=1]
  */
 import {type ChildProcess, spawn} from 'node:child_process';
-import {createWriteStream, mkdtempSync, rmSync} from 'node:fs';
+import {createWriteStream, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
+import {RouterClient} from '../src/lib/api/client.js';
 import {createLogger} from '../src/lib/router/log.js';
 import {TargetStore} from '../src/lib/router/mesh/target-store.js';
 import {Lan} from '../test/helpers/lan.js';
-import {fullReport, meshRouterArgs, type ReportRouter} from '../test/helpers/mesh-router.js';
+import {getUnix, meshRouterArgs} from '../test/helpers/mesh-router.js';
 import {WEAVE_BIN} from '../test/helpers/setup-cli.js';
+import {processCpuMs} from './lib/cpu.js';
 import {rssMb} from './lib/memory.js';
 import {BenchError, count} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
 
 /** The original router (weave 2.8.1) measured the same way on this kind of machine, not in this run. */
-const REFERENCE = {routers: 20, allSeeAllSeconds: 3.9, rssMb: 67};
+const REFERENCE = {routers: 20, allSeeAllSeconds: 3.9, firstAllocationSeconds: 0.26, rssMb: 67};
 
-/** How often each router's report is read while the mesh forms: the figures' resolution. */
+/** How often each router's status is read while the mesh forms: the figures' resolution. */
 const POLL_MS = 200;
+
+/** How long the first allocation may block waiting for the IPAM ring. */
+const ALLOCATION_TIMEOUT_MS = 60_000;
 
 const USAGE = `usage: npx tsx bench/mesh.ts [options]
   --routers N       simulated hosts, one router each (default 20)
@@ -64,60 +71,123 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-/** Resident memory of a process, in MB, from /proc. */
 interface Router {
   child: ChildProcess;
   dbDir: string;
+  /** Status API socket. */
   socket: string;
+  /** Control API socket (allocations). */
+  api: string;
   /** Seconds from the common start, when first seen. */
   ready?: number;
   seesAll?: number;
   meshed?: number;
+  /** CPU ms used until first seen ready, and until meshed. */
+  readyCpuMs?: number;
+  cpuMs?: number;
 }
 
 /** `nsenter` execs node in place: the child's pid is the router's. */
 function spawnRouter(lan: Lan, i: number, options: Options): Router {
   const host = lan.hosts[i]!;
   const dbDir = mkdtempSync(join(tmpdir(), 'weave-bench-mesh-'));
-  const args = meshRouterArgs(i, dbDir, ['--nickname', `bench${i}`, '--db-prefix', join(dbDir, 'weave'), ...(i > 0 ? [lan.hosts[0]!.ip] : [])]);
+  const api = join(dbDir, 'http.sock');
+  const args = meshRouterArgs(i, dbDir, ['--nickname', `bench${i}`, '--db-prefix', join(dbDir, 'weave'), '--http-addr', api, ...(i > 0 ? [lan.hosts[0]!.ip] : [])]);
   const env = {...process.env, ...(options.password ? {WEAVE_PASSWORD: 'bench mesh password'} : {})};
   const child = spawn('nsenter', [`--net=${host.ns.path}`, process.execPath, ...options.nodeFlags, WEAVE_BIN, 'router', ...args], {stdio: ['ignore', 'ignore', 'pipe'], env});
   child.stderr!.pipe(createWriteStream(join(dbDir, 'router.log')));
-  return {child, dbDir, socket: join(dbDir, 'status.sock')};
+  return {child, dbDir, socket: join(dbDir, 'status.sock'), api};
 }
 
-function isMeshed(report: ReportRouter, n: number): boolean {
-  const established = (report.Connections ?? []).filter(c => c.State === 'established').length;
-  const links = report.Peers.flatMap(p => p.Connections ?? []).filter(c => c.Established).length;
-  return report.Peers.length === n && established === n - 1 && links === n * (n - 1);
+/**
+ * What the `GET /status` page says of the mesh: `Connections: 19 (19 established)` and
+ * `Peers: 20 (with 380 established connections)`. Read rather than the JSON report: 20 routers
+ * asked 5 times a second would spend a large share of the 2 cores marshalling reports.
+ */
+interface MeshCounts {
+  peers: number;
+  /** Our connections that are established. */
+  established: number;
+  /** Established connections between any two peers, each end counted. */
+  links: number;
 }
 
-/** Polls every router until all are meshed; records when each answered, saw all peers, was meshed. */
-async function watch(routers: Router[], start: number, n: number, timeoutMs = 120_000): Promise<void> {
+function meshCounts(status: string): MeshCounts {
+  const peers = /^\s*Peers: (\d+)(?: \(with (\d+) established)?/m.exec(status);
+  const connections = /^\s*Connections: \d+(?: \((\d+) established)?/m.exec(status);
+  if (!peers || !connections) throw new BenchError(`GET /status has no Peers or Connections line:\n${status}`);
+  return {peers: Number(peers[1]), links: Number(peers[2] ?? 0), established: Number(connections[1] ?? 0)};
+}
+
+/** The end of a router's log, for an error: its directory is removed when the benchmark ends. */
+function logTail(r: Router, lines = 15): string {
+  const log = readFileSync(join(r.dbDir, 'router.log'), 'utf8').trimEnd().split('\n');
+  return log.slice(-lines).join('\n');
+}
+
+function isMeshed(counts: MeshCounts, n: number): boolean {
+  return counts.peers === n && counts.established === n - 1 && counts.links === n * (n - 1);
+}
+
+/**
+ * Polls every router until all are meshed; records when each answered, saw all peers, was meshed
+ * (and its CPU then). Calls `allSeeAll` once, as soon as every router sees all N.
+ */
+async function watch(routers: Router[], start: number, n: number, allSeeAll: () => void, timeoutMs = 120_000): Promise<void> {
+  let seen = false;
   const deadline = performance.now() + timeoutMs;
   while (routers.some(r => r.meshed === undefined)) {
-    if (performance.now() > deadline) throw new BenchError(`the mesh did not form in ${timeoutMs / 1000} s; logs in ${routers.map(r => r.dbDir).join(' ')}`);
+    if (performance.now() > deadline) {
+      const late = routers.filter(r => r.meshed === undefined);
+      throw new BenchError(`the mesh did not form in ${timeoutMs / 1000} s: ${late.length} routers not meshed; the log of one ends:\n${logTail(late[0]!)}`);
+    }
     for (const r of routers) {
-      if (r.child.exitCode !== null) throw new BenchError(`a router exited (${r.child.exitCode}): see ${join(r.dbDir, 'router.log')}`);
+      if (r.child.exitCode !== null) throw new BenchError(`router ${routers.indexOf(r)} exited (${r.child.exitCode}); its log ends:\n${logTail(r)}`);
     }
     await Promise.all(
       routers.map(async r => {
         if (r.meshed !== undefined) return;
-        let ready: boolean;
-        let report: ReportRouter;
+        let status: number;
+        let body: string;
         try {
-          ({Ready: ready, Router: report} = await fullReport(r.socket));
+          [status, body] = await getUnix(r.socket, '/status');
         } catch {
           return;
         }
         const now = (performance.now() - start) / 1000;
-        if (ready) r.ready ??= now;
-        if (report.Peers.length === n) r.seesAll ??= now;
-        if (isMeshed(report, n)) r.meshed = now;
+        // 503 with the full page until the router is ready (its mesh started).
+        if (status === 200 && r.ready === undefined) {
+          r.ready = now;
+          r.readyCpuMs = processCpuMs(r.child.pid!);
+        }
+        const counts = meshCounts(body);
+        if (counts.peers === n) r.seesAll ??= now;
+        if (isMeshed(counts, n)) {
+          r.meshed = now;
+          r.cpuMs = processCpuMs(r.child.pid!);
+        }
       }),
     );
+    if (!seen && routers.every(r => r.seesAll !== undefined)) {
+      seen = true;
+      allSeeAll();
+    }
     await new Promise(resolve => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** Allocates one address on `router`; resolves with the seconds from the common start at success. */
+async function firstAllocation(router: Router, start: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BenchError(`the first allocation did not succeed in ${ALLOCATION_TIMEOUT_MS / 1000} s; the router's log ends:\n${logTail(router)}`)), ALLOCATION_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([new RouterClient(router.api).allocate('bench-first-allocation'), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return (performance.now() - start) / 1000;
 }
 
 async function main(): Promise<void> {
@@ -129,7 +199,13 @@ async function main(): Promise<void> {
   try {
     const start = performance.now();
     for (let i = 0; i < n; i++) routers.push(spawnRouter(lan, i, options));
-    await watch(routers, start, n);
+    let allocated: Promise<number> | undefined;
+    await watch(routers, start, n, () => {
+      allocated = firstAllocation(routers[n - 1]!, start);
+      // Awaited below, after the mesh is complete; a failure meanwhile must not go unhandled.
+      allocated.catch(() => {});
+    });
+    const allocatedAt = await allocated!;
     const formationBytes = lan.sentBytes();
     const last = (pick: (r: Router) => number | undefined) => Math.max(...routers.map(r => pick(r)!));
 
@@ -149,7 +225,11 @@ async function main(): Promise<void> {
       allReadySeconds: last(r => r.ready),
       allSeeAllSeconds: last(r => r.seesAll),
       allSeeAllAfterAllReadySeconds: last(r => r.seesAll) - last(r => r.ready),
+      firstAllocationSeconds: allocatedAt - last(r => r.seesAll),
       fullMeshSeconds: last(r => r.meshed),
+      cpuSecondsPerRouterMedian: median(routers.map(r => r.cpuMs!)) / 1000,
+      readyCpuSecondsPerRouterMedian: median(routers.map(r => r.readyCpuMs!)) / 1000,
+      cpuSecondsFirstRouter: routers[0]!.cpuMs! / 1000,
       formationKbPerPeerMedian: median(formationBytes) / 1024,
       rssMbMedian: median(rss),
       rssMbMax: Math.max(...rss),
@@ -166,7 +246,11 @@ async function main(): Promise<void> {
           ['seconds until every router is ready (mesh listening)', result.allReadySeconds.toFixed(2), '', ''],
           [`seconds until every router sees all ${n} peers`, result.allSeeAllSeconds.toFixed(2), String(REFERENCE.allSeeAllSeconds), ratio(result.allSeeAllSeconds, REFERENCE.allSeeAllSeconds)],
           ['  of which after the last router was ready', result.allSeeAllAfterAllReadySeconds.toFixed(2), '', ''],
+          [`then seconds until the first allocation succeeds (router ${n - 1})`, result.firstAllocationSeconds.toFixed(2), String(REFERENCE.firstAllocationSeconds), ratio(result.firstAllocationSeconds, REFERENCE.firstAllocationSeconds)],
           [`seconds until fully meshed (${n - 1} established each)`, result.fullMeshSeconds.toFixed(2), '', ''],
+          ['CPU seconds per router until ready, median', result.readyCpuSecondsPerRouterMedian.toFixed(2), '', ''],
+          ['CPU seconds per router until meshed, median', result.cpuSecondsPerRouterMedian.toFixed(2), '', ''],
+          ['  the first router (every other\'s peer)', result.cpuSecondsFirstRouter.toFixed(2), '', ''],
           ['control traffic sent per peer until meshed, KB, median', result.formationKbPerPeerMedian.toFixed(0), '', ''],
           ['resident MB per router, median', result.rssMbMedian.toFixed(1), String(REFERENCE.rssMb), ratio(result.rssMbMedian, REFERENCE.rssMb)],
           ['resident MB per router, max', result.rssMbMax.toFixed(1), '', ''],

@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core';
+const [command, ...rest] = process.argv.slice(2);
 
-await execute({dir: import.meta.url});
+// The router (the container's entrypoint) skips oclif, most of its start-up; its help stays oclif's.
+if (command === 'router' && !rest.includes('--help')) {
+  const {routerMain} = await import('../dist/lib/router/cli.js');
+  await routerMain(rest);
+} else {
+  const {execute} = await import('@oclif/core');
+  await execute({dir: import.meta.url});
+}

@@ -2,7 +2,7 @@ import {httpError, type Request, type Response, type RouteTable, text} from '../
 import type {RouterState} from '../state.js';
 import {METRICS_CONTENT_TYPE, metricsText} from './metrics.js';
 import {reportJson, weaveStatus} from './report.js';
-import {Template, TemplateExecError, TemplateParseError} from './template.js';
+import type {Template} from './template.js';
 import {connectionsText, ipamText, peersText, statusText, targetsText} from './text.js';
 
 const EXEC_FAILED = 'error during template execution';
@@ -20,25 +20,27 @@ function page(getState: () => RouterState, draw: (state: RouterState) => string 
   };
 }
 
-function report(req: Request, state: RouterState): Response {
+async function report(req: Request, state: RouterState): Promise<Response> {
   // gorilla/mux matched the JSON route on this exact header value only.
   if (req.headers.accept === 'application/json') {
     return {status: 200, body: reportJson(state), contentType: 'application/json'};
   }
   const formats = req.form.getAll('format');
   if (formats.length !== 1) return httpError(400, 'error: must supply one format parameter');
+  // The Go template engine is loaded by the first formatted report, not at every router's start.
+  const engine = await import('./template.js');
   let template: Template;
   try {
-    template = Template.parse('format', formats[0]!);
+    template = engine.Template.parse('format', formats[0]!);
   } catch (error) {
-    if (error instanceof TemplateParseError) return httpError(400, error.message);
+    if (error instanceof engine.TemplateParseError) return httpError(400, error.message);
     throw error;
   }
   try {
     return text(template.execute(weaveStatus(state)));
   } catch (error) {
     // The original streamed output as it went; ours answers the error alone, never half a report.
-    if (error instanceof TemplateExecError) return httpError(500, EXEC_FAILED);
+    if (error instanceof engine.TemplateExecError) return httpError(500, EXEC_FAILED);
     throw error;
   }
 }
