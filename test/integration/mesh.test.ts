@@ -97,7 +97,7 @@ describe('the peer mesh across simulated hosts (weave router processes on a LAN)
     const bLines = (await b.text('/status/connections')).split('\n').filter(Boolean).sort();
     assert.deepEqual(
       bLines.map(l => l.replace(/^(->|<-) ([\d.]+):\d+ +/, '$2 ')).sort(),
-      [`${A!.ip} established none   ${a.name}(${A!.ns.name}) `, `${C!.ip} established none   ${c.name}(${C!.ns.name}) `],
+      [`${A!.ip} established fastdp ${a.name}(${A!.ns.name}) mtu=1376`, `${C!.ip} established fastdp ${c.name}(${C!.ns.name}) mtu=1376`],
     );
     assert.match(bLines.find(l => l.includes(A!.ip))!, /^<- /);
     const peers = await a.text('/status/peers');
@@ -207,7 +207,7 @@ describe('the peer mesh across simulated hosts (weave router processes on a LAN)
       assert.ok(pcap.length > 5000, `the capture holds the control traffic (${pcap.length} bytes)`);
       assert.deepEqual(secrets(pcap), []);
       for (const line of (await a.text('/status/connections')).split('\n').filter(l => l.includes('established'))) {
-        assert.match(line, new RegExp(`established encrypted   none   aa:90:00:00:00:0[23]\\(wlh[0-9a-f]+\\) $`));
+        assert.match(line, new RegExp(`established encrypted   blocked aa:90:00:00:00:0[23]\\(wlh[0-9a-f]+\\) reason=no encrypted data path yet`));
       }
     } finally {
       rmSync(dir, {recursive: true, force: true});

@@ -8,11 +8,13 @@ import type {ListenAddr, RouterConfig} from './config.js';
 import {readBridgeMac} from './dataplane/bridge.js';
 import {Dataplane} from './dataplane/dataplane.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
+import {Overlay} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
 import {EXPOSE_ID} from './ipam/allocator.js';
 import {parseCidr} from './ipam/range.js';
+import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
 import {createLogger, type Logger} from './log.js';
 import {registerMeshRoutes} from './mesh/http.js';
@@ -34,11 +36,26 @@ function listen(server: Server, addr: ListenAddr): Promise<void> {
   });
 }
 
-/** The bridge's addresses belong to weave:expose, so IPAM never hands them to a pod (as the original). */
+/** What IPAM uses of the mesh: its gossip channel, the peers it knows, and who it was told to connect to. */
+function ipamMesh(mesh: Mesh): IpamMesh {
+  return {
+    ourName: mesh.ourName,
+    uid: mesh.uid,
+    newGossip: (channel, gossiper) => mesh.newGossip(channel, gossiper),
+    isKnownPeer: peer => mesh.isKnownPeer(peer),
+    targets: () => mesh.targets(),
+    onPeerRemoved: listener => mesh.on('peerRemoved', listener),
+  };
+}
+
+/**
+ * The bridge's addresses belong to weave:expose, so IPAM never hands them to a pod (as the
+ * original). Before the ring exists such a claim is answered at once and completes later.
+ */
 async function claimBridgeAddresses(ipam: IpamService, dataplane: Dataplane, log: Logger): Promise<void> {
   for (const cidr of await dataplane.addresses()) {
     try {
-      await ipam.claim(EXPOSE_ID, parseCidr(cidr));
+      await ipam.claim(EXPOSE_ID, parseCidr(cidr), {noErrorOnUnknown: true});
     } catch (error) {
       log.warning('cannot claim a bridge address for weave:expose', {cidr, error: (error as Error).message});
     }
@@ -62,6 +79,7 @@ export class WeaveRouter {
     readonly dataplane: Dataplane,
     readonly ipam: IpamService | undefined,
     readonly mesh: Mesh,
+    private readonly overlay: Overlay,
     private readonly log: Logger,
   ) {}
 
@@ -77,15 +95,14 @@ export class WeaveRouter {
     const name = await WeaveRouter.peerName(config);
     log.info('starting weave router', {version: VERSION, name, nickname: config.nickname, peers: config.peers});
     const httpPort = 'port' in config.httpAddr ? config.httpAddr.port : undefined;
-    const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {})});
+    // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
+    const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
+    const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
     await dataplane.start();
     let ipam: IpamService | undefined;
     let mesh: Mesh | undefined;
+    let overlay: Overlay | undefined;
     try {
-      if (config.ipallocRange) {
-        ipam = await IpamService.open({range: config.ipallocRange, defaultSubnet: config.ipallocDefaultSubnet, peerName: name, nickname: config.nickname, logger: log, dbPrefix: config.dbPrefix});
-        await claimBridgeAddresses(ipam, dataplane, log);
-      }
       mesh = await Mesh.create({
         name,
         nickName: config.nickname,
@@ -100,11 +117,35 @@ export class WeaveRouter {
         dbPrefix: config.dbPrefix,
         log,
       });
-      const router = new WeaveRouter(config, name, dataplane, ipam, mesh, log);
+      if (config.ipallocRange) {
+        // Before the mesh starts: IPAM's gossip channel must exist when the first peer connects.
+        ipam = await IpamService.open({
+          range: config.ipallocRange,
+          defaultSubnet: config.ipallocDefaultSubnet,
+          peerName: name,
+          nickname: config.nickname,
+          logger: log,
+          dbPrefix: config.dbPrefix,
+          init: config.ipallocInit,
+          mesh: ipamMesh(mesh),
+        });
+        await claimBridgeAddresses(ipam, dataplane, log);
+      }
+      overlay = await Overlay.start(mesh, {
+        bridge: config.weaveBridge,
+        meshPort: config.port,
+        mtu: config.mtu,
+        encryptionRequired: config.password !== undefined,
+        trustedSubnets: config.trustedSubnets,
+        ...(config.host ? {local: config.host} : {}),
+        log,
+      });
+      const router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, log);
       await router.serve();
       return router;
     } catch (error) {
-      // The bridge and rules stay (pods may use them); only what runs is stopped.
+      // The bridge, rules and overlay device stay (pods may use them); only what runs is stopped.
+      await overlay?.stop();
       await mesh?.stop();
       await ipam?.close();
       await dataplane.stop();
@@ -165,6 +206,7 @@ export class WeaveRouter {
 
   async stop(): Promise<void> {
     this.ready = false;
+    await this.overlay.stop();
     await this.mesh.stop();
     await this.cniServer?.stop();
     await Promise.all(

@@ -19,6 +19,8 @@ export interface DataplaneOptions {
   httpPort?: number;
   /** --port, guarded against containers on docker0. */
   meshPort: number;
+  /** With a password: the only networks (--trusted-subnets) VXLAN is accepted from; the rest is dropped. */
+  overlaySources?: readonly string[];
   /** Act in this network namespace instead of our own (a path, entered with nsenter). */
   netns?: string;
   /** How often to look for the canary chains; the original's 10 s by default. */
@@ -99,7 +101,7 @@ export class Dataplane {
   }
 
   private async install(): Promise<void> {
-    const {bridge, mtu, mac, netns, httpPort, meshPort, log} = this.options;
+    const {bridge, mtu, mac, netns, httpPort, meshPort, overlaySources, log} = this.options;
     const [host, saved] = await Promise.all([readHostLinks(bridge, netns), this.ctx.iptables.save()]);
     const link = await ensureWeaveBridge({name: bridge, mtu, mac, netns}, host, log);
     this.bridgeMac = link.address;
@@ -108,7 +110,7 @@ export class Dataplane {
       return {network, nat: this.nat.get(network) ?? wasMasqueraded(saved, network)};
     });
     for (const exposure of exposures) this.nat.set(exposure.network, exposure.nat);
-    const base = baseRules({bridge, meshPort, httpPort, docker: dockerOf(host)});
+    const base = baseRules({bridge, meshPort, httpPort, docker: dockerOf(host), ...(overlaySources ? {overlaySources} : {})});
     await Promise.all([
       tuneBridge(bridge, netns, log),
       this.ctx.iptables.restore(installScript(saved, base, exposures)),

@@ -8,6 +8,7 @@ import {
   exposeAcceptRule,
   NAT_CHAIN,
   natRules,
+  OVERLAY_IN_CHAIN,
   type Rule,
   ruleText,
   type Table,
@@ -21,12 +22,12 @@ export interface Exposure {
 
 /** The chains the router creates, per table: each goes away whole on tear-down. */
 const OWN_CHAINS: Record<Table, string[]> = {
-  filter: [EXPOSE_CHAIN, CANARY_CHAIN],
+  filter: [EXPOSE_CHAIN, CANARY_CHAIN, OVERLAY_IN_CHAIN],
   nat: [NAT_CHAIN, CANARY_CHAIN],
   mangle: [CANARY_CHAIN],
 };
 
-const JUMP_TO_OWN = new RegExp(`(^| )-j (${[NAT_CHAIN, EXPOSE_CHAIN, CANARY_CHAIN].join('|')})( |$)`);
+const JUMP_TO_OWN = new RegExp(`(^| )-j (${[NAT_CHAIN, EXPOSE_CHAIN, CANARY_CHAIN, OVERLAY_IN_CHAIN].join('|')})( |$)`);
 
 function exposureRules(exposure: Exposure): Rule[] {
   return [exposeAcceptRule(exposure.network), ...(exposure.nat ? natRules(exposure.network) : [])];
@@ -72,12 +73,15 @@ export function installScript(saved: SavedRules, base: BaseRules, exposures: rea
     {table: 'nat', chain: NAT_CHAIN, rules: rules.filter(rule => rule.chain === NAT_CHAIN)},
     ...CANARY_TABLES.map(table => ({table, chain: CANARY_CHAIN, rules: []})),
   ];
+  // Emptied, not removed, when the password goes: the jump into it then lets everything by.
+  if (base.overlayIn || saved.hasChain('filter', OVERLAY_IN_CHAIN)) own.push({table: 'filter', chain: OVERLAY_IN_CHAIN, rules: base.overlayIn ?? []});
   const stale = own.filter(chain => !upToDate(saved, chain));
   const script = new RestoreScript();
   // Declared before any rule so that the jumps below find them.
   for (const chain of stale) script.resetChain(chain.table, chain.chain);
   for (const chain of stale) for (const rule of chain.rules) script.append(rule);
   ensureAtTop(script, saved, base.forwardTop);
+  ensureAtTop(script, saved, base.inputTop);
   for (const rule of base.appended) if (saved.count(rule) === 0) script.append(rule);
   return script;
 }

@@ -4,6 +4,8 @@ import {intToIp, ipToInt, parseCidr} from '../../net/cidr.js';
 export const EXPOSE_CHAIN = 'WEAVE-EXPOSE';
 export const NAT_CHAIN = 'WEAVE';
 export const CANARY_CHAIN = 'WEAVE-CANARY';
+/** Where VXLAN from outside --trusted-subnets is dropped when the router has a password. */
+export const OVERLAY_IN_CHAIN = 'WEAVE-OVERLAY-IN';
 export const CANARY_TABLES = ['mangle', 'nat', 'filter'] as const;
 export const DOCKER_BRIDGE = 'docker0';
 export const CONTROL_PORT_COMMENT = 'Block non-local access to Weave Net control port';
@@ -28,6 +30,8 @@ export interface BaseRuleSpec {
   meshPort: number;
   /** docker0 when it exists, with its first IPv4 address if it has one. */
   docker?: {ip?: string};
+  /** With a password: the only networks plain VXLAN (UDP meshPort + 1) may come from. */
+  overlaySources?: readonly string[];
 }
 
 export interface BaseRules {
@@ -35,6 +39,10 @@ export interface BaseRules {
   forwardTop: Rule[];
   /** Rules appended once each: filter INPUT and nat POSTROUTING. */
   appended: Rule[];
+  /** filter INPUT rules kept in this order at the top of the chain. */
+  inputTop: Rule[];
+  /** The content of OVERLAY_IN_CHAIN; undefined when VXLAN is accepted from anywhere. */
+  overlayIn?: Rule[];
 }
 
 const filter = (chain: string, ...args: string[]): Rule => ({table: 'filter', chain, args});
@@ -72,7 +80,21 @@ export function baseRules(spec: BaseRuleSpec): BaseRules {
   );
   if (spec.httpPort !== undefined) appended.push(controlPortRule(spec.httpPort));
   appended.push(nat('POSTROUTING', '-j', NAT_CHAIN));
-  return {forwardTop, appended};
+  if (!spec.overlaySources) return {forwardTop, appended, inputTop: []};
+  return {forwardTop, appended, ...overlayGuard(spec.meshPort + 1, spec.overlaySources)};
+}
+
+/**
+ * Fail closed on the way in too: with a password, VXLAN from outside the trusted subnets is
+ * dropped before it reaches the device (the original dropped unencrypted VXLAN from its peers
+ * in WEAVE-IPSEC-IN). At the top of INPUT, so that no earlier ACCEPT lets it by.
+ */
+function overlayGuard(port: number, sources: readonly string[]): Pick<BaseRules, 'inputTop' | 'overlayIn'> {
+  return {
+    inputTop: [filter('INPUT', '-p', 'udp', '-m', 'udp', '--dport', String(port), '-j', OVERLAY_IN_CHAIN)],
+    // iptables-save writes a source of 0.0.0.0/0 as no source at all.
+    overlayIn: [...sources.map(s => filter(OVERLAY_IN_CHAIN, ...(s === '0.0.0.0/0' ? [] : ['-s', s]), '-j', 'RETURN')), filter(OVERLAY_IN_CHAIN, '-j', 'DROP')],
+  };
 }
 
 /** Drops remote packets sent to 127.0.0.1 (route_localnet tricks) for the control port. */

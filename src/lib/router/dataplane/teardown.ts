@@ -2,6 +2,7 @@ import {type IpCommand, ipBatch, IpError} from '../../net/ip.js';
 import {DEFAULTS} from '../config.js';
 import {dockerOf, readHostLinks} from './host.js';
 import {Iptables} from './iptables.js';
+import {overlayDevice} from './overlay.js';
 import {removeScript} from './plan.js';
 import {baseRules} from './rules.js';
 
@@ -13,14 +14,15 @@ export interface TeardownOptions {
 }
 
 /**
- * `weave reset`'s destroy_bridge: the bridge and every `vethwe*` link go, then every rule and
+ * `weave reset`'s destroy_bridge: the bridge, the overlay's VXLAN device and every `vethwe*` link go, then every rule and
  * chain of ours. Safe to run twice, or over a half-built set-up.
  */
 export async function teardownDataplane(options: TeardownOptions): Promise<void> {
   const {bridge, netns} = options;
   const iptables = new Iptables(netns);
   const [host, saved] = await Promise.all([readHostLinks(bridge, netns), iptables.save()]);
-  const links = host.names.filter(name => name === bridge || name.startsWith('vethwe'));
+  const vxlan = overlayDevice(options.meshPort ?? DEFAULTS.port);
+  const links = host.names.filter(name => name === bridge || name === vxlan || name.startsWith('vethwe'));
   await deleteLinks(links, netns);
   const base = baseRules({bridge, meshPort: options.meshPort ?? DEFAULTS.port, docker: dockerOf(host)});
   await iptables.restore(removeScript(saved, base, bridge));

@@ -10,6 +10,8 @@ export interface ConnectionFacts {
   address: string;
   /** The peer's underlay IP. */
   ip: string;
+  /** The peer's mesh port (its VXLAN port is the next). */
+  port: number;
   outbound: boolean;
   established: boolean;
   /** The control traffic is encrypted and authenticated (a password is set). */
@@ -33,6 +35,7 @@ export function connectionFacts(conn: MeshConnection): ConnectionFacts {
     nickName: conn.remote.nickName,
     address: conn.address,
     ip: ipOf(conn.address),
+    port: conn.remote.port,
     outbound: conn.outbound,
     established: conn.established,
     encrypted: conn.encrypted,

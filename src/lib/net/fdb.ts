@@ -1,0 +1,82 @@
+import {CommandError} from './exec.js';
+import {runInNetns} from './nsrun.js';
+
+/** The MAC of a VXLAN device's default entries: frames for no known MAC go to every such remote. */
+export const FLOOD_MAC = '00:00:00:00:00:00';
+
+/** One forwarding entry of a link, as `bridge -j fdb show` prints it. */
+export interface FdbEntry {
+  mac: string;
+  /** A VXLAN remote's underlay address. */
+  dst?: string;
+  /** A VXLAN remote's UDP port, printed only when it differs from the device's. */
+  port?: number;
+  /** `permanent` for entries added by hand; learned ones have none, or `stale`. */
+  state?: string;
+  flags: string[];
+  /** Set on the bridge's own view of its port (not the device's). */
+  master?: string;
+}
+
+/** A VXLAN remote: where one copy of a flooded frame goes. */
+export interface Remote {
+  dst: string;
+  /** Omitted: the device's own port. */
+  port?: number;
+}
+
+/** A change to a VXLAN device's forwarding table. */
+export type FdbChange = {op: 'append' | 'del'; mac: string; remote: Remote};
+
+/** A failed `bridge fdb` change, with the failing command and the kernel's reason. */
+export class FdbError extends Error {
+  constructor(
+    readonly command: string,
+    readonly reason: string,
+  ) {
+    super(`bridge ${command}: ${reason}`);
+    this.name = 'FdbError';
+  }
+
+  get deviceMissing(): boolean {
+    return /Cannot find device/.test(this.reason);
+  }
+}
+
+function words(dev: string, change: FdbChange): string[] {
+  const {dst, port} = change.remote;
+  return ['fdb', change.op, change.mac, 'dev', dev, 'dst', dst, ...(port === undefined ? [] : ['port', String(port)])];
+}
+
+/** The device's own forwarding entries (the bridge's view of it as a port left out). */
+export async function fdbEntries(dev: string, netns?: string): Promise<FdbEntry[]> {
+  const {stdout} = await runInNetns(netns, 'bridge', ['-j', 'fdb', 'show', 'dev', dev]);
+  return (JSON.parse(stdout || '[]') as FdbEntry[]).filter(e => e.master === undefined);
+}
+
+/**
+ * Applies every change in one `bridge -force -batch` (one fork), each line whatever the others
+ * did. Idempotent: appending a remote already there is accepted by the kernel, and deleting one
+ * already gone is fine.
+ */
+export async function applyFdb(dev: string, changes: readonly FdbChange[], netns?: string): Promise<void> {
+  if (changes.length === 0) return;
+  const lines = changes.map(change => words(dev, change));
+  for (const word of lines.flat()) if (/\s/.test(word) || word === '') throw new Error(`invalid word ${JSON.stringify(word)} in bridge command`);
+  try {
+    await runInNetns(netns, 'bridge', ['-force', '-batch', '-'], {input: lines.map(l => l.join(' ')).join('\n') + '\n'});
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    // Each failure prints its reason, then `Command failed -:<line>`.
+    const out = error.stderr.split('\n');
+    for (const [i, text] of out.entries()) {
+      const line = /^Command failed -:(\d+)/.exec(text);
+      if (!line) continue;
+      const index = Number(line[1]) - 1;
+      const reason = out[i - 1]?.trim() || error.message;
+      const gone = changes[index]?.op === 'del' && /No such file or directory/.test(reason);
+      if (!gone) throw new FdbError((lines[index] ?? []).join(' '), reason);
+    }
+    if (!out.some(text => text.startsWith('Command failed'))) throw error;
+  }
+}
