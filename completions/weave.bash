@@ -23,10 +23,10 @@ _weave_flags() {
     weave:report) echo '--format -f --help --http-addr --json' ;;
     weave:reset) echo '--force --help --http-addr --no-color --yes -y' ;;
     weave:rmpeer) echo '--help --http-addr' ;;
-    weave:setup) echo '--cni-bin-dir --cni-conf-dir --cni-version --help' ;;
-    weave:status) echo '--help --http-addr --json' ;;
+    weave:setup) echo '--cni-bin-dir --cni-conf-dir --cni-version --help --image --no-color' ;;
+    weave:status) echo '--help --http-addr --interval --json --watch -w' ;;
     weave:stop) echo '--help --http-addr --no-color' ;;
-    weave:version) echo '--help --http-addr' ;;
+    weave:version) echo '--help --http-addr --json' ;;
   esac
 }
 
@@ -43,8 +43,8 @@ _weave_value_flags() {
     weave:report) echo '--format -f --http-addr' ;;
     weave:reset) echo --http-addr ;;
     weave:rmpeer) echo --http-addr ;;
-    weave:setup) echo '--cni-bin-dir --cni-conf-dir --cni-version' ;;
-    weave:status) echo --http-addr ;;
+    weave:setup) echo '--cni-bin-dir --cni-conf-dir --cni-version --image' ;;
+    weave:status) echo '--http-addr --interval' ;;
     weave:stop) echo --http-addr ;;
     weave:version) echo --http-addr ;;
   esac

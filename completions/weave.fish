@@ -31,9 +31,9 @@ function __weave_value_flags --description 'The flags of the command path $argv[
         case weave:rmpeer
             printf '%s\n' --http-addr
         case weave:setup
-            printf '%s\n' --cni-bin-dir --cni-conf-dir --cni-version
+            printf '%s\n' --cni-bin-dir --cni-conf-dir --cni-version --image
         case weave:status
-            printf '%s\n' --http-addr
+            printf '%s\n' --http-addr --interval
         case weave:stop
             printf '%s\n' --http-addr
         case weave:version
@@ -93,7 +93,7 @@ complete -c weave -n '__weave_arg weave 0' -a ps -d 'List what is attached to th
 complete -c weave -n '__weave_arg weave 0' -a report -d 'Print everything the router knows, as JSON, or through a Go template'
 complete -c weave -n '__weave_arg weave 0' -a reset -d 'Remove the weave router, its state, the weave bridge and its iptables rules from this host'
 complete -c weave -n '__weave_arg weave 0' -a rmpeer -d 'Take over the addresses of peers that are gone for good'
-complete -c weave -n '__weave_arg weave 0' -a setup -d 'Install the weave CNI plugin (weave-net, weave-ipam) and the weave network config, where container runtimes find them'
+complete -c weave -n '__weave_arg weave 0' -a setup -d 'Install the weave CNI plugin and network config, and make sure the router image exists'
 complete -c weave -n '__weave_arg weave 0' -a status -d 'Show the router\'s status: version, peers, connections and IPAM, or one of them'
 complete -c weave -n '__weave_arg weave 0' -a stop -d 'Stop the weave router container'
 complete -c weave -n '__weave_arg weave 0' -a version -d 'Print the version of weave, and of the router when one answers'
@@ -164,11 +164,15 @@ complete -c weave -n '__weave_at weave:setup' -l cni-bin-dir -r -F -d 'CNI plugi
 complete -c weave -n '__weave_at weave:setup' -l cni-conf-dir -r -F -d 'CNI network config directory [default: $WEAVE_CNI_CONF_DIR, else /etc/cni/net.d]'
 complete -c weave -n '__weave_at weave:setup' -l cni-version -r -F -d 'cniVersion for a new 10-weave.conflist [default: 0.4.0, listing 0.4.0, 1.0.0 and 1.1.0 in "cniVersions"]'
 complete -c weave -n '__weave_at weave:setup' -l help -d 'Show help for weave setup'
+complete -c weave -n '__weave_at weave:setup' -l image -r -F -d 'Router image [default: $WEAVE_IMAGE, else weave-net:<version>, built locally]'
+complete -c weave -n '__weave_at weave:setup' -l no-color -d 'Print without colours (as does NO_COLOR=1)'
 
 # weave status
 complete -c weave -n '__weave_at weave:status' -l help -d 'Show help for weave status'
 complete -c weave -n '__weave_at weave:status' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
+complete -c weave -n '__weave_at weave:status' -l interval -r -F -d 'Time between refreshes of --watch: 2s, 500ms, 1m, or seconds [default: 2s]'
 complete -c weave -n '__weave_at weave:status' -l json -d 'Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'
+complete -c weave -n '__weave_at weave:status' -l watch -s w -d 'Refresh until Ctrl-C: in place on a terminal, else one refresh after another'
 
 # weave stop
 complete -c weave -n '__weave_at weave:stop' -l help -d 'Show help for weave stop'
@@ -178,3 +182,4 @@ complete -c weave -n '__weave_at weave:stop' -l no-color -d 'Print without colou
 # weave version
 complete -c weave -n '__weave_at weave:version' -l help -d 'Show help for weave version'
 complete -c weave -n '__weave_at weave:version' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
+complete -c weave -n '__weave_at weave:version' -l json -d 'Print {"script": <version>, "router": <version, or null when no router answers>} instead of text'

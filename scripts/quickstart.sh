@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, the main job: install weave, `weave setup` (CNI plugin into /opt/cni/bin and
-# /etc/cni/net.d), `weave launch` (the router in Docker, image built locally), then containers
-# on the weave network with podman, addresses from weave IPAM, and `weave status`.
+# /etc/cni/net.d, router image built locally), `weave launch` (the router in Docker), then
+# containers on the weave network with podman, addresses from weave IPAM, and `weave status`.
 # Run as root on Debian 12; safe to run again (a running router is kept).
 set -euo pipefail
 
@@ -25,7 +25,10 @@ die() { printf '\nquickstart: %s\n' "$*" >&2; exit 1; }
 step "installing dependencies and building weave"
 bash scripts/install-deps.sh
 
-step "installing the weave CNI plugin: weave setup --cni-bin-dir $CNI_BIN_DIR --cni-conf-dir $CNI_CONF_DIR"
+step "starting the Docker engine"
+bash scripts/start-dockerd.sh
+
+step "weave setup --cni-bin-dir $CNI_BIN_DIR --cni-conf-dir $CNI_CONF_DIR (the CNI plugin, and the router image, built here: no registry needed)"
 # A fresh machine has neither directory, and `weave setup` only installs into existing ones.
 mkdir -p "$CNI_BIN_DIR" "$CNI_CONF_DIR"
 # The weave conflist chains portmap, which runtimes look for beside weave-net.
@@ -38,13 +41,10 @@ for f in "$CNI_BIN_DIR/weave-net" "$CNI_BIN_DIR/weave-ipam" "$CNI_CONF_DIR/10-we
   [[ -e $f ]] || die "weave setup did not install $f (see its output above)"
 done
 
-step "starting the Docker engine"
-bash scripts/start-dockerd.sh
-
 if node bin/weave.js status >/dev/null 2>&1; then
   step "weave is already running: keeping it"
 else
-  step "weave launch (the router in a container; its image is built here, no registry needed)"
+  step "weave launch (the router in a container)"
   node bin/weave.js launch || die "weave launch failed (its message above says why)"
 fi
 

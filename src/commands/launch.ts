@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core';
-import {Listr} from 'listr2';
 import {DockerCommand} from '../lib/cli/docker-command.js';
-import {taskListOptions} from '../lib/cli/terminal.js';
+import {runSteps} from '../lib/cli/task-list.js';
 import {RouterLaunch} from '../lib/docker/launch.js';
 
 export default class Launch extends DockerCommand {
@@ -36,24 +35,7 @@ Router flags not listed below (--name, --nickname, --ipalloc-init, --ipalloc-def
 
   async run(): Promise<void> {
     const launch = new RouterLaunch(this.argv);
-    let failure: unknown;
-    const steps = launch.steps().map(step => ({
-      title: step.title,
-      task: async (_: unknown, task: {title: string}) => {
-        try {
-          await step.run(title => (task.title = title));
-        } catch (error) {
-          // The task list shows the first line; the whole message is printed once, after it.
-          failure = error;
-          throw new Error((error as Error).message.split('\n')[0]);
-        }
-      },
-    }));
-    try {
-      await new Listr(steps, taskListOptions()).run();
-    } catch (error) {
-      throw failure ?? error;
-    }
+    await runSteps(launch.steps());
     for (const line of launch.warnings) this.warning(line);
     this.log(launch.containerId);
   }

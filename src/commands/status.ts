@@ -1,27 +1,25 @@
 import {Args, Flags} from '@oclif/core';
-import {NotFoundError} from '../lib/api/errors.js';
-import {indentJson} from '../lib/cli/json-text.js';
-import {RouterCommand, UsageError} from '../lib/cli/router-command.js';
-
-/** What `--json` prints for each page: the part of the report it is drawn from. */
-const JSON_TEMPLATES = new Map([
-  ['', '{{json .}}'],
-  ['targets', '{{json .Router.Targets}}'],
-  ['connections', '{{json .Router.Connections}}'],
-  ['peers', '{{json .Router.Peers}}'],
-  ['ipam', '{{json .IPAM}}'],
-]);
+import type {RouterClient} from '../lib/api/client.js';
+import {HttpStatusError, RouterUnreachableError} from '../lib/api/errors.js';
+import {parseInterval} from '../lib/cli/duration.js';
+import {RouterCommand} from '../lib/cli/router-command.js';
+import {checkStatusPage, statusPage} from '../lib/cli/status-page.js';
+import {interruption, watch} from '../lib/cli/watch.js';
 
 export default class Status extends RouterCommand {
   static override summary = "Show the router's status: version, peers, connections and IPAM, or one of them";
 
-  static override description = `With no argument, the summary (with a blank line before and after it, as the original printed it). "targets" lists the peers given to launch and connect, "connections" the connections to other peers, "peers" every peer known and its connections, "ipam" how many addresses each peer owns. Fails (exit 1) until the router is ready, printing what it has so far to stderr.`;
+  static override description = `With no argument, the summary (with a blank line before and after it, as the original printed it). "targets" lists the peers given to launch and connect, "connections" the connections to other peers, "peers" every peer known and its connections, "ipam" how many addresses each peer owns. Fails (exit 1) until the router is ready, printing what it has so far to stderr.
+
+With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a terminal, else one refresh after another, a blank line between (with --json, one JSON document per refresh). A router that is not ready or not running is shown as such, and the watch goes on.`;
 
   static override examples = [
     '<%= config.bin %> status',
     '<%= config.bin %> status peers',
     '<%= config.bin %> status ipam',
     '<%= config.bin %> status connections --json',
+    '<%= config.bin %> status --watch',
+    '<%= config.bin %> status connections --watch --interval 500ms',
     'WEAVE_HTTP_ADDR=127.0.0.1:6784 <%= config.bin %> status targets',
   ];
 
@@ -33,28 +31,48 @@ export default class Status extends RouterCommand {
 
   static override flags = {
     json: Flags.boolean({description: 'Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'}),
+    watch: Flags.boolean({char: 'w', description: 'Refresh until Ctrl-C: in place on a terminal, else one refresh after another'}),
+    interval: Flags.custom<number>({parse: async text => parseInterval(text)})({
+      description: 'Time between refreshes of --watch: 2s, 500ms, 1m, or seconds [default: 2s]',
+      dependsOn: ['watch'],
+    }),
   };
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Status);
     const sub = argv as string[];
     const client = this.client(flags['http-addr']);
-    const invalid = () => new UsageError(`Invalid 'weave status' sub-command: ${sub.join(' ')}`);
-    if (flags.json) {
-      const template = JSON_TEMPLATES.get(sub.join(' '));
-      if (template === undefined) throw invalid();
-      this.write(`${indentJson(await client.reportFormat(template))}\n`);
+    if (!flags.watch) {
+      this.write(await statusPage(client, sub, flags.json));
       return;
     }
-    let body: string;
+    // A watch of a router that is down would otherwise never tell a mistyped page.
+    checkStatusPage(sub);
+    const intervalMs = flags.interval ?? 2000;
+    const interrupt = interruption();
     try {
-      body = await client.status(sub);
-    } catch (error) {
-      // The original answered an unknown page, and only that, with its usage: status exits 0 or 1.
-      if (error instanceof NotFoundError) throw invalid();
-      throw error;
+      await this.watch(client, sub, flags.json, intervalMs, interrupt.signal);
+    } finally {
+      interrupt.dispose();
     }
-    this.write(sub.length === 0 ? `\n${body}\n` : body);
+  }
+
+  private async watch(client: RouterClient, sub: string[], json: boolean, intervalMs: number, stop: AbortSignal): Promise<void> {
+    await watch({
+      intervalMs,
+      title: `Every ${intervalMs / 1000}s: ${this.config.bin} status${sub.map(s => ` ${s}`).join('')}${json ? ' --json' : ''}`,
+      bare: json,
+      stop,
+      frame: async () => {
+        try {
+          return await statusPage(client, sub, json);
+        } catch (error) {
+          // Not ready yet (503, with what it has so far) or not running: worth watching on.
+          if (error instanceof HttpStatusError || error instanceof RouterUnreachableError) return `${error.message}\n`;
+          throw error;
+        }
+      },
+    });
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

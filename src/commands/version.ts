@@ -1,19 +1,25 @@
+import {Flags} from '@oclif/core';
+import {JSON_INDENT} from '../lib/cli/json-text.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {VERSION} from '../lib/package.js';
 
 export default class Version extends RouterCommand {
   static override description = 'Print the version of weave, and of the router when one answers';
-  static override examples = ['<%= config.bin %> version'];
+  static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --json'];
+
+  static override flags = {
+    json: Flags.boolean({description: 'Print {"script": <version>, "router": <version, or null when no router answers>} instead of text'}),
+  };
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Version);
-    this.log(`weave script ${VERSION}`);
-    let routerVersion: string;
+    let router: string | null;
     try {
-      routerVersion = await this.client(flags['http-addr']).reportFormat('{{.Version}}');
+      router = await this.client(flags['http-addr']).reportFormat('{{.Version}}');
     } catch {
-      return; // no router (or not ours): the script's line is all there is to say
+      router = null; // no router (or not ours): the script's version is all there is to say
     }
-    this.log(`weave ${routerVersion}`);
+    if (flags.json) this.write(`${JSON.stringify({script: VERSION, router}, null, JSON_INDENT)}\n`);
+    else this.log(router === null ? `weave script ${VERSION}` : `weave script ${VERSION}\nweave ${router}`);
   }
 }

@@ -47,6 +47,17 @@ describe('weave launch / stop / reset when Docker cannot be reached', function (
     }
   }
 
+  it('colours its failure red when colours are on (FORCE_COLOR), and not with NO_COLOR or --no-color', () => {
+    const missing = {DOCKER_HOST: `unix://${dir}/missing.sock`, FORCE_COLOR: '1'};
+    assert.match(runWeave(['stop'], {...missing, NO_COLOR: ''}).stderr, /^\x1b\[31mCannot connect to the Docker engine/);
+    for (const [args, env] of [[['stop', '--no-color'], {NO_COLOR: ''}], [['stop'], {NO_COLOR: '1'}]] as const) {
+      const run = runWeave([...args], {...missing, ...env});
+      assert.equal(run.exitCode, 1);
+      assert.match(run.stderr, /^Cannot connect to the Docker engine/);
+      assert.doesNotMatch(run.stderr, /\x1b/);
+    }
+  });
+
   it('an unsupported DOCKER_HOST is named, exit 1', () => {
     const run = runWeave(['stop'], {DOCKER_HOST: 'ssh://user@host'});
     assert.equal(run.exitCode, 1);

@@ -34,7 +34,7 @@ describe('podman on the default conflist: weave IPAM through a running router', 
     const [binDir, confDir] = [join(dir, 'bin'), join(dir, 'net')];
     mkdirSync(binDir);
     mkdirSync(confDir);
-    const setup = runWeave(['setup', '--cni-bin-dir', binDir, '--cni-conf-dir', confDir]);
+    const setup = runWeave(['setup-cni', '--cni-bin-dir', binDir, '--cni-conf-dir', confDir]);
     assert.equal(setup.exitCode, 0, setup.stderr);
     router = await RouterProcess.start(host);
     podman = Podman.configure(join(dir, 'containers.conf'), {pluginDirs: [binDir, '/usr/lib/cni'], networkConfigDir: confDir, netns: host.path});

@@ -136,7 +136,7 @@ describe('podman runs containers on the weave network (CNI backend, weave setup)
     for (const d of [binDir, installedDir, netDir, dataDir]) mkdirSync(d);
     madeBridge = !linkExists(DEFAULT_BRIDGE);
 
-    execFileSync(process.execPath, [WEAVE, 'setup', '--cni-bin-dir', binDir, '--cni-conf-dir', installedDir], {stdio: 'pipe'});
+    execFileSync(process.execPath, [WEAVE, 'setup-cni', '--cni-bin-dir', binDir, '--cni-conf-dir', installedDir], {stdio: 'pipe'});
     writeHostLocalConflist(join(installedDir, '10-weave.conflist'), join(netDir, '10-weave.conflist'), {subnet, dataDir});
     podman = Podman.configure(join(dir, 'containers.conf'), {pluginDirs: [binDir, '/usr/lib/cni'], networkConfigDir: netDir});
     podman.importBusyboxImage(image);

@@ -9,7 +9,8 @@ export interface PtyRun {
 export interface PtyAnswer {
   /** Sent once the output so far matches `when`. */
   when: RegExp;
-  send: string;
+  /** The text to type, or a function run at that moment (to change what the program shows) that returns it. */
+  send: string | (() => string);
 }
 
 /**
@@ -49,7 +50,10 @@ export function runInPty(argv: readonly string[], env: Record<string, string>, a
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      while (next < answers.length && answers[next]!.when.test(output)) child.stdin.write(answers[next++]!.send);
+      while (next < answers.length && answers[next]!.when.test(output)) {
+        const {send} = answers[next++]!;
+        child.stdin.write(typeof send === 'string' ? send : send());
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import {mkdirSync, mkdtempSync, rmSync} from 'node:fs';
+import {execFileSync} from 'node:child_process';
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'mocha';
@@ -48,7 +49,7 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
     binDir = join(dir, 'bin');
     mkdirSync(binDir);
     mkdirSync(join(dir, 'conf'));
-    const setup = runWeave(['setup', '--cni-bin-dir', binDir, '--cni-conf-dir', join(dir, 'conf')]);
+    const setup = runWeave(['setup-cni', '--cni-bin-dir', binDir, '--cni-conf-dir', join(dir, 'conf')]);
     assert.equal(setup.exitCode, 0, setup.stderr);
     router = await RouterProcess.start(host);
   });
@@ -79,6 +80,62 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
     assert.deepEqual(p.links(), ['lo']);
     const again = await viaShim(env('DEL', p, 'warmpod1'), conf());
     assert.equal(again.exitCode, 0, 'DEL is idempotent');
+  });
+
+  it('a warm DEL returns with both veth ends gone: the same pod can be added again at once', async () => {
+    const p = pod();
+    for (let round = 0; round < 3; round++) {
+      const add = await viaShim(env('ADD', p, 'readdpod'), conf());
+      assert.equal(add.exitCode, 0, `round ${round}: ${add.stdout}`);
+      const del = await viaShim(env('DEL', p, 'readdpod'), conf({prevResult: add.json}));
+      assert.equal(del.exitCode, 0, del.stdout);
+      assert.deepEqual(p.links(), ['lo']);
+      assert.deepEqual(host.links().filter(l => l.startsWith('vethwepl')), []);
+      assert.equal(owned().find(o => o.containerid === 'readdpod'), undefined);
+    }
+  });
+
+  describe('on hosts without perl', () => {
+    /** A PATH of what the plugin itself runs (/usr/sbin, nsenter, readlink), plus `extra`, without perl. */
+    const pathWith = (name: string, extra: string[]): string => {
+      const farm = join(dir, name);
+      mkdirSync(farm);
+      for (const tool of ['nsenter', 'readlink', ...extra]) symlinkSync(execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], {encoding: 'utf8'}).trim(), join(farm, tool));
+      return `${farm}:/usr/sbin`;
+    };
+    let socatOnly: string;
+    let noClient: string;
+    before(() => {
+      requireTool('socat', 'socat');
+      socatOnly = pathWith('socat-only', ['socat']);
+      noClient = pathWith('no-client', []);
+    });
+
+    it('the socat client takes the warm path, with the same answers and errors', async () => {
+      const p = pod();
+      const add = await viaShim({...env('ADD', p, 'socatpod'), PATH: socatOnly}, conf());
+      assert.equal(add.exitCode, 0, add.stdout + add.stderr);
+      assert.deepEqual(owned().find(o => o.containerid === 'socatpod')?.addrs, [add.json!.ips[0].address]);
+      assert.match(router.logs, /"msg":"cni call".*"container":"socatpod"/, 'the call ran inside the router');
+      const missing = await viaShim({...env('ADD', undefined, 'socatbad'), CNI_NETNS: '/run/netns/weave-absent', PATH: socatOnly}, conf());
+      assert.equal(missing.exitCode, 1);
+      assert.equal(missing.json?.code, 4, missing.stdout);
+      const handedBack = await viaShim({...env('ADD', pod(), 'socatcold'), PATH: socatOnly}, conf({ipam: {type: 'only-on-the-host'}}));
+      assert.equal(handedBack.json?.code, 7, handedBack.stdout);
+      assert.equal((await viaShim({...env('DEL', p, 'socatpod'), PATH: socatOnly}, conf())).exitCode, 0);
+      assert.equal(owned().find(o => o.containerid === 'socatpod'), undefined);
+      assert.deepEqual(p.links(), ['lo']);
+    });
+
+    it('without socat either, the shim runs the plugin itself', async () => {
+      const p = pod();
+      const add = await viaShim({...env('ADD', p, 'noclient'), PATH: noClient}, conf());
+      assert.equal(add.exitCode, 0, add.stdout + add.stderr);
+      assert.deepEqual(owned().find(o => o.containerid === 'noclient')?.addrs, [add.json!.ips[0].address]);
+      assert.equal((await viaShim({...env('DEL', p, 'noclient'), PATH: noClient}, conf())).exitCode, 0);
+      assert.equal(owned().find(o => o.containerid === 'noclient'), undefined);
+      assert.doesNotMatch(router.logs, /"container":"noclient"/, 'neither call went through the socket');
+    });
   });
 
   it('the cold plugin gives the same answer over the HTTP API', async () => {

@@ -1,10 +1,9 @@
-import {Flags} from '@oclif/core';
 import {DockerOperatorError} from '../docker/errors.js';
 import {LaunchUsageError} from '../docker/launch-args.js';
 import {IpError} from '../net/ip.js';
 import {SetupError} from '../setup/errors.js';
 import {RouterCommand, UsageError} from './router-command.js';
-import {stderrColors} from './terminal.js';
+import {noColorFlag, stderrColors} from './terminal.js';
 
 /**
  * What the commands that drive Docker (launch, stop, reset) share on top of RouterCommand:
@@ -15,7 +14,7 @@ import {stderrColors} from './terminal.js';
 export abstract class DockerCommand extends RouterCommand {
   static override baseFlags = {
     ...RouterCommand.baseFlags,
-    'no-color': Flags.boolean({description: 'Print without colours (as does NO_COLOR=1)', helpGroup: 'GLOBAL'}),
+    'no-color': noColorFlag,
   };
 
   protected readonly colors = stderrColors();

@@ -1,3 +1,4 @@
+import {Flags} from '@oclif/core';
 import {Chalk, type ChalkInstance, chalkStderr} from 'chalk';
 import {ListrLogger, ProcessOutput, type ListrBaseClassOptions} from 'listr2';
 
@@ -7,6 +8,12 @@ type Env = Record<string, string | undefined>;
 export function colorDisabled(argv: readonly string[] = process.argv, env: Env = process.env): boolean {
   return Boolean(env.NO_COLOR) || argv.includes('--no-color');
 }
+
+/**
+ * --no-color, read by colorDisabled from the command line; listr2's colours (colorette) read the
+ * same flag and NO_COLOR themselves.
+ */
+export const noColorFlag = Flags.boolean({description: 'Print without colours (as does NO_COLOR=1)', helpGroup: 'GLOBAL'});
 
 /** Colours for messages on stderr: chalk's own detection (TTY, FORCE_COLOR) unless NO_COLOR or --no-color. */
 export function stderrColors(argv: readonly string[] = process.argv, env: Env = process.env): ChalkInstance {

@@ -36,6 +36,12 @@ export interface ImageOptions {
   onStep?: (text: string) => void;
 }
 
+/** `weave-net:1.0.0 (built locally, 110 MB)`: what a task list says of the image once it is there. */
+export function imageSummary(result: ImageResult): string {
+  const how = result.action === 'present' ? 'present' : result.action === 'pulled' ? 'pulled' : 'built locally';
+  return `${result.image} (${how}, ${Math.round(result.size / 1e6)} MB)`;
+}
+
 async function inspect(docker: Dockerode, image: string): Promise<Dockerode.ImageInspectInfo | undefined> {
   try {
     return await docker.getImage(image).inspect();

@@ -2,6 +2,7 @@ import {hostname} from 'node:os';
 import type Dockerode from 'dockerode';
 import {RouterClient} from '../api/client.js';
 import {HttpStatusError} from '../api/errors.js';
+import type {Step} from '../cli/task-list.js';
 import {VERSION} from '../package.js';
 import {DEFAULTS, parseListenAddr} from '../router/config.js';
 import {mkdirCommand} from '../setup/dirs.js';
@@ -9,19 +10,13 @@ import {installCni} from '../setup/install.js';
 import {connectDocker, describeEndpoint} from './client.js';
 import {DockerOperatorError, engineMessage} from './errors.js';
 import {prepareNetnsDir, prepareSocketDir} from './host-dirs.js';
-import {ensureImage} from './image.js';
+import {ensureImage, imageSummary} from './image.js';
 import {chooseImage, formatImageRef, type ImageRef} from './image-ref.js';
 import {controlAddr, ipallocRange, type LaunchArgs, meshPort, parseLaunchArgs, routerArgs} from './launch-args.js';
 import {checkPortsFree, type TcpEndpoint} from './port-check.js';
 import {checkRange, hostRoutes} from './route-check.js';
 import {checkNotRunning, inspectContainer, isRunning, lastLogLines} from './router-container.js';
 import {containerName, routerContainerSpec} from './spec.js';
-
-/** One step of a launch, for a task list: its title, and the work (which may retitle it as it learns more). */
-export interface LaunchStep {
-  title: string;
-  run: (retitle: (title: string) => void) => Promise<void>;
-}
 
 export interface LaunchOptions {
   env?: Record<string, string | undefined>;
@@ -60,7 +55,7 @@ export class RouterLaunch {
     return this.id;
   }
 
-  steps(): LaunchStep[] {
+  steps(): Step[] {
     return [
       {title: 'Connect to the Docker engine', run: retitle => this.connect(retitle)},
       {title: 'Check that no router runs here', run: () => this.preflight()},
@@ -108,10 +103,8 @@ export class RouterLaunch {
   }
 
   private async ensureImage(retitle: (title: string) => void): Promise<void> {
-    const image = formatImageRef(this.image);
     const result = await ensureImage(this.engine, this.image, {onStep: text => retitle(`Router image: ${text}`)});
-    const size = `${Math.round(result.size / 1e6)} MB`;
-    retitle(`Router image ${image} (${result.action === 'present' ? 'present' : result.action === 'pulled' ? 'pulled' : 'built locally'}, ${size})`);
+    retitle(`Router image ${imageSummary(result)}`);
   }
 
   private async installCni(retitle: (title: string) => void): Promise<void> {
