@@ -50,9 +50,12 @@ export class DockerHost {
     mkdirSync(this.confDir);
   }
 
-  /** `image: false` leaves the engine without the router image; `tcp` adds a TCP listener to the engine. */
-  static async start(options: {image?: boolean; tcp?: string} = {}): Promise<DockerHost> {
-    const host = new DockerHost(await Dockerd.start(undefined, options.tcp ? {tcp: options.tcp} : {}));
+  /**
+   * `image: false` leaves the engine without the router image; `tcp` adds a TCP listener to the
+   * engine; `ns` runs it in a namespace of the caller's (a LAN host), else in one of its own.
+   */
+  static async start(options: {image?: boolean; tcp?: string; ns?: Netns} = {}): Promise<DockerHost> {
+    const host = new DockerHost(await Dockerd.start(options.ns, options.tcp ? {tcp: options.tcp} : {}));
     if (options.image !== false) await provideRouterImage(host.engine);
     return host;
   }
