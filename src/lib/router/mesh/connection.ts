@@ -1,5 +1,6 @@
 import {once} from 'node:events';
 import type {Socket} from 'node:net';
+import type {DataPlaneKeys} from './crypto.js';
 import type {FrameChannel, FrameReader} from './framing.js';
 import {Outbox} from './gossip.js';
 import type {HandshakeResult, Intro} from './handshake.js';
@@ -40,6 +41,8 @@ export class MeshConnection {
   readonly version: number;
   /** The control traffic is encrypted and authenticated (the router has a password). */
   readonly encrypted: boolean;
+  /** With a password: the sleeve's keys to this peer, fresh from this connection's handshake. */
+  readonly dataPlaneKeys?: DataPlaneKeys;
   readonly trustRemote: boolean;
   /** Both ends XOR their halves: the same id on both, which orders duplicates the same way. */
   readonly uid: bigint;
@@ -62,6 +65,7 @@ export class MeshConnection {
     this.remote = p.handshake.remote;
     this.version = p.handshake.version;
     this.encrypted = p.handshake.encrypted;
+    this.dataPlaneKeys = p.handshake.dataPlaneKeys;
     this.trustRemote = p.trustRemote;
     this.uid = p.connId ^ p.handshake.remote.connId;
     this.handlers = p.handlers;

@@ -37,6 +37,8 @@ const TAG_BYTES = 16;
 /** Fixed salt: the password key must be the same on every host, and scrypt makes guessing slow. */
 const PASSWORD_SALT = 'weave mesh password key v2';
 const SESSION_INFO = 'weave mesh session keys v2';
+/** Its own label: the data plane's keys say nothing about the control connection's. */
+const DATA_PLANE_INFO = 'weave sleeve keys v1';
 
 /** The password stretched once at start-up (about 0.2 s): the long-term secret of every handshake. */
 export function passwordKey(password: string): Promise<Buffer> {
@@ -120,6 +122,13 @@ export interface Session {
   verify(role: Role, proof: Buffer): boolean;
   sealer: FrameSealer;
   opener: FrameOpener;
+  /** Secrets of the encrypted data plane (the sleeve) between the two peers, one per direction. */
+  dataPlaneKeys: DataPlaneKeys;
+}
+
+export interface DataPlaneKeys {
+  send: Buffer;
+  receive: Buffer;
 }
 
 export interface SessionParams {
@@ -140,6 +149,8 @@ export function deriveSession(params: SessionParams): Session {
   const authKey = okm.subarray(2 * KEY_BYTES);
   const proof = (role: Role) => createHmac('sha256', authKey).update(role).digest();
   const initiator = params.role === 'initiator';
+  const data = Buffer.from(hkdfSync('sha256', ikm, salt, DATA_PLANE_INFO, 2 * KEY_BYTES));
+  const [fromInitiator, fromResponder] = [data.subarray(0, KEY_BYTES), data.subarray(KEY_BYTES)];
   return {
     proof,
     verify: (role, received) => {
@@ -148,5 +159,6 @@ export function deriveSession(params: SessionParams): Session {
     },
     sealer: new FrameSealer(initiator ? toResponder : toInitiator),
     opener: new FrameOpener(initiator ? toInitiator : toResponder),
+    dataPlaneKeys: initiator ? {send: fromInitiator, receive: fromResponder} : {send: fromResponder, receive: fromInitiator},
   };
 }

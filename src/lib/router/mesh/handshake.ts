@@ -1,6 +1,6 @@
 import type {Socket} from 'node:net';
 import {Reader, Writer} from './codec.js';
-import {deriveSession, ephemeralKeyPair, PUBLIC_KEY_BYTES, type Role, type Session} from './crypto.js';
+import {type DataPlaneKeys, deriveSession, ephemeralKeyPair, PUBLIC_KEY_BYTES, type Role, type Session} from './crypto.js';
 import {type FrameChannel, type FrameReader, plainChannel} from './framing.js';
 import {encodeHeader, HEADER_BYTES, negotiateVersion, ProtocolError, type VersionRange} from './protocol.js';
 
@@ -36,6 +36,8 @@ export interface HandshakeResult {
   remote: Intro;
   channel: FrameChannel;
   encrypted: boolean;
+  /** With a password: fresh keys for the encrypted data plane to this peer. */
+  dataPlaneKeys?: DataPlaneKeys;
 }
 
 const AUTH_PROOF = 1;
@@ -135,7 +137,7 @@ async function run(p: HandshakeParams): Promise<HandshakeResult> {
   const session = deriveSession({ours: keys, theirPublicKey: hello.theirKey, passwordKey: p.passwordKey, transcript, role: p.role});
   const channel: FrameChannel = {frame: body => session.sealer.seal(body), read: body => session.opener.open(body)};
   await authenticate(p, session, channel);
-  return {version: header.version, remote: await readIntro(p, channel), channel, encrypted: true};
+  return {version: header.version, remote: await readIntro(p, channel), channel, encrypted: true, dataPlaneKeys: session.dataPlaneKeys};
 }
 
 /**

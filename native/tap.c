@@ -1,0 +1,195 @@
+/*
+ * weave_tap: the one native piece of the encrypted data path (the sleeve). Node has no API for
+ * /dev/net/tun, so this N-API addon opens a TAP device and moves Ethernet frames between it and
+ * buffers the caller owns. Everything else (links, keys, crypto, UDP) stays in TypeScript.
+ *
+ * The TAP is opened with IFF_VNET_HDR and, when the kernel agrees, TSO/checksum offloads: each
+ * frame read starts with a 10-byte struct virtio_net_hdr and may be a TCP super-frame of up to
+ * 64 KB that the kernel has not segmented. Writing it back (header included) on the far side
+ * hands the kernel the same super-frame, so one read, one encryption and one write carry what
+ * would otherwise be ~45 MTU-sized frames.
+ *
+ * The fd is non-blocking; wait() blocks the calling thread (a worker's) until it is readable.
+ * The device is not persistent: it disappears when the fd is closed or the process exits.
+ *
+ * JS API (see src/lib/router/dataplane/sleeve/native.ts):
+ *   open(name, offloads) -> {fd, name, offloads}
+ *                                          create the TAP `name`, asking for offloads or not
+ *   wait(fd, timeoutMs) -> boolean         true when a frame can be read
+ *   read(fd, buffer, slotSize, lengths)    up to lengths.length frames into consecutive slots
+ *                                          of `buffer`; their lengths into `lengths`; the count
+ *   write(fd, frames, count) -> number     writes frames[0..count); how many the kernel took
+ *   close(fd)
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define CHECK(call)                                                  \
+  do {                                                               \
+    if ((call) != napi_ok) {                                         \
+      napi_throw_error(env, NULL, "weave_tap: N-API call failed: " #call); \
+      return NULL;                                                   \
+    }                                                                \
+  } while (0)
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
+  napi_value code, msg, error;
+  napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &error);
+  napi_value errnoValue;
+  napi_create_int32(env, err, &errnoValue);
+  napi_set_named_property(env, error, "errno", errnoValue);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value args_of(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "weave_tap: too few arguments");
+    return NULL;
+  }
+  return argv[0];
+}
+
+static napi_value tap_open(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!args_of(env, info, 2, argv)) return NULL;
+  bool wanted;
+  CHECK(napi_get_value_bool(env, argv[1], &wanted));
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  size_t len;
+  CHECK(napi_get_value_string_utf8(env, argv[0], ifr.ifr_name, IFNAMSIZ, &len));
+
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "open /dev/net/tun", errno);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "TUNSETIFF", err);
+  }
+  /* Super-frames and unfinished checksums only when wanted and the kernel takes them; plain frames otherwise. */
+  bool offloads = wanted && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) == 0;
+
+  napi_value result, value;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_int32(env, fd, &value));
+  CHECK(napi_set_named_property(env, result, "fd", value));
+  CHECK(napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, result, "name", value));
+  CHECK(napi_get_boolean(env, offloads, &value));
+  CHECK(napi_set_named_property(env, result, "offloads", value));
+  return result;
+}
+
+static napi_value tap_wait(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!args_of(env, info, 2, argv)) return NULL;
+  int32_t fd, timeout;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_int32(env, argv[1], &timeout));
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int n = poll(&p, 1, timeout);
+  if (n < 0 && errno != EINTR) return throw_errno(env, "poll", errno);
+  napi_value result;
+  CHECK(napi_get_boolean(env, n > 0 && (p.revents & POLLIN), &result));
+  return result;
+}
+
+static napi_value tap_read(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!args_of(env, info, 4, argv)) return NULL;
+  int32_t fd, slot;
+  uint8_t *buffer;
+  size_t size;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_buffer_info(env, argv[1], (void **)&buffer, &size));
+  CHECK(napi_get_value_int32(env, argv[2], &slot));
+  napi_typedarray_type type;
+  size_t slots;
+  int32_t *lengths;
+  CHECK(napi_get_typedarray_info(env, argv[3], &type, &slots, (void **)&lengths, NULL, NULL));
+  if (type != napi_int32_array || slot <= 0) {
+    napi_throw_type_error(env, NULL, "weave_tap.read: lengths must be an Int32Array and slotSize positive");
+    return NULL;
+  }
+  if (slots > size / (size_t)slot) slots = size / (size_t)slot;
+
+  uint32_t count = 0;
+  while (count < slots) {
+    ssize_t n = read(fd, buffer + (size_t)count * slot, slot);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      if (count > 0) break; /* report the frames read; the error comes back on the next call */
+      return throw_errno(env, "read tap", errno);
+    }
+    lengths[count++] = (int32_t)n;
+  }
+  napi_value result;
+  CHECK(napi_create_uint32(env, count, &result));
+  return result;
+}
+
+static napi_value tap_write(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!args_of(env, info, 3, argv)) return NULL;
+  int32_t fd;
+  uint32_t count, written = 0;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_uint32(env, argv[2], &count));
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value frame;
+    void *data;
+    size_t len;
+    CHECK(napi_get_element(env, argv[1], i, &frame));
+    CHECK(napi_get_buffer_info(env, frame, &data, &len));
+    ssize_t n;
+    do n = write(fd, data, len);
+    while (n < 0 && errno == EINTR);
+    /* A frame the kernel refuses (malformed header, full queue) is dropped, as a NIC would. */
+    if (n == (ssize_t)len) written++;
+  }
+  napi_value result;
+  CHECK(napi_create_uint32(env, written, &result));
+  return result;
+}
+
+static napi_value tap_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!args_of(env, info, 1, argv)) return NULL;
+  int32_t fd;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  if (close(fd) < 0) return throw_errno(env, "close tap", errno);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"open", NULL, tap_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"wait", NULL, tap_wait, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"read", NULL, tap_read, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"write", NULL, tap_write, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, tap_close, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return init(env, exports); }

@@ -1,0 +1,62 @@
+/** What the Sleeve and its two workers tell each other (structured-cloned through MessagePorts). */
+
+export interface PeerCounters {
+  frames: number;
+  bytes: number;
+}
+
+/** The sending worker: frames read from the TAP, sealed and sent. */
+export interface TxStats {
+  peers: Record<string, PeerCounters>;
+  /** Frames with no peer to go to. */
+  noPeer: number;
+  /** Frames larger than one datagram can carry. */
+  oversize: number;
+  sendFailed: number;
+}
+
+/** The receiving worker: datagrams opened and their frames written to the TAP. */
+export interface RxStats {
+  peers: Record<string, PeerCounters>;
+  /** Not a sleeve datagram (wrong type, too short). */
+  malformed: number;
+  /** No session of ours has that id: another key, or a peer we do not know (yet). */
+  unknownSession: number;
+  /** A counter seen before or older than the replay window. */
+  replayed: number;
+  /** The tag does not verify: altered, or sealed with another key. */
+  unauthenticated: number;
+  /** Frames the kernel would not take from the TAP. */
+  tapRefused: number;
+}
+
+export interface PeerMessage {
+  type: 'peer';
+  name: string;
+  address: string;
+  port: number;
+  /** This worker's direction of the session keys. */
+  secret: Uint8Array;
+}
+
+export type ControlMessage = PeerMessage | {type: 'remove'; name: string} | {type: 'stats'; id: number} | {type: 'stop'};
+
+export type WorkerReply<S> = {type: 'ready'} | {type: 'stats'; id: number; stats: S} | {type: 'failed'; message: string};
+
+/** From the receiving worker to the sending one: `mac` lives behind `peer`. */
+export interface LearnMessage {
+  mac: number;
+  peer: string;
+}
+
+export interface TxInit {
+  fd: number;
+}
+
+export interface RxInit {
+  fd: number;
+  port: number;
+  /** The local address to receive on; every address when absent. */
+  address?: string;
+  replayWindow?: number;
+}

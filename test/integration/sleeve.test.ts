@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import {randomBytes} from 'node:crypto';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {after, afterEach, before, describe, it} from 'mocha';
+import {pings} from '../helpers/cni-host.js';
+import {Lan} from '../helpers/lan.js';
+import {waitUntil} from '../helpers/mesh-router.js';
+import {requireRoot, requireTool} from '../helpers/root.js';
+import {createSite, handshakeKeys, meshAll, type Site, SleeveHost} from '../helpers/sleeve.js';
+import {collect} from '../helpers/spawn.js';
+import {tcpTransfer} from '../helpers/transfer.js';
+
+const PORT = 6783;
+const MB = 1024 * 1024;
+
+/** Link-layer header lengths of the pcap link types tcpdump writes (Ethernet, Linux cooked v1 and v2). */
+const LINK_HEADER: Record<number, number> = {1: 14, 113: 16, 276: 20};
+
+/** The IPv4 packets of a pcap file, in order. */
+function ipv4Packets(file: string): Buffer[] {
+  const pcap = readFileSync(file);
+  const linkHeader = LINK_HEADER[pcap.readUInt32LE(20)];
+  if (linkHeader === undefined) throw new Error(`unexpected pcap link type ${pcap.readUInt32LE(20)}`);
+  const packets: Buffer[] = [];
+  for (let at = 24; at + 16 <= pcap.length; ) {
+    const captured = pcap.readUInt32LE(at + 8);
+    const ip = pcap.subarray(at + 16 + linkHeader, at + 16 + captured);
+    at += 16 + captured;
+    if (ip[0]! >> 4 === 4) packets.push(ip);
+  }
+  return packets;
+}
+
+/** A piece of a fragmented datagram: the more-fragments flag or an offset. */
+const isFragment = (ip: Buffer) => (ip.readUInt16BE(6) & 0x3fff) !== 0;
+
+/** The payloads of the whole (unfragmented) UDP datagrams of a capture. */
+function udpPayloads(file: string): Buffer[] {
+  return ipv4Packets(file)
+    .filter(ip => ip[9] === 17 && !isFragment(ip))
+    .map(ip => {
+      const udp = ip.subarray((ip[0]! & 0xf) * 4);
+      return udp.subarray(8, udp.readUInt16BE(4));
+    });
+}
+
+/** Sends `payload` as one UDP datagram from inside a host's namespace (its LAN address as source). */
+async function inject(site: Site, payload: Buffer, to: string): Promise<void> {
+  const script = "const s = require('dgram').createSocket('udp4'); s.send(Buffer.from(process.argv[1], 'hex'), Number(process.argv[2]), process.argv[3], e => { if (e) throw e; s.close(); });";
+  const sent = await collect('nsenter', [`--net=${site.host.ns.path}`, process.execPath, '-e', script, payload.toString('hex'), String(PORT), to]);
+  assert.equal(sent.exitCode, 0, sent.stderr);
+}
+
+describe('sleeve: encrypted pod traffic between simulated hosts', function () {
+  requireRoot();
+  requireTool('socat', 'socat');
+  requireTool('tcpdump', 'tcpdump');
+  requireTool('ping', 'iputils-ping');
+  this.timeout(120_000);
+
+  let lan: Lan | undefined;
+  let sites: Site[] = [];
+  let hosts: SleeveHost[] = [];
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'weave-sleeve-'));
+  });
+
+  after(() => rmSync(dir, {recursive: true, force: true}));
+
+  async function start(count: number): Promise<SleeveHost[]> {
+    lan = Lan.create(count);
+    sites = lan.hosts.map((host, i) => createSite(host, i));
+    for (const site of sites) hosts.push(await SleeveHost.start(site));
+    return hosts;
+  }
+
+  afterEach(async () => {
+    await Promise.all(hosts.map(h => h.stop()));
+    hosts = [];
+    for (const site of sites) site.pod.delete();
+    sites = [];
+    lan?.destroy();
+    lan = undefined;
+  });
+
+  it('refuses a missing bridge, a TAP in use and keys used before, saying what to do', async () => {
+    lan = Lan.create(1);
+    sites = [createSite(lan.hosts[0]!, 0)];
+    await assert.rejects(SleeveHost.start(sites[0]!, {bridge: 'nobridge'}), /bridge nobridge does not exist: create the weave bridge before the sleeve/);
+    const host = await SleeveHost.start(sites[0]!);
+    hosts.push(host);
+    await assert.rejects(SleeveHost.start(sites[0]!), /cannot create the TAP device sleeve-6783: TUNSETIFF: Device or resource busy/);
+    const [keys] = await handshakeKeys();
+    await host.addPeer(host, keys);
+    await assert.rejects(host.addPeer(host, keys), /keys for .* were used before: derive new ones from a new handshake/);
+  });
+
+  it('two hosts: pods reach each other, and 100 MB cross intact', async () => {
+    const [a, b] = await start(2);
+    await meshAll([a!, b!]);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'pod A reaches pod B');
+    assert.ok(pings(sites[1]!.pod, sites[0]!.podIp), 'pod B reaches pod A');
+    const [sent, received] = await tcpTransfer(sites[0]!.pod, sites[1]!.pod, sites[1]!.podIp, 100 * MB);
+    assert.equal(received, sent, 'the receiver got the same bytes');
+    const stats = await b!.stats();
+    assert.ok(stats.peers[0]!.receivedBytes > 100 * MB, `B received the transfer through the sleeve (${stats.peers[0]!.receivedBytes} bytes)`);
+    assert.deepEqual({replayed: stats.dropped.replayed, unauthenticated: stats.dropped.unauthenticated}, {replayed: 0, unauthenticated: 0});
+  });
+
+  it('without offloads: one datagram per frame, no IP fragments, the same bytes', async () => {
+    lan = Lan.create(2);
+    sites = lan.hosts.map((host, i) => createSite(host, i));
+    for (const site of sites) hosts.push(await SleeveHost.start(site, {offloads: false}));
+    await meshAll(hosts);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'warm-up');
+    // Fragments: the more-fragments flag or a fragment offset.
+    const capture = await lan.capture(join(dir, 'plain.pcap'), ['udp', 'port', String(PORT), 'or', '(ip[6:2] & 0x3fff != 0)']);
+    let transferred: [string, string];
+    try {
+      transferred = await tcpTransfer(sites[0]!.pod, sites[1]!.pod, sites[1]!.podIp, 10 * MB);
+    } finally {
+      await capture.stop();
+    }
+    assert.equal(transferred[1], transferred[0], 'the receiver got the same bytes');
+    assert.equal(ipv4Packets(capture.file).filter(isFragment).length, 0, 'no IP fragments on the LAN');
+    const datagrams = udpPayloads(capture.file);
+    assert.ok(datagrams.length > 7000, `10 MB went as MTU-sized datagrams (${datagrams.length})`);
+    assert.ok(Math.max(...datagrams.map(d => d.length)) <= 1376 + 14 + 10 + 32, 'none larger than a frame, its header and tag');
+    const stats = await hosts[1]!.stats();
+    assert.equal(stats.offloads, false);
+    assert.ok(stats.peers[0]!.receivedBytes > 10 * MB);
+  });
+
+  it('the LAN carries neither the payload nor the pod addresses in clear', async () => {
+    const [a, b] = await start(2);
+    await meshAll([a!, b!]);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'warm-up');
+    const marker = `weave-sleeve-marker-${randomBytes(4).toString('hex')}`;
+    const capture = await lan!.capture(join(dir, 'clear.pcap'));
+    try {
+      // The marker in ICMP payloads and in a TCP stream, both ways.
+      sites[0]!.pod.exec('ping', ['-c', '3', '-i', '0.2', '-p', Buffer.from(marker.slice(0, 16)).toString('hex'), sites[1]!.podIp]);
+      const server = sites[1]!.pod.spawnDetached('socat', ['-u', 'TCP-LISTEN:5002,reuseaddr', 'OPEN:/dev/null']);
+      try {
+        await waitUntil('the receiver to listen', async () => sites[1]!.pod.exec('ss', ['-Htln', 'sport = :5002']).includes('5002'), 5000, 50);
+        const sender = await collect('nsenter', [`--net=${sites[0]!.pod.path}`, 'socat', '-u', 'STDIN', `TCP:${sites[1]!.podIp}:5002`], {input: marker.repeat(1000)});
+        assert.equal(sender.exitCode, 0, sender.stderr);
+      } finally {
+        server.kill();
+      }
+    } finally {
+      await capture.stop();
+    }
+    const pcap = readFileSync(capture.file);
+    const sleeved = udpPayloads(capture.file).filter(p => p.length > 32);
+    assert.ok(sleeved.length >= 6, `the capture holds the sleeve's datagrams (${sleeved.length})`);
+    assert.ok(!pcap.includes(marker.slice(0, 16)), 'no plaintext payload on the LAN');
+    for (const site of sites) {
+      const binary = Buffer.from(site.podIp.split('.').map(Number));
+      assert.ok(!pcap.includes(binary), `pod address ${site.podIp} not on the LAN (binary)`);
+      assert.ok(!pcap.includes(site.podIp), `pod address ${site.podIp} not on the LAN (text)`);
+    }
+  });
+
+  it('a replayed datagram is dropped and counted', async () => {
+    const [a, b] = await start(2);
+    await meshAll([a!, b!]);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'warm-up');
+    const capture = await lan!.capture(join(dir, 'replay.pcap'), ['udp', 'and', 'src', 'host', sites[0]!.host.ip, 'and', 'dst', 'port', String(PORT)]);
+    try {
+      assert.ok(pings(sites[0]!.pod, sites[1]!.podIp));
+    } finally {
+      await capture.stop();
+    }
+    const [datagram] = udpPayloads(capture.file);
+    assert.ok(datagram, 'captured a datagram from A to B');
+    const before = await b!.stats();
+    await inject(sites[0]!, datagram, sites[1]!.host.ip);
+    await waitUntil('B to count the replay', async () => (await b!.stats()).dropped.replayed === before.dropped.replayed + 1, 5000);
+    const afterReplay = await b!.stats();
+    assert.equal(afterReplay.peers[0]!.receivedFrames, before.peers[0]!.receivedFrames, 'the replayed frame was not delivered');
+    // A datagram altered under a counter not yet seen fails its tag.
+    const altered = Buffer.from(datagram);
+    altered.writeUInt32BE(altered.readUInt32BE(12) + 1000, 12);
+    altered[20] ^= 1;
+    await inject(sites[0]!, altered, sites[1]!.host.ip);
+    await waitUntil('B to count the forgery', async () => (await b!.stats()).dropped.unauthenticated === 1, 5000);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'traffic still flows');
+  });
+
+  it('a peer with another password gets no traffic through', async () => {
+    const [a, b] = await start(2);
+    const [ka, kb] = await handshakeKeys(['the right password', 'a wrong password']);
+    await a!.addPeer(b!, ka);
+    await b!.addPeer(a!, kb);
+    assert.ok(!pings(sites[0]!.pod, sites[1]!.podIp), 'no ping gets through');
+    const stats = await b!.stats();
+    assert.equal(stats.peers[0]!.receivedFrames, 0);
+    assert.ok(stats.dropped.unknownSession + stats.dropped.unauthenticated > 0, `B refused what A sent (${JSON.stringify(stats.dropped)})`);
+  });
+
+  it('a restarted sleeve gets new keys and traffic resumes', async () => {
+    const [a, b] = await start(2);
+    await meshAll([a!, b!]);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'before the restart');
+    const capture = await lan!.capture(join(dir, 'old.pcap'), ['udp', 'and', 'src', 'host', sites[0]!.host.ip, 'and', 'dst', 'port', String(PORT)]);
+    try {
+      assert.ok(pings(sites[0]!.pod, sites[1]!.podIp));
+    } finally {
+      await capture.stop();
+    }
+    const [old] = udpPayloads(capture.file);
+    assert.ok(old, 'captured a datagram under the old keys');
+
+    await a!.kill();
+    await waitUntil('the TAP to go with its process', async () => !sites[0]!.host.ns.links().includes('sleeve-6783'), 5000);
+    const restarted = await SleeveHost.start(sites[0]!);
+    hosts[0] = restarted;
+    // What the router does on a new mesh connection: a fresh handshake, its keys to both ends.
+    const [ka, kb] = await handshakeKeys();
+    await restarted.addPeer(b!, ka);
+    await b!.addPeer(restarted, kb);
+    await waitUntil('pods to reach each other again', async () => pings(sites[0]!.pod, sites[1]!.podIp), 10_000);
+    assert.ok(pings(sites[1]!.pod, sites[0]!.podIp), 'both ways');
+
+    const before = await b!.stats();
+    await inject(sites[0]!, old, sites[1]!.host.ip);
+    await waitUntil('B to refuse the old datagram', async () => {
+      const now = (await b!.stats()).dropped;
+      return now.replayed + now.unknownSession > before.dropped.replayed + before.dropped.unknownSession;
+    }, 5000);
+  });
+
+  it('three hosts: every pod reaches every other, unicast goes only to its peer', async () => {
+    const all = await start(3);
+    await meshAll(all);
+    for (const from of sites) for (const to of sites) if (from !== to) assert.ok(pings(from.pod, to.podIp), `${from.podIp} -> ${to.podIp}`);
+    const before = await all[1]!.stats();
+    const [sent, received] = await tcpTransfer(sites[0]!.pod, sites[2]!.pod, sites[2]!.podIp, 100 * MB);
+    assert.equal(received, sent, 'the receiver got the same bytes');
+    const third = (await all[2]!.stats()).peers.find(p => p.address === sites[0]!.host.ip)!;
+    assert.ok(third.receivedBytes > 100 * MB, `C received the transfer (${third.receivedBytes} bytes)`);
+    const bystander = await all[1]!.stats();
+    const seen = bystander.peers.reduce((sum, p) => sum + p.receivedBytes, 0) - before.peers.reduce((sum, p) => sum + p.receivedBytes, 0);
+    assert.ok(seen < MB, `B, not a party to it, received only ${seen} bytes of it (learned MACs, no flooding)`);
+  });
+});

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import {createCipheriv, randomBytes} from 'node:crypto';
+import {epochKey, sessionId} from '../../../../src/lib/router/dataplane/sleeve/keys.js';
+import {HEADER_BYTES, malformed, readCounter, readSessionId, writeHeader} from '../../../../src/lib/router/dataplane/sleeve/packet.js';
+import {ReceiveSession, SendSession} from '../../../../src/lib/router/dataplane/sleeve/session.js';
+
+/** A frame as read from the TAP: a virtio-net header, then an Ethernet frame. */
+const frame = (text: string) => Buffer.concat([Buffer.alloc(10), Buffer.from('ffffffffffff020000000001' + '0800', 'hex'), Buffer.from(text)]);
+const datagram = (parts: Buffer[]) => Buffer.concat(parts);
+
+/** Seals by hand, from the wire format alone: a known-answer check of what SendSession does. */
+function sealByHand(secret: Buffer, counter: number, plain: Buffer): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  writeHeader(header, sessionId(secret), counter);
+  const cipher = createCipheriv('aes-256-gcm', epochKey(secret, Math.floor(counter / 2 ** 20)), header.subarray(4));
+  cipher.setAAD(header);
+  return Buffer.concat([header, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+}
+
+describe('sleeve sessions', () => {
+  it('seal a frame the other end opens, under a header naming the session and counter', () => {
+    const secret = randomBytes(32);
+    const send = new SendSession(secret);
+    const receive = new ReceiveSession(secret);
+    const packet = datagram(send.seal(Buffer.alloc(HEADER_BYTES), frame('hello')));
+    assert.ok(!malformed(packet));
+    assert.equal(readSessionId(packet), receive.id);
+    assert.equal(readCounter(packet), 0);
+    assert.deepEqual(receive.open(packet), frame('hello'));
+    assert.ok(!packet.includes('hello'), 'the frame is encrypted');
+  });
+
+  it('number packets from 0 without a gap: each nonce is used once', () => {
+    const send = new SendSession(randomBytes(32));
+    const counters = Array.from({length: 100}, () => readCounter(datagram(send.seal(Buffer.alloc(HEADER_BYTES), frame('x')))));
+    assert.deepEqual(counters, Array.from({length: 100}, (_, i) => i));
+    assert.equal(send.sent, 100);
+  });
+
+  it('match the wire format sealed by hand, in the first epoch and the next', () => {
+    const secret = randomBytes(32);
+    const sent = datagram(new SendSession(secret).seal(Buffer.alloc(HEADER_BYTES), frame('known')));
+    assert.deepEqual(sent, sealByHand(secret, 0, frame('known')));
+    const receive = new ReceiveSession(secret);
+    assert.deepEqual(receive.open(sealByHand(secret, 2 ** 20 - 1, frame('last of epoch 0'))), frame('last of epoch 0'));
+    assert.deepEqual(receive.open(sealByHand(secret, 2 ** 20, frame('first of epoch 1'))), frame('first of epoch 1'));
+    // The next epoch's packets need the next epoch's key.
+    const wrongEpoch = sealByHand(secret, 2 ** 20 + 1, frame('x'));
+    const rekeyed = Buffer.from(wrongEpoch);
+    const under0 = createCipheriv('aes-256-gcm', epochKey(secret, 0), rekeyed.subarray(4, HEADER_BYTES));
+    under0.setAAD(rekeyed.subarray(0, HEADER_BYTES));
+    const forged = Buffer.concat([rekeyed.subarray(0, HEADER_BYTES), under0.update(frame('x')), under0.final(), under0.getAuthTag()]);
+    assert.equal(receive.open(forged), 'unauthenticated');
+    assert.deepEqual(receive.open(wrongEpoch), frame('x'));
+  });
+
+  it('refuse a replay, and counters too far in the future to have a key yet', () => {
+    const secret = randomBytes(32);
+    const send = new SendSession(secret);
+    const receive = new ReceiveSession(secret);
+    const packets = [0, 1, 2].map(() => datagram(send.seal(Buffer.alloc(HEADER_BYTES), frame('p'))));
+    assert.ok(Buffer.isBuffer(receive.open(packets[2]!)));
+    assert.ok(Buffer.isBuffer(receive.open(packets[0]!)), 'reordered is fine');
+    assert.equal(receive.open(packets[2]!), 'replayed');
+    assert.equal(receive.open(packets[0]!), 'replayed');
+    assert.equal(receive.open(sealByHand(secret, 5 * 2 ** 20, frame('p'))), 'unauthenticated');
+  });
+
+  it('refuse altered packets without spending their counter', () => {
+    const secret = randomBytes(32);
+    const receive = new ReceiveSession(secret);
+    const packet = datagram(new SendSession(secret).seal(Buffer.alloc(HEADER_BYTES), frame('payload')));
+    for (const at of [1, 8, HEADER_BYTES + 3, packet.length - 1]) {
+      const altered = Buffer.from(packet);
+      altered[at] ^= 0x40;
+      const result = receive.open(altered);
+      assert.ok(result === 'unauthenticated' || (at === 1 && malformed(altered)), `byte ${at}: ${String(result)}`);
+    }
+    assert.deepEqual(receive.open(packet), frame('payload'), 'the genuine packet still opens');
+  });
+
+  it('do not open packets sealed with another key', () => {
+    const send = new SendSession(randomBytes(32));
+    const other = new ReceiveSession(randomBytes(32));
+    assert.equal(other.open(datagram(send.seal(Buffer.alloc(HEADER_BYTES), frame('x')))), 'unauthenticated');
+  });
+});
