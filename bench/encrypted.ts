@@ -20,7 +20,6 @@ import {once} from 'node:events';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {parseArgs} from 'node:util';
 import {applyFdb, FLOOD_MAC} from '../src/lib/net/fdb.js';
 import {ensureVxlan} from '../src/lib/net/vxlan.js';
 import {Lan, type LanHost} from '../test/helpers/lan.js';
@@ -29,7 +28,7 @@ import {requireTool} from '../test/helpers/root.js';
 import {createSite, meshAll, type Site, SleeveHost} from '../test/helpers/sleeve.js';
 import {collect} from '../test/helpers/spawn.js';
 import {processCpuMs} from './lib/cpu.js';
-import {BenchError, count} from './lib/options.js';
+import {BenchError, parseRunOptions} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
 
@@ -41,20 +40,6 @@ const USAGE = `usage: npx tsx bench/encrypted.ts [options]
 const OPENVPN_REFERENCE_GBITS = 0.49;
 const OPENVPN_PORT = 1194;
 const VXLAN_PORT = 4789;
-
-function parseOptions(argv: string[]): {seconds: number; rounds: number} {
-  let values;
-  try {
-    ({values} = parseArgs({args: argv, options: {seconds: {type: 'string'}, rounds: {type: 'string'}, help: {type: 'boolean'}}}));
-  } catch (error) {
-    throw new BenchError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  return {seconds: count(values.seconds, 'seconds', 5, 1, USAGE), rounds: count(values.rounds, 'rounds', 3, 1, USAGE)};
-}
 
 /** One end of a measured path: a namespace and its address there. */
 interface Endpoint {
@@ -248,7 +233,7 @@ function report(summary: Summary[], options: {seconds: number; rounds: number}, 
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseRunOptions(process.argv.slice(2), USAGE, {seconds: 5, rounds: 3});
   if (process.getuid?.() !== 0) throw new BenchError('run as root: the benchmark creates network namespaces');
   requireTool('iperf3', 'iperf3');
   requireTool('openvpn', 'openvpn');

@@ -13,14 +13,13 @@ import {type ChildProcess, execFileSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {parseArgs} from 'node:util';
 import {createLogger} from '../src/lib/router/log.js';
 import {TargetStore} from '../src/lib/router/mesh/target-store.js';
 import {Lan} from '../test/helpers/lan.js';
 import {MeshRouter, waitUntil} from '../test/helpers/mesh-router.js';
 import {Netns} from '../test/helpers/netns.js';
 import {runPlugin} from '../test/helpers/plugin.js';
-import {BenchError, count} from './lib/options.js';
+import {BenchError, parseRunOptions} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
 
@@ -28,20 +27,6 @@ const MTU = 1376;
 const USAGE = `usage: npx tsx bench/overlay.ts [options]   (npm run build first: the routers run from dist)
   --seconds N  length of each iperf3 run, after one second of warm-up left out (default 3)
   --rounds N   runs of each path, interleaved; medians are reported (default 5)`;
-
-function parseOptions(argv: string[]): {seconds: number; rounds: number} {
-  let values;
-  try {
-    ({values} = parseArgs({args: argv, options: {seconds: {type: 'string'}, rounds: {type: 'string'}, help: {type: 'boolean'}}}));
-  } catch (error) {
-    throw new BenchError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  return {seconds: count(values.seconds, 'seconds', 3, 1, USAGE), rounds: count(values.rounds, 'rounds', 5, 1, USAGE)};
-}
 
 /** One way from a client namespace to a server namespace's address. */
 interface Path {
@@ -93,7 +78,7 @@ function iperf(path: Path, seconds: number): number {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseRunOptions(process.argv.slice(2), USAGE, {seconds: 3, rounds: 5});
   if (process.getuid?.() !== 0) throw new BenchError('run as root: the benchmark creates network namespaces');
   for (const tool of ['iperf3', 'bridge']) {
     try {

@@ -1,3 +1,5 @@
+import {parseArgs} from 'node:util';
+
 /** A benchmark that cannot go on: printed as is, without a stack trace. */
 export class BenchError extends Error {}
 
@@ -7,4 +9,22 @@ export function count(value: string | undefined, name: string, fallback: number,
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new BenchError(`--${name} must be a whole number of at least ${min}, not "${value}"\n${usage}`);
   return n;
+}
+
+/**
+ * `--seconds N --rounds N [--help]`, the options of the throughput benchmarks: prints `usage`
+ * and exits on --help.
+ */
+export function parseRunOptions(argv: string[], usage: string, defaults: {seconds: number; rounds: number}): {seconds: number; rounds: number} {
+  let values;
+  try {
+    ({values} = parseArgs({args: argv, options: {seconds: {type: 'string'}, rounds: {type: 'string'}, help: {type: 'boolean'}}}));
+  } catch (error) {
+    throw new BenchError(`${(error as Error).message}\n${usage}`);
+  }
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return {seconds: count(values.seconds, 'seconds', defaults.seconds, 1, usage), rounds: count(values.rounds, 'rounds', defaults.rounds, 1, usage)};
 }

@@ -82,6 +82,12 @@ export class MeshRouter {
     return routerReport(this.statusSocket);
   }
 
+  /** Stops the router with `signal`, unless it has ended already (RouterProcess.stop would then wait for ever). */
+  async halt(signal: NodeJS.Signals): Promise<void> {
+    const {child} = this.process;
+    if (child.exitCode === null && child.signalCode === null) await this.process.stop(signal);
+  }
+
   async text(path: string): Promise<string> {
     const [status, body] = await getUnix(this.statusSocket, path);
     if (status !== 200) throw new Error(`GET ${path} answered ${status}: ${body}`);

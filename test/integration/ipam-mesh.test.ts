@@ -108,8 +108,7 @@ describe('IPAM across peers (weave router processes on a LAN)', function () {
   async function stop(r: MeshRouter, signal: NodeJS.Signals): Promise<void> {
     const i = routers.indexOf(r);
     if (i >= 0) routers.splice(i, 1);
-    const {child} = r.process;
-    if (child.exitCode === null && child.signalCode === null) await r.process.stop(signal);
+    await r.halt(signal);
   }
 
   describe('three peers by consensus (`router hostB hostC` on A, B and C given A)', () => {
