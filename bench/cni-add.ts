@@ -301,6 +301,12 @@ async function subjects(bench: Bench): Promise<[Subject, Subject]> {
   return [ours, reference];
 }
 
+/** The warm path's client the shim picks under `env` (src/lib/setup/launcher.ts): perl, else socat. */
+function shimClient(env: Record<string, string>): string {
+  const dirs = (env.PATH ?? '').split(':').filter(Boolean);
+  return ['perl', 'socat'].find(tool => dirs.some(dir => existsSync(join(dir, tool)))) ?? 'none, every call cold';
+}
+
 /** Wall-clock order statistics and mean CPU of one operation. */
 interface Figures extends Summary {
   cpu: number;
@@ -318,7 +324,8 @@ function report(bench: Bench, ours: Subject, reference: Subject): void {
   const version = figures('ours VERSION');
 
   console.log(`\nCNI ADD/DEL, ${options.pods} pods x ${options.rounds} rounds, node ${process.version}, plugin env: ${options.inheritEnv ? 'inherited' : 'PATH only'}`);
-  console.log(`ours: ${ours.argv.join(' ')} (IPAM: ${options.ipam})   reference: ${reference.argv.join(' ')} (IPAM: host-local)   cniVersion ${CNI_VERSION}`);
+  const client = options.ipam === 'weave' ? `, shim client: ${shimClient(bench.env)}` : '';
+  console.log(`ours: ${ours.argv.join(' ')} (IPAM: ${options.ipam}${client})   reference: ${reference.argv.join(' ')} (IPAM: host-local)   cniVersion ${CNI_VERSION}`);
   console.log('wall-clock ms per call; cpu: mean CPU ms per call of the plugin and its children (holds up under load)\n');
   console.log(
     table(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawnSync} from 'node:child_process';
 import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {ADVERTISED_VERSIONS, CONFLIST_VERSIONS, renderConflist, validateCniVersion} from '../../src/lib/setup/conflist.js';
@@ -29,6 +29,8 @@ function readConflist(scratch: CniScratch): Record<string, unknown> {
   return JSON.parse(readFileSync(join(scratch.confDir, '10-weave.conflist'), 'utf8')) as Record<string, unknown>;
 }
 
+// The CNI install of `weave setup`, run as `weave setup-cni`: the same install without the router
+// image step, whose task list and Docker engine are test/e2e/docker-setup.test.ts's.
 describe('weave setup', function () {
   let scratch: CniScratch;
 
@@ -45,7 +47,7 @@ describe('weave setup', function () {
   describe('a fresh install', () => {
     it('installs the launcher, both links and the conflist, one line per change', () => {
       makeDirs();
-      const run = runWeave(['setup', ...scratch.flags]);
+      const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(run.exitCode, 0, run.stderr);
       assert.deepEqual(run.stdout.trim().split('\n'), [
         `installed launcher ${join(scratch.binDir, LAUNCHER)}`,
@@ -80,7 +82,7 @@ describe('weave setup', function () {
 
     it('installs links that run the plugin under the name they were called by', async () => {
       makeDirs();
-      assert.equal(runWeave(['setup', ...scratch.flags]).exitCode, 0);
+      assert.equal(runWeave(['setup-cni', ...scratch.flags]).exitCode, 0);
 
       const version = await runPlugin({executable: join(scratch.binDir, 'weave-net'), env: {CNI_COMMAND: 'VERSION'}, config: ''});
       assert.equal(version.exitCode, 0, version.stderr);
@@ -103,11 +105,11 @@ describe('weave setup', function () {
   describe('a second run', () => {
     it('changes nothing and says so', () => {
       makeDirs();
-      assert.equal(runWeave(['setup', ...scratch.flags]).exitCode, 0);
+      assert.equal(runWeave(['setup-cni', ...scratch.flags]).exitCode, 0);
       const bin = snapshot(scratch.binDir);
       const conf = snapshot(scratch.confDir);
 
-      const again = runWeave(['setup', ...scratch.flags]);
+      const again = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(again.exitCode, 0, again.stderr);
       assert.equal(again.stdout, `weave CNI plugin already installed in ${scratch.binDir}; nothing changed\n`);
       assert.deepEqual(snapshot(scratch.binDir), bin);
@@ -116,14 +118,14 @@ describe('weave setup', function () {
 
     it('never overwrites a conflist the user edited', () => {
       makeDirs();
-      assert.equal(runWeave(['setup', ...scratch.flags]).exitCode, 0);
+      assert.equal(runWeave(['setup-cni', ...scratch.flags]).exitCode, 0);
       const path = join(scratch.confDir, '10-weave.conflist');
       const edited = readConflist(scratch);
       (edited.plugins as Record<string, unknown>[])[0]!.ipam = {routes: []};
       writeFileSync(path, JSON.stringify(edited));
       const before = snapshot(scratch.confDir);
 
-      const again = runWeave(['setup', ...scratch.flags, '--cni-version', '1.0.0']);
+      const again = runWeave(['setup-cni', ...scratch.flags, '--cni-version', '1.0.0']);
       assert.equal(again.exitCode, 0, again.stderr);
       assert.deepEqual(snapshot(scratch.confDir), before);
       assert.deepEqual((readConflist(scratch).plugins as Record<string, unknown>[])[0]!.ipam, {routes: []});
@@ -137,7 +139,7 @@ describe('weave setup', function () {
       writeFileSync(join(scratch.binDir, 'weave-plugin-2.8.1'), 'old launcher');
       symlinkSync('weave-plugin-2.8.1', join(scratch.binDir, 'weave-ipam'));
 
-      const run = runWeave(['setup', ...scratch.flags]);
+      const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`^linked ${join(scratch.binDir, 'weave-net')} -> ${LAUNCHER} \\(replaced a legacy copy\\)$`, 'm'));
       assert.match(run.stdout, new RegExp(`^linked ${join(scratch.binDir, 'weave-ipam')} -> ${LAUNCHER} \\(was -> weave-plugin-2\\.8\\.1\\)$`, 'm'));
@@ -152,12 +154,12 @@ describe('weave setup', function () {
       const launcher = join(scratch.binDir, LAUNCHER);
       writeFileSync(launcher, '#!/bin/sh\nexec /elsewhere/node "$0"\n');
       chmodSync(launcher, 0o755);
-      const run = runWeave(['setup', ...scratch.flags]);
+      const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.match(run.stdout, new RegExp(`^updated launcher ${launcher}$`, 'm'));
       assert.match(readFileSync(launcher, 'utf8'), new RegExp(`exec '${process.execPath}'`));
 
       chmodSync(launcher, 0o644);
-      assert.match(runWeave(['setup', ...scratch.flags]).stdout, /^updated launcher /);
+      assert.match(runWeave(['setup-cni', ...scratch.flags]).stdout, /^updated launcher /);
       assert.equal(lstatSync(launcher).mode & 0o777, 0o755);
     });
 
@@ -165,7 +167,7 @@ describe('weave setup', function () {
       makeDirs();
       const legacy = join(scratch.confDir, '10-weave.conf');
       writeFileSync(legacy, '{"name": "weave", "type": "weave-net", "hairpinMode": true}\n');
-      const run = runWeave(['setup', ...scratch.flags]);
+      const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`^removed legacy ${legacy}$`, 'm'));
       assert.equal(existsSync(legacy), false);
@@ -175,7 +177,7 @@ describe('weave setup', function () {
 
   describe('directories', () => {
     it('creates nothing when both are missing, and prints the mkdir to run', () => {
-      const run = runWeave(['setup', ...scratch.flags]);
+      const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`^  mkdir -p ${scratch.binDir} ${scratch.confDir}$`, 'm'));
       assert.match(run.stdout, /do not exist/);
@@ -184,7 +186,7 @@ describe('weave setup', function () {
 
     it('names only the missing one and installs nothing in the other', () => {
       mkdirSync(scratch.binDir);
-      const run = runWeave(['setup', ...scratch.flags]);
+      const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`^  mkdir -p ${scratch.confDir}$`, 'm'));
       assert.deepEqual(readdirSync(scratch.binDir), []);
@@ -193,7 +195,7 @@ describe('weave setup', function () {
 
     it('takes WEAVE_CNI_PLUGIN_DIR and WEAVE_CNI_CONF_DIR, and a flag beats them', () => {
       makeDirs();
-      const run = runWeave(['setup'], {WEAVE_CNI_PLUGIN_DIR: scratch.binDir, WEAVE_CNI_CONF_DIR: scratch.confDir});
+      const run = runWeave(['setup-cni'], {WEAVE_CNI_PLUGIN_DIR: scratch.binDir, WEAVE_CNI_CONF_DIR: scratch.confDir});
       assert.equal(run.exitCode, 0, run.stderr);
       assert.equal(readlinkSync(join(scratch.binDir, 'weave-net')), LAUNCHER);
       assert.ok(existsSync(join(scratch.confDir, '10-weave.conflist')));
@@ -206,7 +208,7 @@ describe('weave setup', function () {
       const envConf = join(scratch.root, 'env-conf');
       mkdirSync(envBin);
       mkdirSync(envConf);
-      const flagged = runWeave(['setup', '--cni-bin-dir', flagBin, '--cni-conf-dir', flagConf], {WEAVE_CNI_PLUGIN_DIR: envBin, WEAVE_CNI_CONF_DIR: envConf});
+      const flagged = runWeave(['setup-cni', '--cni-bin-dir', flagBin, '--cni-conf-dir', flagConf], {WEAVE_CNI_PLUGIN_DIR: envBin, WEAVE_CNI_CONF_DIR: envConf});
       assert.equal(flagged.exitCode, 0, flagged.stderr);
       assert.equal(readlinkSync(join(flagBin, 'weave-ipam')), LAUNCHER);
       assert.ok(existsSync(join(flagConf, '10-weave.conflist')));
@@ -237,7 +239,7 @@ describe('weave setup', function () {
         execFileSync('mount', ['--bind', scratch.binDir, scratch.binDir]);
         mounted = scratch.binDir;
         execFileSync('mount', ['-o', 'remount,ro,bind', scratch.binDir]);
-        const run = runWeave(['setup', ...scratch.flags]);
+        const run = runWeave(['setup-cni', ...scratch.flags]);
         assert.equal(run.exitCode, 1);
         assert.equal(run.stdout, '');
         assert.equal(
@@ -252,7 +254,7 @@ describe('weave setup', function () {
   describe('the conflist', () => {
     it('--cni-version writes that version alone', () => {
       makeDirs();
-      const run = runWeave(['setup', ...scratch.flags, '--cni-version', '1.0.0']);
+      const run = runWeave(['setup-cni', ...scratch.flags, '--cni-version', '1.0.0']);
       assert.equal(run.exitCode, 0, run.stderr);
       const conflist = readConflist(scratch);
       assert.equal(conflist.cniVersion, '1.0.0');
@@ -261,13 +263,13 @@ describe('weave setup', function () {
 
     it('--cni-version refuses versions a conflist or the plugin cannot carry, before any change', () => {
       makeDirs();
-      const old = runWeave(['setup', ...scratch.flags, '--cni-version', '0.2.0']);
+      const old = runWeave(['setup-cni', ...scratch.flags, '--cni-version', '0.2.0']);
       assert.equal(old.exitCode, 1);
       assert.equal(
         unwrapOclif(old.stderr),
         'Error: --cni-version 0.2.0 cannot be used: a conflist needs cniVersion 0.3.0 or later; choose one of 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0',
       );
-      const unknown = runWeave(['setup', ...scratch.flags, '--cni-version', '2.0.0']);
+      const unknown = runWeave(['setup-cni', ...scratch.flags, '--cni-version', '2.0.0']);
       assert.equal(unknown.exitCode, 1);
       assert.match(unwrapOclif(unknown.stderr), /--cni-version 2\.0\.0 cannot be used: weave-net does not support it; choose one of/);
       assert.deepEqual(readdirSync(scratch.binDir), []);
@@ -276,10 +278,10 @@ describe('weave setup', function () {
 
     it('HAIRPIN_MODE=false turns hairpin mode off in a new conflist', () => {
       makeDirs();
-      assert.equal(runWeave(['setup', ...scratch.flags], {HAIRPIN_MODE: 'false'}).exitCode, 0);
+      assert.equal(runWeave(['setup-cni', ...scratch.flags], {HAIRPIN_MODE: 'false'}).exitCode, 0);
       assert.equal((readConflist(scratch).plugins as Record<string, unknown>[])[0]!.hairpinMode, false);
 
-      const bad = runWeave(['setup', ...scratch.flags], {HAIRPIN_MODE: 'maybe'});
+      const bad = runWeave(['setup-cni', ...scratch.flags], {HAIRPIN_MODE: 'maybe'});
       assert.equal(bad.exitCode, 1);
       assert.match(unwrapOclif(bad.stderr), /HAIRPIN_MODE="maybe" is not a boolean: set it to true or false/);
     });
@@ -292,14 +294,25 @@ describe('weave setup', function () {
   });
 
   describe('prerequisites', () => {
-    it('warns when portmap is missing from the bin dir or nsenter or socat from PATH, with the fix', () => {
+    it('warns when portmap is missing from the bin dir or nsenter or both perl and socat from PATH, with the fix', () => {
       makeDirs();
-      const run = runWeave(['setup', ...scratch.flags], {PATH: scratch.root});
+      const run = runWeave(['setup-cni', ...scratch.flags], {PATH: scratch.root});
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stderr, new RegExp(`^warning: portmap is missing from ${scratch.binDir}:`, 'm'));
       assert.match(run.stderr, new RegExp(`^  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/portmap ${join(scratch.binDir, 'portmap')}$`, 'm'));
       assert.match(run.stderr, /^warning: nsenter is not in PATH: .*\n {2}apt-get install util-linux$/m);
-      assert.match(run.stderr, /^warning: socat is not in PATH: .*warm path.*\n {2}apt-get install socat$/m);
+      assert.match(run.stderr, /^warning: neither perl nor socat is in PATH: .*warm path.*\n {2}apt-get install socat$/m);
+    });
+
+    it('takes perl without socat as a warm path client', () => {
+      makeDirs();
+      const only = join(scratch.root, 'perl-only');
+      mkdirSync(only);
+      symlinkSync(execFileSync('sh', ['-c', 'command -v perl'], {encoding: 'utf8'}).trim(), join(only, 'perl'));
+      const run = runWeave(['setup-cni', ...scratch.flags], {PATH: only});
+      assert.equal(run.exitCode, 0, run.stderr);
+      assert.match(run.stderr, /nsenter is not in PATH/, 'the PATH given was used');
+      assert.doesNotMatch(run.stderr, /socat/);
     });
 
     it('is quiet when all are there', () => {
@@ -308,7 +321,7 @@ describe('weave setup', function () {
       requireTool('socat', 'socat');
       makeDirs();
       symlinkSync(REFERENCE_PORTMAP, join(scratch.binDir, 'portmap'));
-      const run = runWeave(['setup', ...scratch.flags]);
+      const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(run.exitCode, 0);
       assert.equal(run.stderr, '');
     });
@@ -328,6 +341,38 @@ describe('weave setup', function () {
       chmodSync(launcher, 0o755);
       symlinkSync('launcher', join(scratch.binDir, 'weave-ipam'));
       assert.equal(execFileSync(join(scratch.binDir, 'weave-ipam'), {encoding: 'utf8'}), `${join(odd, "main's.js")}\nweave-ipam\n`);
+    });
+
+    it('runs the plugin itself, config on stdin, when the socket does not answer, with every client', () => {
+      requireTool('socat', 'socat');
+      makeDirs();
+      // The socket of a router killed -9: the file stays, nothing listens.
+      const socketDir = join(scratch.root, 'run');
+      mkdirSync(socketDir);
+      const inode = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))![1];
+      const stale = join(socketDir, `cni-${inode}.sock`);
+      execFileSync(process.execPath, ['-e', "require('node:net').createServer().listen(process.argv[1], () => process.exit(0))", stale]);
+      assert.ok(lstatSync(stale).isSocket());
+      // A stand-in "node" of shell builtins only, so it runs under any PATH: prints its arguments and stdin.
+      const fakeNode = join(scratch.root, 'node');
+      writeFileSync(fakeNode, '#!/bin/sh\nprintf "%s\\n" "$@"\nwhile IFS= read -r line; do printf "%s\\n" "$line"; done\nprintf "%s" "$line"\nexit 3\n');
+      chmodSync(fakeNode, 0o755);
+      writeFileSync(join(scratch.binDir, 'launcher'), launcherScript({version: VERSION, node: fakeNode, entry: '/entry.js', socketDir}), {mode: 0o755});
+      symlinkSync('launcher', join(scratch.binDir, 'weave-net'));
+      // PATH without perl picks socat; without both, the shim goes cold before it reads anything.
+      const farm = (name: string, tools: string[]): string => {
+        const dir = join(scratch.root, name);
+        mkdirSync(dir);
+        for (const tool of tools) symlinkSync(execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], {encoding: 'utf8'}).trim(), join(dir, tool));
+        return dir;
+      };
+      const paths = {perl: process.env.PATH!, socat: farm('socat-only', ['readlink', 'socat']), none: farm('no-client', ['readlink'])};
+      for (const [client, PATH] of Object.entries(paths)) {
+        const run = spawnSync(join(scratch.binDir, 'weave-net'), {input: '{"cniVersion":"1.0.0",\n"name":"x"}', env: {PATH, CNI_COMMAND: 'ADD'}, encoding: 'utf8'});
+        assert.equal(run.stdout, '/entry.js\nweave-net\n{"cniVersion":"1.0.0",\n"name":"x"}', client);
+        assert.equal(run.stderr, '', client);
+        assert.equal(run.status, 3, `${client}: the plugin's exit code`);
+      }
     });
   });
 });

@@ -1,5 +1,5 @@
 import {CommandError} from '../net/exec.js';
-import {deleteLink} from '../net/link.js';
+import {deleteLink, deleteLinkPromptly} from '../net/link.js';
 import {netnsExists} from '../net/netns.js';
 import {hostVethName} from '../net/veth.js';
 import {ipamFor} from './ipam/select.js';
@@ -10,13 +10,13 @@ import type {Invocation} from './invocation.js';
  * after the namespace or the link is gone (CNI SPEC "DEL"), so nothing missing is an error.
  */
 export async function cmdDel(call: Invocation): Promise<void> {
-  // Independent, so side by side: the kernel takes ~20 ms to tear a veth down.
+  // Independent, so side by side.
   await Promise.all([removeLink(call), ipamFor(call).del(call)]);
 }
 
 async function removeLink({env}: Invocation): Promise<void> {
   // Deleting the host end removes the container end with it, and needs no namespace.
-  const removed = await deleteLink(hostVethName(env.containerId));
+  const removed = await deleteLinkPromptly(hostVethName(env.containerId));
   if (!removed && env.netns && (await netnsExists(env.netns))) {
     try {
       await deleteLink(env.ifname, env.netns);

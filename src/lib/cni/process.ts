@@ -12,5 +12,7 @@ async function readStdin(): Promise<string> {
 export async function servePluginProcess(plugin: PluginName): Promise<void> {
   const reply = await runPlugin(plugin, process.env, await readStdin());
   process.stdout.write(reply.stdout);
-  process.exitCode = reply.exitCode;
+  // The answer is whole: no need to wait for the `ip` of a DEL, still blocked while the kernel
+  // frees the deleted link (deleteLinkPromptly). Writes to pipes and files are synchronous here.
+  process.exit(reply.exitCode);
 }

@@ -1,3 +1,5 @@
+import {access} from 'node:fs/promises';
+import {setTimeout as delay} from 'node:timers/promises';
 import {ip, IpError} from './ip.js';
 
 /** The fields of `ip -j -d link show` the plugin reads. */
@@ -30,4 +32,31 @@ export async function deleteLink(name: string, netns?: string): Promise<boolean>
     if (error instanceof IpError && error.notFound) return false;
     throw error;
   }
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/**
+ * deleteLink for a link of this process's namespace that resolves once the kernel has
+ * unregistered the link rather than when `ip` returns. Deleting a veth unlists both ends at
+ * once, then tears their state down under the RTNL lock (the link's IPv4 sysctl directory goes
+ * then); only after releasing the lock does the kernel wait in rcu_barrier() (~15 ms here) to
+ * free their memory, and `ip` gets its answer after that. Nothing later sees either end: both
+ * are unlisted first, and a link change waits for the lock. So the sysctl directory (per
+ * network namespace) is watched while `ip` runs; a link without one (MTU below 68) waits for `ip`.
+ */
+export async function deleteLinkPromptly(name: string): Promise<boolean> {
+  const conf = `/proc/sys/net/ipv4/conf/${name}`;
+  if (name.includes('/') || !(await exists(conf))) return deleteLink(name);
+  let settled = false;
+  const deleted = deleteLink(name).finally(() => (settled = true));
+  while (!settled) {
+    await delay(1);
+    if (!settled && !(await exists(conf))) {
+      // Gone, by our hand or another's: what `ip` says later no longer matters.
+      deleted.catch(() => undefined);
+      return true;
+    }
+  }
+  return deleted;
 }

@@ -36,10 +36,10 @@ export async function prerequisiteWarnings(binDir: string, env: Record<string, s
         '  apt-get install util-linux',
     );
   }
-  if (!(await onPath('socat', env.PATH))) {
+  if (!(await onPath('perl', env.PATH)) && !(await onPath('socat', env.PATH))) {
     warnings.push(
-      'socat is not in PATH: without it every CNI call starts a Node process (~100 ms) instead of going to the ' +
-        'running router (the warm path). Install it:\n  apt-get install socat',
+      'neither perl nor socat is in PATH: without one of them every CNI call starts a Node process (~100 ms) ' +
+        'instead of going to the running router (the warm path). Install socat:\n  apt-get install socat',
     );
   }
   return warnings;

@@ -1,8 +1,7 @@
 import {chmod, mkdir, rm} from 'node:fs/promises';
 import {createServer, type Server, type Socket} from 'node:net';
-import {locatePlugin} from '../../cni/ipam/delegate.js';
 import type {Ipam} from '../../cni/ipam/ipam.js';
-import {runPlugin, type PluginName} from '../../cni/skel.js';
+import type {PluginName} from '../../cni/skel.js';
 import type {Logger} from '../log.js';
 import {COLD, formatReply, parseRequest} from './protocol.js';
 import {cniSocketPath} from './socket-path.js';
@@ -24,6 +23,7 @@ async function delegateOutOfReach(stdin: string, cniPath: string | undefined): P
     return false;
   }
   if (typeof type !== 'string' || type === '' || type.includes('/')) return false;
+  const {locatePlugin} = await import('../../cni/ipam/delegate.js');
   return !(await locatePlugin(type, (cniPath ?? '').split(':').filter(Boolean)));
 }
 
@@ -62,6 +62,8 @@ export class CniSocketServer {
           socket.end(COLD);
           return;
         }
+        // Loaded on the first call, not at start: a third of the modules a router would load.
+        const {runPlugin} = await import('../../cni/skel.js');
         const reply = await runPlugin(request.plugin as PluginName, env, request.stdin, {weaveIpam: this.weaveIpam});
         const ms = Math.round(performance.now() - began);
         this.log.debug('cni call', {plugin: request.plugin, command: env.CNI_COMMAND, container: env.CNI_CONTAINERID, exit: reply.exitCode, ms});
