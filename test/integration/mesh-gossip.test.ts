@@ -90,6 +90,13 @@ describe('the mesh in-process: topology, gossip channels, refusals (real TCP on 
   const dirs: string[] = [];
 
   async function start(index: number, options: Partial<MeshOptions> = {}, port?: number, prepare?: (counter: Counter) => void): Promise<Node> {
+    const node = await create(index, options, port, prepare);
+    await node.mesh.start();
+    return node;
+  }
+
+  /** A mesh with its channel, its port bound, not started: as while the rest of a router starts. */
+  async function create(index: number, options: Partial<MeshOptions> = {}, port?: number, prepare?: (counter: Counter) => void): Promise<Node> {
     const dir = mkdtempSync(join(tmpdir(), 'weave-mesh-'));
     dirs.push(dir);
     const name = options.name ?? `aa:00:00:00:01:${index.toString(16).padStart(2, '0')}`;
@@ -112,7 +119,6 @@ describe('the mesh in-process: topology, gossip channels, refusals (real TCP on 
     const counter = new Counter(name);
     prepare?.(counter);
     counter.channel = mesh.newGossip('counter', counter);
-    await mesh.start();
     const node = {mesh, counter, port: p, address: `127.0.0.1:${p}`};
     nodes.push(node);
     return node;
@@ -141,6 +147,17 @@ describe('the mesh in-process: topology, gossip channels, refusals (real TCP on 
     assert.deepEqual(status.connections.map(c => c.state), ['established', 'established']);
     assert.match(status.connections[0]!.info, /^none {3}aa:00:00:00:01:0[13]\(n[13]\)$/);
     assert.equal(b.mesh.peerAddress(c.mesh.ourName), '127.0.0.1');
+  });
+
+  it('a peer that dials a router still starting is not refused: its connection waits for the mesh', async () => {
+    const a = await create(1);
+    const b = await start(2, {peers: [a.address]});
+    // Time enough for a refusal to show (on loopback, milliseconds).
+    await new Promise(resolve => setTimeout(resolve, 200));
+    assert.deepEqual(b.mesh.status().connections.map(c => c.state), ['connecting'], 'dialled, not refused, not handshaken yet');
+    await a.mesh.start();
+    await waitUntil('the connection', async () => established(a) === 1 && established(b) === 1);
+    assert.equal(b.mesh.status().terminationCount, 0);
   });
 
   it('broadcasts reach every peer, unicasts their one destination, periodic gossip a latecomer', async () => {

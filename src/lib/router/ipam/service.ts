@@ -33,7 +33,10 @@ export interface FileIpamOptions extends IpamOptions {
 export const CANCELLED = 'cancelled';
 export type Cancelled = typeof CANCELLED;
 
-/** The original's tick: consensus is proposed again, and peers asked again, this often. */
+/**
+ * A consensus that made no progress this long is proposed again, and peers are asked again (the
+ * original re-proposes every 5 s regardless). Consensus itself moves on each message, not on this.
+ */
 const TICK_MS = 2000;
 
 interface PendingAllocate {

@@ -47,6 +47,8 @@ export async function resolvePeers(peers: readonly string[]): Promise<{resolved:
 
 /** `ip:port` of a remote end, IPv4-mapped IPv6 written as plain IPv4. */
 export function hostPort(ip: string, port: number): string {
+  // Called for every connection of every peer whenever the targets are looked at: IPv4 goes straight through.
+  if (!ip.includes(':')) return `${ip}:${port}`;
   const plain = ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   return isIP(plain) === 6 ? `[${plain}]:${port}` : `${plain}:${port}`;
 }

@@ -8,18 +8,21 @@ export class DecodeError extends Error {
   }
 }
 
-const NAME_BYTES = 6;
+/** A peer name on the wire. */
+export const NAME_BYTES = 6;
 
 const NAME = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-/** Names seen so far: a mesh has few peers and encodes their names over and over. */
+/** A mesh has few peers and codes their names over and over: both ways are cached, within bounds. */
+const CACHE_LIMIT = 4096;
 const nameBytes = new Map<string, Buffer>();
+const bytesNames = new Map<number, string>();
 
 /** `8a:3e:3e:3e:3e:3e` as its six octets. */
 export function nameToBytes(name: string): Buffer {
   let bytes = nameBytes.get(name);
   if (!bytes) {
     if (!NAME.test(name)) throw new DecodeError(`invalid peer name "${name}"`);
-    if (nameBytes.size >= 4096) nameBytes.clear();
+    if (nameBytes.size >= CACHE_LIMIT) nameBytes.clear();
     bytes = Buffer.from(name.replaceAll(':', ''), 'hex');
     nameBytes.set(name, bytes);
   }
@@ -27,29 +30,54 @@ export function nameToBytes(name: string): Buffer {
 }
 
 export function bytesToName(bytes: Buffer): string {
-  return bytes.toString('hex').replace(/..(?!$)/g, '$&:');
+  // Six octets fit a double exactly.
+  const key = bytes.readUIntBE(0, NAME_BYTES);
+  let name = bytesNames.get(key);
+  if (name === undefined) {
+    if (bytesNames.size >= CACHE_LIMIT) bytesNames.clear();
+    name = bytes.toString('hex').replace(/..(?!$)/g, '$&:');
+    bytesNames.set(key, name);
+  }
+  return name;
 }
 
-/** Big-endian fields appended in order; strings and byte strings carry their length. */
+/** Big-endian fields appended in order to one growing buffer; strings and byte strings carry their length. */
 export class Writer {
-  private readonly parts: Buffer[] = [];
+  private buf: Buffer;
+  private at = 0;
+
+  /** `capacity`: the bytes expected, so that a large message is not copied as it grows. */
+  constructor(capacity = 256) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Room for `n` more bytes; returns where they go (read `buf` only after: it may be replaced). */
+  private reserve(n: number): number {
+    if (this.at + n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.at + n));
+      this.buf.copy(bigger, 0, 0, this.at);
+      this.buf = bigger;
+    }
+    const at = this.at;
+    this.at += n;
+    return at;
+  }
 
   u8(n: number): this {
-    this.parts.push(Buffer.of(n));
+    const at = this.reserve(1);
+    this.buf[at] = n;
     return this;
   }
 
   u16(n: number): this {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(n);
-    this.parts.push(b);
+    const at = this.reserve(2);
+    this.buf.writeUInt16BE(n, at);
     return this;
   }
 
   u64(n: bigint): this {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(n);
-    this.parts.push(b);
+    const at = this.reserve(8);
+    this.buf.writeBigUInt64BE(n, at);
     return this;
   }
 
@@ -58,16 +86,16 @@ export class Writer {
   }
 
   str(s: string): this {
-    const b = Buffer.from(s, 'utf8');
-    if (b.length > 0xffff) throw new RangeError('string too long for the wire');
-    this.u16(b.length);
-    this.parts.push(b);
+    const length = Buffer.byteLength(s, 'utf8');
+    if (length > 0xffff) throw new RangeError('string too long for the wire');
+    this.u16(length);
+    const at = this.reserve(length);
+    this.buf.write(s, at, length, 'utf8');
     return this;
   }
 
   name(name: string): this {
-    this.parts.push(nameToBytes(name));
-    return this;
+    return this.raw(nameToBytes(name));
   }
 
   /** `a.b.c.d:port` in 7 bytes; any other address as a string. */
@@ -76,16 +104,20 @@ export class Writer {
     const ip = address.slice(0, cut);
     const port = address.slice(cut + 1);
     if (!isIPv4(ip) || !/^\d{1,5}$/.test(port) || Number(port) > 0xffff) return this.u8(0).str(address);
-    return this.u8(4).raw(Buffer.from(ip.split('.').map(Number))).u16(Number(port));
+    this.u8(4);
+    for (const octet of ip.split('.')) this.u8(Number(octet));
+    return this.u16(Number(port));
   }
 
   raw(b: Buffer): this {
-    this.parts.push(b);
+    const at = this.reserve(b.length);
+    b.copy(this.buf, at);
     return this;
   }
 
+  /** The bytes written, in a buffer of their own. */
   finish(): Buffer {
-    return Buffer.concat(this.parts);
+    return Buffer.from(this.buf.subarray(0, this.at));
   }
 }
 
@@ -95,23 +127,29 @@ export class Reader {
 
   constructor(private readonly buf: Buffer) {}
 
-  private take(n: number): Buffer {
+  /** Consumes `n` bytes; returns where they start. */
+  private skip(n: number): number {
     if (this.at + n > this.buf.length) throw new DecodeError('message truncated');
-    const b = this.buf.subarray(this.at, this.at + n);
+    const at = this.at;
     this.at += n;
-    return b;
+    return at;
+  }
+
+  private take(n: number): Buffer {
+    const at = this.skip(n);
+    return this.buf.subarray(at, at + n);
   }
 
   u8(): number {
-    return this.take(1).readUInt8();
+    return this.buf[this.skip(1)]!;
   }
 
   u16(): number {
-    return this.take(2).readUInt16BE();
+    return this.buf.readUInt16BE(this.skip(2));
   }
 
   u64(): bigint {
-    return this.take(8).readBigUInt64BE();
+    return this.buf.readBigUInt64BE(this.skip(8));
   }
 
   bool(): boolean {
@@ -119,7 +157,9 @@ export class Reader {
   }
 
   str(): string {
-    return this.take(this.u16()).toString('utf8');
+    const length = this.u16();
+    const at = this.skip(length);
+    return this.buf.toString('utf8', at, at + length);
   }
 
   name(): string {
@@ -128,7 +168,25 @@ export class Reader {
 
   address(): string {
     if (this.u8() !== 4) return this.str();
-    return `${[...this.take(4)].join('.')}:${this.u16()}`;
+    const at = this.skip(6);
+    const b = this.buf;
+    return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}:${b.readUInt16BE(at + 4)}`;
+  }
+
+  /** Passes over an address without making its string. */
+  skipAddress(): void {
+    if (this.u8() === 4) this.skip(6);
+    else this.skip(this.u16());
+  }
+
+  /** Where the next read starts. */
+  get offset(): number {
+    return this.at;
+  }
+
+  /** Passes over `n` bytes. */
+  pass(n: number): void {
+    this.skip(n);
   }
 
   fixed(n: number): Buffer {

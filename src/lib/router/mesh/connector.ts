@@ -55,6 +55,8 @@ export interface ConnectorEvents extends ConnectionHandlers {
 export class Connector {
   private server?: Server;
   private readonly handshaking = new Set<Socket>();
+  /** Accepted before open(), each with its listener that forgets it: their handshakes wait for the mesh to be ready. */
+  private held?: Map<Socket, () => void> = new Map();
   private closing = false;
 
   constructor(
@@ -62,6 +64,10 @@ export class Connector {
     private readonly events: ConnectorEvents,
   ) {}
 
+  /**
+   * Binds the port: from now on a peer that dials us waits for open() rather than being refused
+   * (and backing off for seconds) while the rest of the router starts.
+   */
   listen(): Promise<void> {
     const {host, port} = this.opts;
     const server = createServer(socket => this.accept(socket));
@@ -79,17 +85,35 @@ export class Connector {
     });
   }
 
+  /** Starts the handshakes of accepted connections, those waiting first. */
+  open(): void {
+    const held = this.held ?? new Map<Socket, () => void>();
+    this.held = undefined;
+    for (const [socket, forget] of held) {
+      socket.off('close', forget).off('error', forget);
+      if (!socket.destroyed) this.accept(socket);
+    }
+  }
+
   /** Stops listening and drops connections still in their handshake. */
   async close(): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
-    for (const socket of this.handshaking) socket.destroy();
+    for (const socket of [...this.handshaking, ...(this.held?.keys() ?? [])]) socket.destroy();
     await closed;
   }
 
   private accept(socket: Socket): void {
     if (this.closing) {
       socket.destroy();
+      return;
+    }
+    const {held} = this;
+    if (held) {
+      // What the peer sends meanwhile waits in the socket; a peer that gives up (close, reset) is forgotten.
+      const forget = () => held.delete(socket);
+      held.set(socket, forget);
+      socket.once('close', forget).on('error', forget);
       return;
     }
     const address = hostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0);

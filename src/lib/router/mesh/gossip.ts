@@ -66,8 +66,9 @@ export interface GossipHeader {
 }
 
 export function encodeGossip(h: GossipHeader): Buffer {
-  const w = new Writer().u8(h.tag);
   const channel = Buffer.from(h.channel, 'utf8');
+  // Tag, channel length and up to two peer names besides.
+  const w = new Writer(h.payload.length + channel.length + 14).u8(h.tag);
   w.u8(channel.length).raw(channel).name(h.source);
   if (h.tag === Tag.GossipUnicast) w.name(h.destination!);
   return w.raw(h.payload).finish();

@@ -1,4 +1,4 @@
-import {DecodeError, Reader, Writer} from './codec.js';
+import {NAME_BYTES, Reader, Writer} from './codec.js';
 
 /** One end's view of a connection: to whom, at which address (as that end sees it), which way. */
 export interface ConnectionSummary {
@@ -38,7 +38,7 @@ function placeholder(name: string): PeerRecord {
 }
 
 /** Whether `incoming` is no newer than `current`: lower version, or equal and not outranking it. */
-function isStale(incoming: PeerRecord, current: PeerRecord): boolean {
+function isStale(incoming: Pick<PeerRecord, 'version' | 'uid' | 'hasShortId'>, current: PeerRecord): boolean {
   if (incoming.version !== current.version) return incoming.version < current.version;
   if (incoming.uid !== current.uid) return incoming.uid < current.uid;
   return !incoming.hasShortId || current.hasShortId;
@@ -55,31 +55,52 @@ function encodePeer(w: Writer, p: PeerRecord): void {
   for (const [name, c] of p.connections) w.name(name).address(c.address).u8((c.established ? ESTABLISHED : 0) | (c.outbound ? OUTBOUND : 0));
 }
 
-function decodePeer(r: Reader): PeerRecord {
-  const p: PeerRecord = {
-    name: r.name(),
-    nickName: r.str(),
-    uid: r.u64(),
-    version: Number(r.u64()),
-    shortId: r.u16(),
-    hasShortId: r.bool(),
-    port: r.u16(),
-    connections: new Map(),
-  };
-  for (let n = r.u16(); n > 0; n--) {
+type PeerHead = Omit<PeerRecord, 'connections'>;
+
+/** A record as received: its head decoded, its connections left in `body` until wanted. */
+interface RawPeer {
+  head: PeerHead;
+  count: number;
+  body: Buffer;
+}
+
+function decodeHead(r: Reader): PeerHead {
+  return {name: r.name(), nickName: r.str(), uid: r.u64(), version: Number(r.u64()), shortId: r.u16(), hasShortId: r.bool(), port: r.u16()};
+}
+
+function decodeConnections(r: Reader, count: number): Map<string, ConnectionSummary> {
+  const connections = new Map<string, ConnectionSummary>();
+  for (let n = count; n > 0; n--) {
     const name = r.name();
     const address = r.address();
     const flags = r.u8();
-    p.connections.set(name, {address, outbound: (flags & OUTBOUND) !== 0, established: (flags & ESTABLISHED) !== 0});
+    connections.set(name, {address, outbound: (flags & OUTBOUND) !== 0, established: (flags & ESTABLISHED) !== 0});
   }
-  return p;
+  return connections;
 }
 
-export function decodeUpdate(update: Buffer): PeerRecord[] {
+/** Every record of an update, checked whole, each one's connections passed over undecoded. */
+function splitUpdate(update: Buffer): RawPeer[] {
   const r = new Reader(update);
-  const peers: PeerRecord[] = [];
-  while (!r.done) peers.push(decodePeer(r));
+  const peers: RawPeer[] = [];
+  while (!r.done) {
+    const head = decodeHead(r);
+    const count = r.u16();
+    const start = r.offset;
+    for (let n = count; n > 0; n--) {
+      r.pass(NAME_BYTES);
+      r.skipAddress();
+      r.pass(1);
+    }
+    peers.push({head, count, body: update.subarray(start, r.offset)});
+  }
   return peers;
+}
+
+const connectionsOf = (p: RawPeer) => decodeConnections(new Reader(p.body), p.count);
+
+export function decodeUpdate(update: Buffer): PeerRecord[] {
+  return splitUpdate(update).map(p => ({...p.head, connections: connectionsOf(p)}));
 }
 
 /**
@@ -167,40 +188,49 @@ export class Topology {
     return messages;
   }
 
-  /** Merges a peer's gossip (see UpdateResult). Throws DecodeError on a malformed update. */
+  /**
+   * Merges a peer's gossip (see UpdateResult). Throws DecodeError on a malformed update, before
+   * changing anything. A record no newer than ours is not decoded further than its version.
+   */
   applyUpdate(update: Buffer): UpdateResult {
-    this.encoded.clear();
-    const incoming = decodeUpdate(update);
+    const incoming = splitUpdate(update);
     const result: UpdateResult = {received: new Set(), improved: new Set(), added: [], removed: [], ourselfBumped: false};
+    // Peers can only become unreachable when a record loses a connection, or arrives unconnected.
+    let mayStrand = false;
+    const add = (name: string): PeerRecord => {
+      const fresh = placeholder(name);
+      this.peers.set(name, fresh);
+      result.added.push(fresh);
+      return fresh;
+    };
     for (const peer of incoming) {
-      if (peer.connections.size > 0xffff) throw new DecodeError('too many connections');
-      result.received.add(peer.name);
-      for (const name of [peer.name, ...peer.connections.keys()]) {
-        if (this.peers.has(name)) continue;
-        const fresh = placeholder(name);
-        this.peers.set(name, fresh);
-        result.added.push(fresh);
-      }
-    }
-    for (const peer of incoming) {
-      const current = this.peers.get(peer.name)!;
+      const {head} = peer;
+      result.received.add(head.name);
+      const current = this.peers.get(head.name) ?? add(head.name);
       if (current === this.ourself) {
-        if (peer.uid !== this.ourself.uid && peer.version >= this.ourself.version) {
+        if (head.uid !== this.ourself.uid && head.version >= this.ourself.version) {
           // News of an earlier incarnation of ours: outrank it so ours replaces it everywhere.
-          this.ourself.version = peer.version + 1;
+          this.ourself.version = head.version + 1;
           result.ourselfBumped = true;
+          this.encoded.clear();
         }
         continue;
       }
-      if (isStale(peer, current)) continue;
-      Object.assign(current, {...peer});
-      result.improved.add(peer.name);
+      if (isStale(head, current)) continue;
+      const connections = connectionsOf(peer);
+      for (const name of connections.keys()) if (!this.peers.has(name)) add(name);
+      if (!mayStrand) for (const name of current.connections.keys()) if (!connections.has(name)) mayStrand = true;
+      Object.assign(current, head, {connections});
+      result.improved.add(head.name);
     }
-    for (const peer of this.garbageCollect()) {
-      result.removed.push(peer);
-      result.improved.delete(peer.name);
+    if (result.added.length > 0 || result.improved.size > 0) this.encoded.clear();
+    if (mayStrand || result.added.length > 0) {
+      for (const peer of this.garbageCollect()) {
+        result.removed.push(peer);
+        result.improved.delete(peer.name);
+      }
+      result.added = result.added.filter(p => this.peers.has(p.name));
     }
-    result.added = result.added.filter(p => this.peers.has(p.name));
     return result;
   }
 
