@@ -108,7 +108,8 @@ static napi_value tap_wait(napi_env env, napi_callback_info info) {
   int n = poll(&p, 1, timeout);
   if (n < 0 && errno != EINTR) return throw_errno(env, "poll", errno);
   napi_value result;
-  CHECK(napi_get_boolean(env, n > 0 && (p.revents & POLLIN), &result));
+  /* An error too (the device deleted under us): the read() that follows reports it. */
+  CHECK(napi_get_boolean(env, n > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)), &result));
   return result;
 }
 

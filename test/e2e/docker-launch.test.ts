@@ -37,7 +37,7 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
     await host?.destroy();
   });
 
-  it('launches the router with the intended spec: host network and pid, three capabilities, restart always, state volume, no privilege', () => {
+  it('launches the router with the intended spec: host network and pid, three capabilities, /dev/net/tun, restart always, state volume, no privilege', () => {
     const run = host.weave(['launch', '--nickname', 'h1', '--log-level', 'debug', '--password', 'pa55word']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(run.stdout, ID, 'stdout holds the container id alone');
@@ -51,6 +51,7 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
     assert.equal(hc.PidMode, 'host');
     assert.deepEqual(hc.CapDrop, ['ALL']);
     assert.deepEqual([...(hc.CapAdd ?? [])].sort(), ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE']);
+    assert.deepEqual(hc.Devices, [{PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm'}], 'the TUN device, for the encrypted path');
     assert.equal(hc.RestartPolicy.Name, 'always');
     assert.ok(!(hc.ReadonlyPaths ?? []).includes('/proc/sys'), 'the router tunes /proc/sys/net');
     const mounts = Object.fromEntries(info.Mounts.map(m => [m.Destination, m]));
@@ -73,6 +74,8 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
     assert.match(status.stdout, /Service: router/);
     assert.match(status.stdout, /Name: [0-9a-f:]{17}\(h1\)/);
     assert.match(status.stdout, /Encryption: enabled/);
+    // The encrypted path runs in the container: the TAP addon is in the image and /dev/net/tun is given.
+    assert.ok(host.ns.links().includes('sleeve-6783'), `the sleeve's TAP is on the host: ${host.ns.links().join(' ')}`);
   });
 
   it('refuses a second launch with exit 3 and the original message', () => {

@@ -134,6 +134,7 @@ export interface DockerInspect {
     CapDrop: string[] | null;
     RestartPolicy: {Name: string};
     ReadonlyPaths: string[] | null;
+    Devices: {PathOnHost: string; PathInContainer: string; CgroupPermissions: string}[] | null;
   };
   Mounts: {Type: string; Name?: string; Source: string; Destination: string; Propagation: string}[];
 }

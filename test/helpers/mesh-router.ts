@@ -23,7 +23,8 @@ export function meshRouterArgs(i: number, dbDir: string, extra: string[] = []): 
 /** GET on a unix-socket HTTP server: [status, body]. */
 export function getUnix(socketPath: string, path: string, headers: Record<string, string> = {}): Promise<[number, string]> {
   return new Promise((resolve, reject) => {
-    const req = request({socketPath, path, headers}, res => {
+    // A connection of its own: a kept-alive one may have been closed by the server while a test blocked (EPIPE).
+    const req = request({socketPath, path, headers, agent: false}, res => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', d => (body += d));
@@ -93,6 +94,17 @@ export class MeshRouter {
     if (status !== 200) throw new Error(`GET ${path} answered ${status}: ${body}`);
     return body;
   }
+}
+
+/** Every router sees all `n` peers and has an established connection to each other one. */
+export async function fullyMeshed(routers: MeshRouter[], n = routers.length): Promise<boolean> {
+  for (const r of routers) {
+    const report = await r.report();
+    const established = (report.Connections ?? []).filter(c => c.State === 'established').length;
+    const links = report.Peers.flatMap(p => p.Connections ?? []).filter(c => c.Established).length;
+    if (report.Peers.length !== n || established !== n - 1 || links !== n * (n - 1)) return false;
+  }
+  return true;
 }
 
 /** Polls `probe` until it returns true; fails with `what` and the last value seen after `timeoutMs`. */

@@ -6,23 +6,12 @@ import {join} from 'node:path';
 import {createLogger} from '../../src/lib/router/log.js';
 import {TargetStore} from '../../src/lib/router/mesh/target-store.js';
 import {Lan} from '../helpers/lan.js';
-import {getUnix, MeshRouter, peerNameOf, waitUntil} from '../helpers/mesh-router.js';
+import {fullyMeshed, getUnix, MeshRouter, peerNameOf, waitUntil} from '../helpers/mesh-router.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {RouterProcess} from '../helpers/router.js';
 import {unwrapOclif, WEAVE_BIN} from '../helpers/setup-cli.js';
 
 const silent = createLogger('error', () => {});
-
-/** Every router sees all `n` peers and has an established connection to each other one. */
-async function fullyMeshed(routers: MeshRouter[], n = routers.length): Promise<boolean> {
-  for (const r of routers) {
-    const report = await r.report();
-    const established = (report.Connections ?? []).filter(c => c.State === 'established').length;
-    const links = report.Peers.flatMap(p => p.Connections ?? []).filter(c => c.Established).length;
-    if (report.Peers.length !== n || established !== n - 1 || links !== n * (n - 1)) return false;
-  }
-  return true;
-}
 
 /** `{{range .Router.Targets}}{{.}} {{end}}` through GET /report, as test 150 reads the targets. */
 async function targetsOf(r: MeshRouter): Promise<string[]> {
@@ -206,7 +195,7 @@ describe('the peer mesh across simulated hosts (weave router processes on a LAN)
       assert.ok(pcap.length > 5000, `the capture holds the control traffic (${pcap.length} bytes)`);
       assert.deepEqual(secrets(pcap), []);
       for (const line of (await a.text('/status/connections')).split('\n').filter(l => l.includes('established'))) {
-        assert.match(line, new RegExp(`established encrypted   blocked aa:90:00:00:00:0[23]\\(wlh[0-9a-f]+\\) reason=no encrypted data path yet`));
+        assert.match(line, /established encrypted {3}sleeve aa:90:00:00:00:0[23]\(wlh[0-9a-f]+\) encrypted=truemtu=1376$/);
       }
     } finally {
       rmSync(dir, {recursive: true, force: true});

@@ -2,8 +2,11 @@ import {createHash} from 'node:crypto';
 import {cp, readdir, readFile, stat} from 'node:fs/promises';
 import {join, relative, sep} from 'node:path';
 
-/** What of the package the router needs: the CLI entry, the compiled code and the manifest. */
-const PACKAGE_ENTRIES = ['package.json', 'bin', 'dist', 'oclif.manifest.json'];
+/** The TAP addon `npm ci` builds (node-gyp): the encrypted data path's one native piece. */
+const TAP_ADDON = join('native', 'build', 'Release', 'weave_tap.node');
+
+/** What of the package the router needs: the CLI entry, the compiled code, the manifest and the TAP addon. */
+const PACKAGE_ENTRIES = ['package.json', 'bin', 'dist', 'oclif.manifest.json', TAP_ADDON];
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -73,11 +76,11 @@ async function listFiles(dir: string): Promise<string[]> {
 
 /**
  * A digest of what a locally built image holds of this package: the compiled code, the
- * manifests and the node binary's version. A rebuilt dist/ under the same version yields a
+ * manifests, the TAP addon and the node binary's version. A rebuilt dist/ under the same version yields a
  * new digest, so `weave launch` never runs stale code from an older local build.
  */
 export async function packageDigest(root: string): Promise<string> {
-  const files = [...['package.json', 'package-lock.json', 'oclif.manifest.json'].map(name => join(root, name))];
+  const files = [...['package.json', 'package-lock.json', 'oclif.manifest.json', TAP_ADDON].map(name => join(root, name))];
   for (const dir of ['bin', 'dist']) if (await exists(join(root, dir))) files.push(...(await listFiles(join(root, dir))));
   // Read together, hashed in a fixed order: the digest must not depend on which read ends first.
   const contents = await Promise.all(files.map(file => readFile(file).catch(() => undefined)));

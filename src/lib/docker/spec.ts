@@ -32,6 +32,9 @@ export const ROUTER_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'];
  */
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sysrq-trigger'];
 
+/** The TUN/TAP device: the encrypted data path (sleeve) opens its TAP through it (with NET_ADMIN). */
+export const TUN_DEVICE = '/dev/net/tun';
+
 export interface RouterSpecInput {
   name: string;
   image: string;
@@ -68,6 +71,7 @@ export function routerContainerSpec(input: RouterSpecInput): Dockerode.Container
       CapDrop: ['ALL'],
       CapAdd: ROUTER_CAPABILITIES,
       ReadonlyPaths: READONLY_PATHS,
+      Devices: [{PathOnHost: TUN_DEVICE, PathInContainer: TUN_DEVICE, CgroupPermissions: 'rwm'}],
       RestartPolicy: {Name: input.restart ? 'always' : 'no'},
       Mounts: [
         {Type: 'volume', Source: stateVolume(input.name), Target: STATE_DIR},

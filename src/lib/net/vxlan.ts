@@ -14,6 +14,8 @@ export interface VxlanSpec {
   learning: boolean;
   /** Source address of the encapsulated traffic; the route's when unset. */
   local?: string;
+  /** An isolated bridge port: the bridge relays nothing between it and other isolated ports (another overlay). */
+  isolated?: boolean;
   netns?: string;
 }
 
@@ -57,7 +59,8 @@ export async function ensureVxlan(spec: VxlanSpec): Promise<EnsuredVxlan> {
     const local = spec.local ? ['local', spec.local] : [];
     commands.push(['link', 'add', 'name', spec.name, 'type', 'vxlan', 'id', String(spec.vni), 'dstport', String(spec.port), ...local, spec.learning ? 'learning' : 'nolearning']);
   }
-  commands.push(['link', 'set', 'dev', spec.name, 'mtu', String(spec.mtu), 'master', spec.bridge, 'up'], ['link', 'show', 'dev', spec.name]);
+  commands.push(['link', 'set', 'dev', spec.name, 'mtu', String(spec.mtu), 'master', spec.bridge, 'up']);
+  commands.push(['link', 'set', 'dev', spec.name, 'type', 'bridge_slave', 'isolated', spec.isolated ? 'on' : 'off'], ['link', 'show', 'dev', spec.name]);
   const shown = await ipBatch(commands, spec.netns);
   return {link: (shown.at(-1) as LinkInfo[])[0]!, action};
 }

@@ -47,6 +47,8 @@ export interface RouterConfig {
   trustedSubnets: string[];
   /** Directory of the root-only unix sockets of the warm CNI path. */
   cniSocketDir: string;
+  /** The encrypted path sends TCP super-frames as one IP-fragmented datagram (off: --no-sleeve-offloads). */
+  sleeveOffloads: boolean;
 }
 
 export const DEFAULTS = {
@@ -130,6 +132,7 @@ export const ROUTER_FLAGS = {
   'no-discovery': {type: 'boolean', description: 'connect only to the peers given, not to peers learnt from them'},
   resume: {type: 'boolean', description: 'connect to the peers saved by the previous run (no peers may be given)'},
   'trusted-subnets': {type: 'string', description: 'comma-separated CIDRs of peers that may get pod traffic unencrypted'},
+  'no-sleeve-offloads': {type: 'boolean', description: 'encrypted traffic in MTU-sized datagrams, for networks that drop IP fragments (slower)'},
 } as const satisfies Record<string, RouterFlagSpec>;
 
 type Specs = typeof ROUTER_FLAGS;
@@ -204,6 +207,7 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     logLevel: flags['log-level'] as LogLevel,
     peers,
     cniSocketDir: flags['cni-socket-dir'],
+    sleeveOffloads: !flags['no-sleeve-offloads'],
     ...meshFlags(flags, peers),
   };
   if (flags.host) config.host = flags.host;

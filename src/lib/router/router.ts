@@ -7,6 +7,7 @@ import {CniSocketServer} from './cni/server.js';
 import type {ListenAddr, RouterConfig} from './config.js';
 import {readBridgeMac} from './dataplane/bridge.js';
 import {Dataplane} from './dataplane/dataplane.js';
+import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
 import {Overlay} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
@@ -80,6 +81,7 @@ export class WeaveRouter {
     readonly ipam: IpamService | undefined,
     readonly mesh: Mesh,
     private readonly overlay: Overlay,
+    private readonly encrypted: EncryptedPath | undefined,
     private readonly log: Logger,
   ) {}
 
@@ -102,6 +104,7 @@ export class WeaveRouter {
     let ipam: IpamService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
+    let encrypted: EncryptedPath | undefined;
     try {
       mesh = await Mesh.create({
         name,
@@ -140,11 +143,19 @@ export class WeaveRouter {
         ...(config.host ? {local: config.host} : {}),
         log,
       });
-      const router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, log);
+      if (config.password) {
+        // Peers outside --trusted-subnets get the sleeve; VXLAN (above) never carries their traffic.
+        const sleeve = await EncryptedPath.start(mesh, {bridge: config.weaveBridge, mtu: config.mtu, port: config.port, offloads: config.sleeveOffloads, log, ...(config.host ? {address: config.host} : {})});
+        const vxlan = overlay;
+        encrypted = sleeve;
+        mesh.describeOverlay = c => sleeve.describe(c) ?? vxlan.describe(c);
+      }
+      const router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
       await router.serve();
       return router;
     } catch (error) {
       // The bridge, rules and overlay device stay (pods may use them); only what runs is stopped.
+      await encrypted?.stop();
       await overlay?.stop();
       await mesh?.stop();
       await ipam?.close();
@@ -156,8 +167,9 @@ export class WeaveRouter {
   private async serve(): Promise<void> {
     const {config, log} = this;
     const state = () => this.state();
+    const sleeveStats = async () => this.encrypted?.stats();
     const api = new RouteTable();
-    registerStatusRoutes(api, state);
+    registerStatusRoutes(api, state, sleeveStats);
     registerDataplaneRoutes(api, this.dataplane);
     if (this.ipam) registerIpamRoutes(api, this.ipam);
     registerPeerRoutes(api, this.ipam);
@@ -165,7 +177,7 @@ export class WeaveRouter {
     await this.listen(api, config.httpAddr, 'control API');
     if (config.statusAddr) {
       const status = new RouteTable();
-      registerStatusRoutes(status, state);
+      registerStatusRoutes(status, state, sleeveStats);
       await this.listen(status, config.statusAddr, 'status API');
     }
     this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane)), log);
@@ -206,6 +218,7 @@ export class WeaveRouter {
 
   async stop(): Promise<void> {
     this.ready = false;
+    await this.encrypted?.stop();
     await this.overlay.stop();
     await this.mesh.stop();
     await this.cniServer?.stop();

@@ -9,6 +9,11 @@ function remoteOf(entry: FdbEntry): Remote {
   return entry.port === undefined ? {dst: entry.dst!} : {dst: entry.dst!, port: entry.port};
 }
 
+/** The device's flood entries for `remotes`, as the kernel would list them. */
+export function floodEntries(remotes: Iterable<Remote>): FdbEntry[] {
+  return [...remotes].map(r => ({mac: FLOOD_MAC, dst: r.dst, ...(r.port === undefined ? {} : {port: r.port}), state: 'permanent', flags: ['self']}));
+}
+
 /**
  * The changes that make a VXLAN device flood to exactly the `target` remotes (one all-zeros
  * entry each: head-end replication of broadcast, ARP and unknown unicast), and forget the MACs it

@@ -1,15 +1,15 @@
 import type {EventEmitter} from 'node:events';
 import {isIP} from 'node:net';
 import {CommandError} from '../../net/exec.js';
-import {applyFdb, FdbError, fdbEntries, FLOOD_MAC, type Remote} from '../../net/fdb.js';
-import {ip} from '../../net/ip.js';
+import {applyFdb, type FdbEntry, FdbError, fdbEntries, FLOOD_MAC, type Remote} from '../../net/fdb.js';
+import {ipBatch} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
-import {ensureVxlan} from '../../net/vxlan.js';
+import {type EnsuredVxlan, ensureVxlan} from '../../net/vxlan.js';
 import type {Logger} from '../log.js';
 import {isTrusted} from '../mesh/address.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
-import {planFdb, type PeerRemote, RemoteTargets} from './overlay-plan.js';
+import {floodEntries, planFdb, type PeerRemote, RemoteTargets} from './overlay-plan.js';
 
 /** The VXLAN network id: every peer uses the same one (one overlay per UDP port). */
 export const VNI = 1;
@@ -23,13 +23,27 @@ export const overlayDevice = (meshPort: number): string => `vxlan-${overlayPort(
 /** Outer IPv4, UDP and VXLAN headers plus the inner Ethernet header. */
 export const VXLAN_OVERHEAD = 50;
 
-/** Why a connection carries no pod traffic, as `status connections` shows it. */
-export const BLOCKED_REASON = 'no encrypted data path yet (set --trusted-subnets on both peers)';
+/** Why VXLAN carries no pod traffic to a peer (the router shows the encrypted path's view of those instead). */
+export const BLOCKED_REASON = 'VXLAN is unencrypted and the peer is outside --trusted-subnets';
 
 /** How long a peer's entry outlives its connection: long enough for its router to restart. */
 const HOLD_MS = 60_000;
 
-const EVENTS = ['connectionEstablished', 'connectionClosed', 'topologyChanged'] as const;
+/**
+ * Connection changes this close together make one update of the device (one `bridge -batch`, ~7 ms
+ * of CPU): a forming mesh of 20 establishes its connections over seconds.
+ */
+const COALESCE_MS = 250;
+
+/** The underlay is checked once for the peers met within this long (one `ip -batch`); it only warns. */
+const UNDERLAY_CHECK_MS = 5000;
+
+/** A failed update is retried after this, doubling up to RETRY_MAX_MS. */
+const RETRY_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
+/** The overlay's wanted state depends on established connections alone, not on the rest of the topology. */
+const EVENTS = ['connectionEstablished', 'connectionClosed'] as const;
 
 export interface OverlayOptions {
   /** The weave bridge the device is a port of. */
@@ -38,7 +52,7 @@ export interface OverlayOptions {
   meshPort: number;
   /** --mtu: the pods' and the bridge's; the device gets the same, the underlay must carry 50 more. */
   mtu: number;
-  /** The router has a password: pod traffic goes only to trusted peers (there is no encrypted path yet). */
+  /** The router has a password: VXLAN carries pod traffic to trusted peers only (the others get the sleeve). */
   encryptionRequired: boolean;
   /** --trusted-subnets, to judge entries found at start (a live connection says for itself). */
   trustedSubnets: readonly string[];
@@ -66,12 +80,19 @@ export class Overlay {
   readonly device: string;
   private readonly port: number;
   private readonly targets: RemoteTargets;
+  /** The flood remotes the device has, as last read or set; undefined: read the kernel before the next change. */
+  private installed?: ReadonlyMap<string, Remote>;
   private readonly underlayChecked = new Set<string>();
-  private readonly onChange = () => this.schedule();
+  private readonly underlayPending = new Set<string>();
+  private underlayTimer?: NodeJS.Timeout;
+  private readonly onChange = () => this.schedule(COALESCE_MS);
   private running?: Promise<void>;
   private dirty = false;
   private stopped = false;
-  private expiryTimer?: NodeJS.Timeout;
+  /** The next update: a burst gathering, a retry, or a held remote's expiry, whichever is first. */
+  private timer?: NodeJS.Timeout;
+  private dueAt = 0;
+  private retryMs = RETRY_MS;
 
   private constructor(
     private readonly mesh: OverlayMesh,
@@ -85,12 +106,13 @@ export class Overlay {
   /** Creates or adopts the device, keeps for a while the entries a previous run left, and follows the mesh. */
   static async start(mesh: OverlayMesh, options: OverlayOptions): Promise<Overlay> {
     const overlay = new Overlay(mesh, options);
-    await overlay.ensureDevice();
+    // A device made just now has no entries to read.
+    const entries = (await overlay.ensureDevice()) === 'adopted' ? await fdbEntries(overlay.device, options.netns) : [];
     const now = Date.now();
-    for (const entry of await fdbEntries(overlay.device, options.netns)) {
+    for (const entry of entries) {
       if (entry.mac === FLOOD_MAC && entry.dst && overlay.mayCarry(entry.dst)) overlay.targets.hold({dst: entry.dst, ...(entry.port === undefined ? {} : {port: entry.port})}, now);
     }
-    await overlay.reconcile();
+    await overlay.reconcile(entries);
     mesh.describeOverlay = c => overlay.describe(c);
     for (const event of EVENTS) mesh.on(event, overlay.onChange);
     return overlay;
@@ -100,7 +122,8 @@ export class Overlay {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
-    clearTimeout(this.expiryTimer);
+    clearTimeout(this.timer);
+    clearTimeout(this.underlayTimer);
     await this.running;
   }
 
@@ -120,25 +143,41 @@ export class Overlay {
     return !this.options.encryptionRequired || isTrusted(this.options.trustedSubnets, dst);
   }
 
-  private async ensureDevice(): Promise<void> {
+  private async ensureDevice(): Promise<EnsuredVxlan['action']> {
     const {bridge, mtu, local, netns, log} = this.options;
-    const {action} = await ensureVxlan({name: this.device, vni: VNI, port: this.port, mtu, bridge, learning: true, netns, ...(local ? {local} : {})});
+    // Isolated, as the sleeve's TAP: the bridge never relays a frame from one overlay into the other.
+    const {action} = await ensureVxlan({name: this.device, vni: VNI, port: this.port, mtu, bridge, learning: true, isolated: true, netns, ...(local ? {local} : {})});
     log.info(`overlay device ${action}`, {device: this.device, port: this.port, mtu, bridge});
+    return action;
   }
 
-  /** Runs reconcile() once more after any change, one at a time. */
-  private schedule(): void {
-    this.dirty = true;
-    if (!this.running && !this.stopped) this.running = this.drain();
+  /** Updates the device within `delayMs`, or sooner if already due sooner. */
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    const due = Date.now() + delayMs;
+    if (this.timer && this.dueAt <= due) return;
+    clearTimeout(this.timer);
+    this.dueAt = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.dirty = true;
+      this.running ??= this.drain();
+    }, delayMs);
   }
 
+  /** Runs reconcile() until no change came meanwhile, one at a time. */
   private async drain(): Promise<void> {
     while (this.dirty && !this.stopped) {
       this.dirty = false;
       try {
         await this.reconcile();
+        this.retryMs = RETRY_MS;
       } catch (error) {
-        this.options.log.error('overlay update failed; retried at the next change', {device: this.device, error: (error as Error).message});
+        this.options.log.error('overlay update failed', {device: this.device, error: (error as Error).message, retryInMs: this.retryMs});
+        // What the kernel has is unsure now: the retry reads it.
+        this.installed = undefined;
+        this.schedule(this.retryMs);
+        this.retryMs = Math.min(2 * this.retryMs, RETRY_MAX_MS);
       }
     }
     this.running = undefined;
@@ -156,55 +195,76 @@ export class Overlay {
       });
   }
 
-  /** Brings the device's entries to what the connections want now. */
-  private async reconcile(): Promise<void> {
-    const now = Date.now();
-    const target = this.targets.update(this.peerRemotes(), now);
+  /** The device's entries; a device deleted under us is made again (its entries then follow). */
+  private async readEntries(): Promise<FdbEntry[]> {
     const {netns, log} = this.options;
-    let current;
     try {
-      current = await fdbEntries(this.device, netns);
+      return await fdbEntries(this.device, netns);
     } catch (error) {
       if (!(error instanceof CommandError && /Cannot find device/.test(error.stderr))) throw error;
       log.warning('overlay device gone; recreating it', {device: this.device});
       await this.ensureDevice();
-      current = await fdbEntries(this.device, netns);
+      return fdbEntries(this.device, netns);
     }
-    const changes = planFdb(current, target);
+  }
+
+  /**
+   * Brings the device's entries to what the connections want now, in one `bridge -batch`. The
+   * kernel is read only when what it has is unsure, or when a remote goes: the MACs it learnt
+   * behind that remote are only known there.
+   */
+  private async reconcile(known?: FdbEntry[]): Promise<void> {
+    const now = Date.now();
+    const target = this.targets.update(this.peerRemotes(), now);
+    const {netns, log} = this.options;
+    const dropping = this.installed === undefined || [...this.installed.keys()].some(key => !target.has(key));
+    let changes = planFdb(known ?? (dropping ? await this.readEntries() : floodEntries(this.installed!.values())), target);
     try {
       await applyFdb(this.device, changes, netns);
     } catch (error) {
-      if (error instanceof FdbError && error.deviceMissing) this.dirty = true;
-      throw error;
+      if (!(error instanceof FdbError && error.deviceMissing)) throw error;
+      log.warning('overlay device gone; recreating it', {device: this.device});
+      await this.ensureDevice();
+      changes = planFdb(await fdbEntries(this.device, netns), target);
+      await applyFdb(this.device, changes, netns);
     }
+    this.installed = target;
     for (const c of changes) if (c.mac === FLOOD_MAC) log.info(c.op === 'append' ? 'overlay: sending to peer' : 'overlay: no longer sending to peer', {remote: c.remote.dst, ...(c.remote.port ? {port: c.remote.port} : {})});
-    for (const remote of target.values()) void this.checkUnderlay(remote.dst);
-    this.armExpiry(now);
+    this.checkUnderlaySoon(target.values());
+    const next = this.targets.nextExpiry();
+    if (next !== undefined) this.schedule(Math.max(0, next - now) + 10);
   }
 
-  private armExpiry(now: number): void {
-    clearTimeout(this.expiryTimer);
-    const next = this.targets.nextExpiry();
-    if (next !== undefined && !this.stopped) this.expiryTimer = setTimeout(() => this.schedule(), Math.max(0, next - now) + 10);
+  private checkUnderlaySoon(remotes: Iterable<Remote>): void {
+    for (const {dst} of remotes) if (!this.underlayChecked.has(dst)) this.underlayPending.add(dst);
+    if (this.underlayPending.size === 0 || this.underlayTimer || this.stopped) return;
+    this.underlayTimer = setTimeout(() => {
+      this.underlayTimer = undefined;
+      void this.checkUnderlay();
+    }, UNDERLAY_CHECK_MS);
   }
 
   /**
    * Warns once per peer when the link towards it cannot carry a pod's full frame once wrapped:
    * the kernel would then fragment every large packet, at a great cost in throughput.
    */
-  private async checkUnderlay(dst: string): Promise<void> {
-    if (this.underlayChecked.has(dst)) return;
-    this.underlayChecked.add(dst);
+  private async checkUnderlay(): Promise<void> {
+    const dsts = [...this.underlayPending];
+    this.underlayPending.clear();
+    for (const dst of dsts) this.underlayChecked.add(dst);
     const {netns, mtu, log} = this.options;
     try {
-      const [route] = (await ip(['route', 'get', dst], netns)) as {dev?: string}[];
-      if (!route?.dev) return;
-      const [link] = (await ip(['link', 'show', 'dev', route.dev], netns)) as LinkInfo[];
-      if (link && link.mtu < mtu + VXLAN_OVERHEAD) {
-        log.warning(`the link to peer ${dst} (${route.dev}, MTU ${link.mtu}) cannot carry pod packets of MTU ${mtu} plus ${VXLAN_OVERHEAD} bytes of VXLAN without fragmenting: set --mtu ${link.mtu - VXLAN_OVERHEAD} or less`);
+      const shown = await ipBatch([...dsts.map(dst => ['route', 'get', dst]), ['link', 'show']], netns);
+      const mtus = new Map((shown.at(-1) as LinkInfo[]).map(link => [link.ifname, link.mtu]));
+      for (const [i, dst] of dsts.entries()) {
+        const dev = (shown[i] as {dev?: string}[])[0]?.dev;
+        const linkMtu = dev === undefined ? undefined : mtus.get(dev);
+        if (linkMtu !== undefined && linkMtu < mtu + VXLAN_OVERHEAD) {
+          log.warning(`the link to peer ${dst} (${dev}, MTU ${linkMtu}) cannot carry pod packets of MTU ${mtu} plus ${VXLAN_OVERHEAD} bytes of VXLAN without fragmenting: set --mtu ${linkMtu - VXLAN_OVERHEAD} or less`);
+        }
       }
     } catch (error) {
-      log.debug('could not check the MTU towards a peer', {dst, error: (error as Error).message});
+      log.debug('could not check the MTU towards peers', {dsts, error: (error as Error).message});
     }
   }
 }

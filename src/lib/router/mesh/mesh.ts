@@ -5,7 +5,7 @@ import type {RouterState} from '../state.js';
 import {type PeerAddress, resolvePeers} from './address.js';
 import type {MeshConnection} from './connection.js';
 import {Connector, MeshError, randomU64} from './connector.js';
-import {passwordKey} from './crypto.js';
+import {type DataPlaneKeys, passwordKey} from './crypto.js';
 import {decodeGossip, type Gossip, GossipChannel, type GossipHeader, type GossipNetwork, type Gossiper, SurrogateGossiper} from './gossip.js';
 import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, ProtocolError, Tag} from './protocol.js';
 import {Routes} from './routes.js';
@@ -137,8 +137,9 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
 
   /**
    * Prepares the mesh and checks its initial targets (the saved ones on a restart or with
-   * --resume); a peer that does not resolve is fatal, as in the original. Nothing listens or
-   * connects until start(), so other concerns can add their gossip channels first.
+   * --resume); a peer that does not resolve is fatal, as in the original. The port is bound
+   * already, but no connection is made or handshaken until start(), so other concerns can add
+   * their gossip channels first.
    */
   static async create(options: MeshOptions): Promise<Mesh> {
     const key = options.password ? await passwordKey(options.password) : undefined;
@@ -148,12 +149,13 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
     if (errors.length > 0) throw new MeshError(errors.join('\n'));
     const mesh = new Mesh(options, key, store);
     mesh.initial = {resolved, discovered: initial.discovered};
+    await mesh.connector.listen();
     return mesh;
   }
 
-  /** Listens, connects to the initial targets and starts the periodic gossip. */
+  /** Takes the peers that dialled us meanwhile, connects to the initial targets and starts the periodic gossip. */
   async start(): Promise<void> {
-    await this.connector.listen();
+    this.connector.open();
     this.maker.initiate(this.initial.resolved, false);
     this.maker.remember(this.initial.discovered);
     await this.persist();
@@ -208,6 +210,20 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   /** Our live connections (pending and established). */
   connections(): ConnectionFacts[] {
     return [...this.live.values()].map(connectionFacts);
+  }
+
+  /**
+   * The encrypted data path's keys to `peer`: those of the established connection both ends
+   * kept (of a duplicate pair, the survivor). Apart from ConnectionFacts, so no view shows them.
+   */
+  dataPlaneKeys(peer: string): DataPlaneKeys | undefined {
+    const conn = this.live.get(peer);
+    return conn?.established ? conn.dataPlaneKeys : undefined;
+  }
+
+  /** Closes the connection to `peer`: the next one brings a new handshake, hence new keys. */
+  renewConnection(peer: string, reason: string): void {
+    this.live.get(peer)?.shutdown(new Error(reason));
   }
 
   status(): MeshStatus {

@@ -1,6 +1,6 @@
 import {httpError, type Request, type Response, type RouteTable, text} from '../http/routes.js';
 import type {RouterState} from '../state.js';
-import {METRICS_CONTENT_TYPE, metricsText} from './metrics.js';
+import {METRICS_CONTENT_TYPE, metricsText, type SleeveCounters} from './metrics.js';
 import {reportJson, weaveStatus} from './report.js';
 import type {Template} from './template.js';
 import {connectionsText, ipamText, peersText, statusText, targetsText} from './text.js';
@@ -46,10 +46,11 @@ async function report(req: Request, state: RouterState): Promise<Response> {
 }
 
 /**
- * The read-only views of the router: `/status` and its sub-pages, `/report` and `/metrics`.
+ * The read-only views of the router: `/status` and its sub-pages, `/report` and `/metrics`
+ * (with the encrypted data path's counters when `sleeveStats` gives some).
  * There is no `/status/dns`: this router has no DNS, so it is an unknown path (404).
  */
-export function registerStatusRoutes(table: RouteTable, getState: () => RouterState): void {
+export function registerStatusRoutes(table: RouteTable, getState: () => RouterState, sleeveStats: () => Promise<SleeveCounters | undefined> = async () => undefined): void {
   table
     .add('GET', '/status', page(getState, statusText))
     .add('GET', '/status/targets', page(getState, targetsText))
@@ -57,5 +58,5 @@ export function registerStatusRoutes(table: RouteTable, getState: () => RouterSt
     .add('GET', '/status/peers', page(getState, peersText))
     .add('GET', '/status/ipam', page(getState, ipamText))
     .add('GET', '/report', req => report(req, getState()))
-    .add('GET', '/metrics', () => ({status: 200, body: metricsText(getState()), contentType: METRICS_CONTENT_TYPE}));
+    .add('GET', '/metrics', async () => ({status: 200, body: metricsText(getState(), await sleeveStats()), contentType: METRICS_CONTENT_TYPE}));
 }

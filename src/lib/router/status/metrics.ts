@@ -16,6 +16,13 @@ interface Family {
   samples: Sample[];
 }
 
+/** The encrypted data path's counters since its start (the sleeve's stats()), for /metrics. */
+export interface SleeveCounters {
+  peers: readonly {name: string; sentFrames: number; sentBytes: number; receivedFrames: number; receivedBytes: number}[];
+  /** Frames and datagrams dropped, by reason (replayed, unauthenticated, unknownSession, ...). */
+  dropped: Readonly<Record<string, number>>;
+}
+
 const CONNECTION_STATES = ['established', 'pending', 'retrying', 'failed', 'connecting'];
 
 /** One sample per (state, type, encryption), as the original counts its connections. */
@@ -58,6 +65,28 @@ function ipamFamilies(state: RouterState): Family[] {
   ];
 }
 
+const snakeCase = (s: string) => s.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`);
+
+/** Per peer and direction, the sleeve's frames (a TCP super-frame counts once) and bytes; its drops by reason. */
+function sleeveFamilies(sleeve: SleeveCounters | undefined): Family[] {
+  if (!sleeve) return [];
+  const perPeer = (sent: 'sentFrames' | 'sentBytes', received: 'receivedFrames' | 'receivedBytes'): Sample[] =>
+    sleeve.peers.flatMap(p => [
+      {labels: {direction: 'received', peer: p.name}, value: p[received]},
+      {labels: {direction: 'sent', peer: p.name}, value: p[sent]},
+    ]);
+  return [
+    {name: 'weave_sleeve_bytes_total', help: 'Bytes of pod frames carried by the encrypted data path (sleeve).', type: 'counter', samples: perPeer('sentBytes', 'receivedBytes')},
+    {name: 'weave_sleeve_frames_total', help: 'Pod frames carried by the encrypted data path (sleeve).', type: 'counter', samples: perPeer('sentFrames', 'receivedFrames')},
+    {
+      name: 'weave_sleeve_dropped_total',
+      help: 'Frames and datagrams the encrypted data path dropped, by reason.',
+      type: 'counter',
+      samples: Object.entries(sleeve.dropped).map(([reason, value]) => ({labels: {reason: snakeCase(reason)}, value})),
+    },
+  ];
+}
+
 const escapeHelp = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 const escapeLabel = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
@@ -71,12 +100,14 @@ function sampleLine(name: string, sample: Sample): string {
  * `GET /metrics`: the original router's series in Prometheus text format, families sorted by
  * name and samples by label values as client_golang writes them; families without samples are
  * left out. No `weave_dns_entries` or `weave_flows`: this router has no DNS and no fast datapath.
+ * With a running sleeve, its counters too (`weave_sleeve_*`, ours).
  */
-export function metricsText(state: RouterState): string {
+export function metricsText(state: RouterState, sleeve?: SleeveCounters): string {
   const families: Family[] = [
     {name: 'weave_connections', help: 'Number of peer-to-peer connections.', type: 'gauge', samples: connectionSamples(state)},
     {name: 'weave_connection_terminations_total', help: 'Number of peer-to-peer connections terminated.', type: 'counter', samples: [{labels: {}, value: state.terminationCount}]},
     ...ipamFamilies(state),
+    ...sleeveFamilies(sleeve),
   ];
   return families
     .filter(f => f.samples.length > 0)

@@ -16,6 +16,7 @@ function flags(over: Partial<RawRouterFlags> = {}): RawRouterFlags {
     'conn-limit': DEFAULTS.connLimit,
     'no-discovery': false,
     resume: false,
+    'no-sleeve-offloads': false,
     ...over,
   };
 }
@@ -29,6 +30,11 @@ describe('router mesh flags', () => {
     assert.deepEqual(config.trustedSubnets, []);
     assert.equal(config.host, undefined);
     assert.deepEqual(config.peers, ['192.168.90.2']);
+    assert.equal(config.sleeveOffloads, true);
+  });
+
+  it('--no-sleeve-offloads: the encrypted path sends no IP-fragmented super-frames', () => {
+    assert.equal(routerConfig(flags({'no-sleeve-offloads': true}), [], {}).sleeveOffloads, false);
   });
 
   it('reads --no-discovery, --conn-limit, --host, and --trusted-subnets written back as networks', () => {

@@ -53,6 +53,32 @@ weave_max_ips 1.048576e+06
     );
   });
 
+  it("adds the sleeve's counters per peer and direction, and its drops by reason", () => {
+    const sleeve = {
+      peers: [{name: 'aa:90:00:00:00:02', sentFrames: 3, sentBytes: 300, receivedFrames: 2, receivedBytes: 200}],
+      dropped: {noPeer: 0, replayed: 1, unknownSession: 4},
+    };
+    const text = metricsText(NO_IPAM, sleeve);
+    assert.ok(
+      text.endsWith(`# HELP weave_sleeve_bytes_total Bytes of pod frames carried by the encrypted data path (sleeve).
+# TYPE weave_sleeve_bytes_total counter
+weave_sleeve_bytes_total{direction="received",peer="aa:90:00:00:00:02"} 200
+weave_sleeve_bytes_total{direction="sent",peer="aa:90:00:00:00:02"} 300
+# HELP weave_sleeve_dropped_total Frames and datagrams the encrypted data path dropped, by reason.
+# TYPE weave_sleeve_dropped_total counter
+weave_sleeve_dropped_total{reason="no_peer"} 0
+weave_sleeve_dropped_total{reason="replayed"} 1
+weave_sleeve_dropped_total{reason="unknown_session"} 4
+# HELP weave_sleeve_frames_total Pod frames carried by the encrypted data path (sleeve).
+# TYPE weave_sleeve_frames_total counter
+weave_sleeve_frames_total{direction="received",peer="aa:90:00:00:00:02"} 2
+weave_sleeve_frames_total{direction="sent",peer="aa:90:00:00:00:02"} 3
+`),
+      text,
+    );
+    assert.doesNotMatch(metricsText(NO_IPAM), /weave_sleeve/, 'none without a sleeve');
+  });
+
   it('has no DNS or flow series: this router has neither', () => {
     assert.doesNotMatch(metricsText(BUSY), /weave_dns_entries|weave_flows/);
   });

@@ -6,7 +6,7 @@ import {PACKAGE_ROOT} from '../../../package.js';
 export interface TapAddon {
   /** `offloads`: ask for TCP super-frames; the result says whether the kernel agreed. */
   open(name: string, offloads: boolean): {fd: number; name: string; offloads: boolean};
-  /** Blocks the calling thread up to `timeoutMs`; true when a frame is waiting. */
+  /** Blocks the calling thread up to `timeoutMs`; true when a frame is waiting, or an error that read() then throws. */
   wait(fd: number, timeoutMs: number): boolean;
   /** Reads frames into consecutive `slotSize`-byte slots of `buffer`; their count, 0 when none waits. */
   read(fd: number, buffer: Buffer, slotSize: number, lengths: Int32Array): number;
