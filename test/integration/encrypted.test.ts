@@ -12,7 +12,7 @@ import {fullyMeshed, MeshRouter, peerNameOf, waitUntil} from '../helpers/mesh-ro
 import {Netns} from '../helpers/netns.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {collect} from '../helpers/spawn.js';
-import {tcpTransfer} from '../helpers/transfer.js';
+import {tcpSend, tcpTransfer} from '../helpers/transfer.js';
 import {attachPod, type Pod, unreachablePairs} from '../helpers/weave-pods.js';
 
 const PASSWORD = {WEAVE_PASSWORD: 'encrypted path test secret'};
@@ -113,14 +113,7 @@ describe('encrypted pod traffic between simulated hosts (weave routers with a pa
     const capture = await lan.capture(join(dir, 'lan.pcap'));
     try {
       onA!.ns.exec('ping', ['-c', '3', '-i', '0.2', '-p', Buffer.from(marker.slice(0, 16)).toString('hex'), onB!.ip]);
-      const server = onB!.ns.spawnDetached('socat', ['-u', 'TCP-LISTEN:5002,reuseaddr', 'OPEN:/dev/null']);
-      try {
-        await waitUntil('the receiver to listen', async () => onB!.ns.exec('ss', ['-Htln', 'sport = :5002']).includes('5002'), 5000, 50);
-        const sender = await collect('nsenter', [`--net=${onA!.ns.path}`, 'socat', '-u', 'STDIN', `TCP:${onB!.ip}:5002`], {input: marker.repeat(1000)});
-        assert.equal(sender.exitCode, 0, sender.stderr);
-      } finally {
-        server.kill();
-      }
+      await tcpSend(onA!.ns, onB!.ns, onB!.ip, marker.repeat(1000));
     } finally {
       await capture.stop();
     }

@@ -10,7 +10,7 @@ import {waitUntil} from '../helpers/mesh-router.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {createSite, handshakeKeys, meshAll, type Site, SleeveHost} from '../helpers/sleeve.js';
 import {collect} from '../helpers/spawn.js';
-import {tcpTransfer} from '../helpers/transfer.js';
+import {tcpSend, tcpTransfer} from '../helpers/transfer.js';
 
 const PORT = 6783;
 const MB = 1024 * 1024;
@@ -144,14 +144,7 @@ describe('sleeve: encrypted pod traffic between simulated hosts', function () {
     try {
       // The marker in ICMP payloads and in a TCP stream, both ways.
       sites[0]!.pod.exec('ping', ['-c', '3', '-i', '0.2', '-p', Buffer.from(marker.slice(0, 16)).toString('hex'), sites[1]!.podIp]);
-      const server = sites[1]!.pod.spawnDetached('socat', ['-u', 'TCP-LISTEN:5002,reuseaddr', 'OPEN:/dev/null']);
-      try {
-        await waitUntil('the receiver to listen', async () => sites[1]!.pod.exec('ss', ['-Htln', 'sport = :5002']).includes('5002'), 5000, 50);
-        const sender = await collect('nsenter', [`--net=${sites[0]!.pod.path}`, 'socat', '-u', 'STDIN', `TCP:${sites[1]!.podIp}:5002`], {input: marker.repeat(1000)});
-        assert.equal(sender.exitCode, 0, sender.stderr);
-      } finally {
-        server.kill();
-      }
+      await tcpSend(sites[0]!.pod, sites[1]!.pod, sites[1]!.podIp, marker.repeat(1000));
     } finally {
       await capture.stop();
     }
