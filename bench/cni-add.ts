@@ -5,7 +5,7 @@
  * --ipam weave (the default): ours with weave IPAM through the installed shim and a running
  * router (the warm path); --ipam host-local: ours as a cold plugin process with host-local.
  *
- *   npm run build && npx tsx bench/cni-add.ts [--ipam weave|host-local] [--pods 20] [--rounds 5]
+ *   npm run build && npx tsx bench/cni-add.ts [--ipam weave|host-local] [--docker] [--pods 20] [--rounds 5]
  */
 import {randomBytes} from 'node:crypto';
 import {accessSync, constants, existsSync, mkdtempSync, readdirSync} from 'node:fs';
@@ -15,6 +15,7 @@ import {join} from 'node:path';
 import {parseArgs} from 'node:util';
 import {CommandError, run} from '../src/lib/net/exec.js';
 import {installCni} from '../src/lib/setup/install.js';
+import {DockerHost} from '../test/helpers/docker-host.js';
 import {Netns} from '../test/helpers/netns.js';
 import {CNI_MAIN} from '../test/helpers/plugin.js';
 import {requireTool} from '../test/helpers/root.js';
@@ -36,7 +37,9 @@ const USAGE = `usage: npx tsx bench/cni-add.ts [options]
   --plugin PATH    run our plugin through this executable (e.g. /opt/cni/bin/weave-net)
                    instead of \`node dist/weave-cni.cjs weave-net\`
   --inherit-env    give the plugins this process's environment instead of PATH alone
-                   (what a runtime does; NODE_EXTRA_CA_CERTS there slows every Node start)`;
+                   (what a runtime does; NODE_EXTRA_CA_CERTS there slows every Node start)
+  --docker         with weave IPAM: the router runs in its container (\`weave launch\` on a
+                   dockerd of the simulated host) instead of as a plain process`;
 
 
 /** Set on Ctrl-C: the plugin call killed by the same signal is then no failure to report. */
@@ -49,6 +52,7 @@ interface Options {
   warmup: number;
   plugin?: string;
   inheritEnv: boolean;
+  docker: boolean;
 }
 
 
@@ -64,6 +68,7 @@ function parseOptions(argv: string[]): Options {
         warmup: {type: 'string'},
         plugin: {type: 'string'},
         'inherit-env': {type: 'boolean', default: false},
+        docker: {type: 'boolean', default: false},
         help: {type: 'boolean', short: 'h', default: false},
       },
     }));
@@ -75,6 +80,7 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   if (values.ipam !== 'weave' && values.ipam !== 'host-local') throw new BenchError(`--ipam must be weave or host-local, not "${values.ipam}"\n${USAGE}`);
+  if (values.ipam !== 'weave' && values.docker) throw new BenchError(`--docker goes with --ipam weave: it runs the router in Docker\n${USAGE}`);
   if (values.ipam === 'weave' && values.plugin) throw new BenchError(`--plugin goes with --ipam host-local: with weave IPAM the bench installs the shim itself\n${USAGE}`);
   return {
     ipam: values.ipam,
@@ -83,6 +89,7 @@ function parseOptions(argv: string[]): Options {
     warmup: count(values.warmup, 'warmup', 1, 0, USAGE),
     ...(values.plugin ? {plugin: values.plugin} : {}),
     inheritEnv: values['inherit-env'],
+    docker: values.docker,
   };
 }
 
@@ -97,6 +104,7 @@ class Leftovers {
   private readonly prefix = `wb${randomBytes(2).toString('hex')}`;
   private readonly dirs = new Set<string>();
   private readonly routers: RouterProcess[] = [];
+  private readonly dockerHosts: DockerHost[] = [];
   private removing: Promise<void> | undefined;
 
   netns(kind: 'host' | 'pod'): Netns {
@@ -117,6 +125,13 @@ class Leftovers {
     return router;
   }
 
+  /** A simulated host with a dockerd of its own, for `weave launch`. */
+  async dockerHost(): Promise<DockerHost> {
+    const host = await DockerHost.start();
+    this.dockerHosts.push(host);
+    return host;
+  }
+
   tempDir(prefix: string): string {
     const dir = mkdtempSync(join(tmpdir(), prefix));
     this.dirs.add(dir);
@@ -127,6 +142,7 @@ class Leftovers {
   removeAll(): Promise<void> {
     this.removing ??= (async () => {
       await Promise.all(this.routers.map(r => r.stop()));
+      await Promise.all(this.dockerHosts.map(h => h.destroy()));
       const names = existsSync('/run/netns') ? await readdir('/run/netns') : [];
       // Deleting the host namespace takes its bridges and veths along.
       for (const name of names.filter(n => n.startsWith(this.prefix))) await this.dropNetns(name);
@@ -150,6 +166,8 @@ interface Subject {
 interface Bench {
   options: Options;
   host: Netns;
+  /** With --docker: the host's engine, which runs the router. */
+  docker?: DockerHost;
   env: Record<string, string>;
   leftovers: Leftovers;
   samples: Samples;
@@ -243,6 +261,7 @@ function checkMachine(options: Options): void {
   for (const plugin of ['bridge', 'host-local']) requireTool(join(CNI_PATH, plugin), 'containernetworking-plugins');
   if (!options.plugin && !existsSync(CNI_MAIN)) throw new BenchError(`${CNI_MAIN} is missing: build first with \`npm run build\``);
   if (options.ipam === 'weave') requireTool('curl', 'curl');
+  if (options.docker) requireTool('dockerd', 'docker.io');
   if (options.plugin) {
     try {
       accessSync(options.plugin, constants.X_OK);
@@ -262,9 +281,19 @@ async function subjects(bench: Bench): Promise<[Subject, Subject]> {
   const {leftovers, options} = bench;
   let ours: Subject;
   if (options.ipam === 'weave') {
-    const router = await leftovers.router(bench.host);
-    const binDir = leftovers.tempDir('weave-bench-bin-');
-    await installCni({binDir, confDir: leftovers.tempDir('weave-bench-conf-')});
+    let router: {api(method: string, path: string): [number, string]};
+    let binDir: string;
+    if (bench.docker) {
+      // launch also installs the CNI plugin into the host's scratch directories.
+      const launch = bench.docker.weave(['launch']);
+      if (launch.exitCode !== 0) throw new BenchError(`weave launch failed: ${launch.stderr}`);
+      router = bench.docker;
+      binDir = bench.docker.binDir;
+    } else {
+      router = await leftovers.router(bench.host);
+      binDir = leftovers.tempDir('weave-bench-bin-');
+      await installCni({binDir, confDir: leftovers.tempDir('weave-bench-conf-')});
+    }
     ours = {
       name: 'ours',
       argv: [join(binDir, 'weave-net')],
@@ -356,6 +385,7 @@ function report(bench: Bench, ours: Subject, reference: Subject): void {
       env: options.inheritEnv ? 'inherited' : 'path-only',
       plugin: ours.argv.join(' '),
       ipam: options.ipam,
+      router: options.ipam === "weave" ? (options.docker ? 'docker' : 'process') : 'none',
       ms: {
         oursAdd: pick(oursAdd),
         oursDel: pick(oursDel),
@@ -389,7 +419,8 @@ async function main(): Promise<void> {
     const env: Record<string, string> = options.inheritEnv
       ? Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined))
       : {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'};
-    const bench: Bench = {options, host: leftovers.netns('host'), env, leftovers, samples: new Samples()};
+    const docker = options.docker ? await leftovers.dockerHost() : undefined;
+    const bench: Bench = {options, host: docker?.ns ?? leftovers.netns('host'), ...(docker ? {docker} : {}), env, leftovers, samples: new Samples()};
     const [ours, reference] = await subjects(bench);
 
     // Untimed: creates both bridges and warms the page cache, as on a host already running pods.
