@@ -385,7 +385,7 @@ function report(bench: Bench, ours: Subject, reference: Subject): void {
       env: options.inheritEnv ? 'inherited' : 'path-only',
       plugin: ours.argv.join(' '),
       ipam: options.ipam,
-      router: options.ipam === "weave" ? (options.docker ? 'docker' : 'process') : 'none',
+      router: options.ipam === 'weave' ? (options.docker ? 'docker' : 'process') : 'none',
       ms: {
         oursAdd: pick(oursAdd),
         oursDel: pick(oursDel),
