@@ -4,7 +4,7 @@ import {HttpStatusError, RouterUnreachableError} from '../lib/api/errors.js';
 import {parseInterval} from '../lib/cli/duration.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {checkStatusPage, statusPage} from '../lib/cli/status-page.js';
-import {interruption, watch} from '../lib/cli/watch.js';
+import type {WatchOptions} from '../lib/cli/watch.js';
 
 export default class Status extends RouterCommand {
   static override summary = "Show the router's status: version, peers, connections and IPAM, or one of them";
@@ -49,16 +49,18 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
     // A watch of a router that is down would otherwise never tell a mistyped page.
     checkStatusPage(sub);
     const intervalMs = flags.interval ?? 2000;
+    // Loaded only for --watch: its terminal library costs a plain `weave status` tens of ms.
+    const {interruption, watch} = await import('../lib/cli/watch.js');
     const interrupt = interruption();
     try {
-      await this.watch(client, sub, flags.json, intervalMs, interrupt.signal);
+      await watch(this.watchOptions(client, sub, flags.json, intervalMs, interrupt.signal));
     } finally {
       interrupt.dispose();
     }
   }
 
-  private async watch(client: RouterClient, sub: string[], json: boolean, intervalMs: number, stop: AbortSignal): Promise<void> {
-    await watch({
+  private watchOptions(client: RouterClient, sub: string[], json: boolean, intervalMs: number, stop: AbortSignal): WatchOptions {
+    return {
       intervalMs,
       title: `Every ${intervalMs / 1000}s: ${this.config.bin} status${sub.map(s => ` ${s}`).join('')}${json ? ' --json' : ''}`,
       bare: json,
@@ -72,7 +74,7 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
           throw error;
         }
       },
-    });
+    };
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

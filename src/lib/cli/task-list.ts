@@ -1,10 +1,29 @@
-import {Listr} from 'listr2';
-import {taskListOptions} from './terminal.js';
+import {Listr, ListrLogger, ProcessOutput, type ListrBaseClassOptions} from 'listr2';
+import {type Env, plainProgress} from './terminal.js';
 
 /** One step of an operator command: its title, and the work (which may retitle it as it learns more). */
 export interface Step {
   title: string;
   run: (retitle: (title: string) => void) => Promise<void>;
+}
+
+/**
+ * Options of a listr2 task list for the operator's commands. Progress goes to stderr, so that
+ * stdout keeps only the result (launch prints the container id, which scripts capture). The
+ * renderer shows no error text: the command prints the error once, in the original's words.
+ */
+export function taskListOptions<Ctx>(env: Env = process.env): ListrBaseClassOptions<Ctx, 'default', 'simple'> {
+  const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)});
+  return {
+    concurrent: false,
+    exitOnError: true,
+    registerSignalListeners: true,
+    renderer: 'default',
+    rendererOptions: {logger, showErrorMessage: false, collapseErrors: false},
+    fallbackRenderer: 'simple',
+    fallbackRendererOptions: {logger},
+    fallbackRendererCondition: plainProgress(env),
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core';
 import {Chalk, type ChalkInstance, chalkStderr} from 'chalk';
-import {ListrLogger, ProcessOutput, type ListrBaseClassOptions} from 'listr2';
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 /** https://no-color.org: NO_COLOR set and not empty; or --no-color on the command line. */
 export function colorDisabled(argv: readonly string[] = process.argv, env: Env = process.env): boolean {
@@ -23,23 +22,4 @@ export function stderrColors(argv: readonly string[] = process.argv, env: Env = 
 /** One plain line per step where a redrawn list would garble the output: not a terminal (or one of no width), or CI logs. */
 export function plainProgress(env: Env = process.env, stream: NodeJS.WriteStream = process.stderr): boolean {
   return !stream.isTTY || !stream.columns || Boolean(env.CI);
-}
-
-/**
- * Options of a listr2 task list for the operator's commands. Progress goes to stderr, so that
- * stdout keeps only the result (launch prints the container id, which scripts capture). The
- * renderer shows no error text: the command prints the error once, in the original's words.
- */
-export function taskListOptions<Ctx>(env: Env = process.env): ListrBaseClassOptions<Ctx, 'default', 'simple'> {
-  const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)});
-  return {
-    concurrent: false,
-    exitOnError: true,
-    registerSignalListeners: true,
-    renderer: 'default',
-    rendererOptions: {logger, showErrorMessage: false, collapseErrors: false},
-    fallbackRenderer: 'simple',
-    fallbackRendererOptions: {logger},
-    fallbackRendererCondition: plainProgress(env),
-  };
 }
