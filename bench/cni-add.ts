@@ -20,7 +20,7 @@ import {Netns} from '../test/helpers/netns.js';
 import {CNI_MAIN} from '../test/helpers/plugin.js';
 import {requireTool} from '../test/helpers/root.js';
 import {RouterProcess} from '../test/helpers/router.js';
-import {BenchError, count} from './lib/options.js';
+import {benchArgs, BenchError, count} from './lib/options.js';
 import {delta, jsonLine, ms, ratio, table} from './lib/report.js';
 import {type Summary, summarize} from './lib/stats.js';
 import {Samples, timeCommand} from './lib/timing.js';
@@ -57,9 +57,8 @@ interface Options {
 
 
 function parseOptions(argv: string[]): Options {
-  let values;
-  try {
-    ({values} = parseArgs({
+  const values = benchArgs(USAGE, () =>
+    parseArgs({
       args: argv,
       options: {
         ipam: {type: 'string', default: 'weave'},
@@ -71,14 +70,8 @@ function parseOptions(argv: string[]): Options {
         docker: {type: 'boolean', default: false},
         help: {type: 'boolean', short: 'h', default: false},
       },
-    }));
-  } catch (error) {
-    throw new BenchError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+    }),
+  );
   if (values.ipam !== 'weave' && values.ipam !== 'host-local') throw new BenchError(`--ipam must be weave or host-local, not "${values.ipam}"\n${USAGE}`);
   if (values.ipam !== 'weave' && values.docker) throw new BenchError(`--docker goes with --ipam weave: it runs the router in Docker\n${USAGE}`);
   if (values.ipam === 'weave' && values.plugin) throw new BenchError(`--plugin goes with --ipam host-local: with weave IPAM the bench installs the shim itself\n${USAGE}`);

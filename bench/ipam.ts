@@ -15,7 +15,7 @@ import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import {killHard, startStandalone} from '../test/helpers/ipam.js';
 import {rssMb} from './lib/memory.js';
-import {BenchError, count} from './lib/options.js';
+import {benchArgs, BenchError, count} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
 
@@ -43,9 +43,8 @@ interface Options {
 
 
 function parseOptions(argv: string[]): Options {
-  let values;
-  try {
-    ({values} = parseArgs({
+  const values = benchArgs(USAGE, () =>
+    parseArgs({
       args: argv,
       options: {
         allocations: {type: 'string'},
@@ -56,14 +55,8 @@ function parseOptions(argv: string[]): Options {
         'node-flags': {type: 'string'},
         help: {type: 'boolean', short: 'h', default: false},
       },
-    }));
-  } catch (error) {
-    throw new BenchError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+    }),
+  );
   const options = {
     allocations: count(values.allocations, 'allocations', 1000, 1, USAGE),
     fill: count(values.fill, 'fill', 10000, 1, USAGE),

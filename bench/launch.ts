@@ -11,7 +11,7 @@ import {CommandError} from '../src/lib/net/exec.js';
 import {DockerHost} from '../test/helpers/docker-host.js';
 import {requireTool} from '../test/helpers/root.js';
 import {WEAVE_BIN} from '../test/helpers/setup-cli.js';
-import {BenchError, count} from './lib/options.js';
+import {benchArgs, BenchError, count} from './lib/options.js';
 import {jsonLine, ms, ratio, table} from './lib/report.js';
 import {type Summary, summarize} from './lib/stats.js';
 import {Samples, timeCommand} from './lib/timing.js';
@@ -22,16 +22,9 @@ const USAGE = `usage: npx tsx bench/launch.ts [options]
 
 
 function parseOptions(argv: string[]): {rounds: number; statusRuns: number} {
-  let values;
-  try {
-    ({values} = parseArgs({args: argv, options: {rounds: {type: 'string'}, 'status-runs': {type: 'string'}, help: {type: 'boolean', short: 'h', default: false}}}));
-  } catch (error) {
-    throw new BenchError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = benchArgs(USAGE, () =>
+    parseArgs({args: argv, options: {rounds: {type: 'string'}, 'status-runs': {type: 'string'}, help: {type: 'boolean', short: 'h', default: false}}}),
+  );
   return {rounds: count(values.rounds, 'rounds', 5, 1, USAGE), statusRuns: count(values['status-runs'], 'status-runs', 5, 1, USAGE)};
 }
 

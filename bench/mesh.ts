@@ -29,7 +29,7 @@ import {getUnix, meshRouterArgs} from '../test/helpers/mesh-router.js';
 import {WEAVE_BIN} from '../test/helpers/setup-cli.js';
 import {processCpuMs} from './lib/cpu.js';
 import {rssMb} from './lib/memory.js';
-import {BenchError, count} from './lib/options.js';
+import {benchArgs, BenchError, count} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
 
@@ -58,16 +58,9 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  let values;
-  try {
-    ({values} = parseArgs({args: argv, options: {routers: {type: 'string'}, 'idle-seconds': {type: 'string'}, password: {type: 'boolean'}, 'node-flags': {type: 'string'}, help: {type: 'boolean'}}}));
-  } catch (error) {
-    throw new BenchError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = benchArgs(USAGE, () =>
+    parseArgs({args: argv, options: {routers: {type: 'string'}, 'idle-seconds': {type: 'string'}, password: {type: 'boolean'}, 'node-flags': {type: 'string'}, help: {type: 'boolean'}}}),
+  );
   return {
     routers: count(values.routers, 'routers', 20, 2, USAGE),
     idleSeconds: count(values['idle-seconds'], 'idle-seconds', 60, 1, USAGE),

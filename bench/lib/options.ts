@@ -12,13 +12,13 @@ export function count(value: string | undefined, name: string, fallback: number,
 }
 
 /**
- * `--seconds N --rounds N [--help]`, the options of the throughput benchmarks: prints `usage`
- * and exits on --help.
+ * The values `parse` (a node:util parseArgs call with a `help` flag) reads from the command line:
+ * a bad command line becomes a BenchError with `usage`; --help prints `usage` and exits.
  */
-export function parseRunOptions(argv: string[], usage: string, defaults: {seconds: number; rounds: number}): {seconds: number; rounds: number} {
-  let values;
+export function benchArgs<V extends {help?: boolean | undefined}>(usage: string, parse: () => {values: V}): V {
+  let values: V;
   try {
-    ({values} = parseArgs({args: argv, options: {seconds: {type: 'string'}, rounds: {type: 'string'}, help: {type: 'boolean'}}}));
+    ({values} = parse());
   } catch (error) {
     throw new BenchError(`${(error as Error).message}\n${usage}`);
   }
@@ -26,5 +26,11 @@ export function parseRunOptions(argv: string[], usage: string, defaults: {second
     console.log(usage);
     process.exit(0);
   }
+  return values;
+}
+
+/** `--seconds N --rounds N [--help]`, the options of the throughput benchmarks. */
+export function parseRunOptions(argv: string[], usage: string, defaults: {seconds: number; rounds: number}): {seconds: number; rounds: number} {
+  const values = benchArgs(usage, () => parseArgs({args: argv, options: {seconds: {type: 'string'}, rounds: {type: 'string'}, help: {type: 'boolean'}}}));
   return {seconds: count(values.seconds, 'seconds', defaults.seconds, 1, usage), rounds: count(values.rounds, 'rounds', defaults.rounds, 1, usage)};
 }
