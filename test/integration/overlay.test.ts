@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import {createHash, randomBytes} from 'node:crypto';
 import {EventEmitter} from 'node:events';
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, afterEach, before, describe, it} from 'mocha';
@@ -13,10 +12,11 @@ import {TargetStore} from '../../src/lib/router/mesh/target-store.js';
 import {type ConnectionFacts, NO_OVERLAY} from '../../src/lib/router/mesh/status.js';
 import {pings} from '../helpers/cni-host.js';
 import {Lan, type LanHost} from '../helpers/lan.js';
-import {MeshRouter, waitUntil} from '../helpers/mesh-router.js';
+import {fullyMeshed, MeshRouter, waitUntil} from '../helpers/mesh-router.js';
 import {Netns} from '../helpers/netns.js';
-import {runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
+import {tcpTransfer} from '../helpers/transfer.js';
+import {attachPod, type Pod, unreachablePairs} from '../helpers/weave-pods.js';
 
 const DEVICE = overlayDevice(6783);
 const MTU = 1376;
@@ -33,14 +33,6 @@ interface FdbRow {
 function floodRemotes(ns: Netns): string[] {
   const rows = JSON.parse(ns.exec('bridge', ['-j', 'fdb', 'show', 'dev', DEVICE]) || '[]') as FdbRow[];
   return rows.filter(r => r.mac === '00:00:00:00:00:00' && !r.master).map(r => r.dst!).sort();
-}
-
-/** A pod on a simulated host, attached by the weave-net CNI plugin. */
-interface Pod {
-  ns: Netns;
-  host: number;
-  id: string;
-  ip: string;
 }
 
 describe('the VXLAN overlay between simulated hosts (weave router processes on a LAN, pods through CNI)', function () {
@@ -84,29 +76,13 @@ describe('the VXLAN overlay between simulated hosts (weave router processes on a
     const c = await start(2);
     const a = await start(0, [B!.ip, C!.ip]);
     routers = [a, b, c];
-    await waitUntil('a full mesh', () => meshed(routers));
+    await waitUntil('a full mesh', () => fullyMeshed(routers));
     return routers;
-  }
-
-  /** Every router sees every peer and has an established connection to each other one. */
-  async function meshed(rs: MeshRouter[]): Promise<boolean> {
-    for (const r of rs) {
-      const report = await r.report();
-      const established = (report.Connections ?? []).filter(c => c.State === 'established').length;
-      if (report.Peers.length !== rs.length || established !== rs.length - 1) return false;
-    }
-    return true;
   }
 
   /** A pod on host i through the weave-net plugin with the default conflist: weave's own IPAM across the peers. */
   async function addPod(i: number): Promise<Pod> {
-    const ns = Netns.create('h2p');
-    const id = `h2pod${pods.length}`;
-    const config = {cniVersion: '1.0.0', name: 'weave', type: 'weave-net'};
-    const env = {CNI_COMMAND: 'ADD', CNI_CONTAINERID: id, CNI_NETNS: ns.path, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni'};
-    const add = await runPlugin({env, config, hostNetns: lan.hosts[i]!.ns.path});
-    assert.equal(add.exitCode, 0, add.stdout + add.stderr);
-    const pod = {ns, host: i, id, ip: (add.json!.ips[0].address as string).split('/')[0]!};
+    const pod = await attachPod(lan.hosts[i]!, i, `h2pod${pods.length}`, 'h2p');
     pods.push(pod);
     return pod;
   }
@@ -119,32 +95,6 @@ describe('the VXLAN overlay between simulated hosts (weave router processes on a
 
   function podAddress(pod: Pod): string {
     return pod.ns.exec('ip', ['-4', '-o', 'addr', 'show', 'dev', 'eth0']).split(/\s+/)[3]!;
-  }
-
-  /** Each pod pings each pod on another host: the pairs that do not answer. */
-  function unreachable(list: Pod[]): string[] {
-    const failed: string[] = [];
-    for (const from of list) for (const to of list) if (from.host !== to.host && !pings(from.ns, to.ip)) failed.push(`${from.ip} -> ${to.ip}`);
-    return failed;
-  }
-
-  /** Sends `bytes` random bytes from one pod to another over TCP; the sha256 of what was sent and received. */
-  async function transfer(from: Pod, to: Pod, bytes: number): Promise<[string, string]> {
-    const sent = join(dir, 'sent');
-    const received = join(dir, 'received');
-    writeFileSync(sent, randomBytes(bytes));
-    rmSync(received, {force: true});
-    const server = to.ns.spawnDetached('socat', ['-u', 'TCP-LISTEN:5001,reuseaddr', `CREATE:${received}`]);
-    const done = new Promise<number | null>(resolve => server.once('exit', code => resolve(code)));
-    try {
-      await waitUntil('the receiver to listen', async () => to.ns.exec('ss', ['-Htln', 'sport = :5001']).includes('5001'), 5000, 50);
-      from.ns.exec('socat', ['-u', `OPEN:${sent}`, `TCP:${to.ip}:5001`]);
-      assert.equal(await done, 0, 'the receiver exited cleanly');
-    } finally {
-      server.kill();
-    }
-    const hash = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-    return [hash(sent), hash(received)];
   }
 
   it('three hosts launched as `router hostB hostC` on A only: pods on every host reach pods on every other', async () => {
@@ -165,13 +115,13 @@ describe('the VXLAN overlay between simulated hosts (weave router processes on a
     const link = JSON.parse(A!.ns.exec('ip', ['-j', '-d', 'link', 'show', DEVICE]))[0];
     assert.deepEqual([link.master, link.mtu, link.linkinfo.info_data.port, link.linkinfo.info_data.learning], ['weave', MTU, 6784, true]);
 
-    assert.deepEqual(unreachable(all), []);
+    assert.deepEqual(unreachablePairs(all), []);
     // A full-size pod packet crosses whole (the don't-fragment bit set; 28 bytes of IP and ICMP headers).
     assert.ok(pings(all[0]!.ns, all[2]!.ip), 'warm-up');
     all[0]!.ns.exec('ping', ['-c', '1', '-W', '2', '-M', 'do', '-s', String(MTU - 28), all[2]!.ip]);
     const toB = bytesTo(B!);
     const toC = bytesTo(C!);
-    const [sent, received] = await transfer(all[0]!, all[2]!, 10 * 1024 * 1024);
+    const [sent, received] = await tcpTransfer(all[0]!.ns, all[2]!.ns, all[2]!.ip, 10 * 1024 * 1024);
     assert.equal(received, sent, 'the 10 MB arrived intact');
     // The device learnt which peer C's pod is behind: the transfer went to C alone, not flooded to B.
     assert.ok(bytesTo(C!) - toC > 10 * 1024 * 1024);
@@ -185,16 +135,16 @@ describe('the VXLAN overlay between simulated hosts (weave router processes on a
     await a!.process.stop('SIGKILL');
     await waitUntil('B and C to see A gone', async () => (await b!.report()).Peers.length === 2 && (await c!.report()).Peers.length === 2);
     // The kernel carries on: A's device stays, B and C hold their entry for A while its router restarts.
-    assert.deepEqual(unreachable(pods), []);
+    assert.deepEqual(unreachablePairs(pods), []);
     const a2 = await MeshRouter.start(lan.hosts[0]!, 0, {peers: [lan.hosts[1]!.ip, lan.hosts[2]!.ip], dbDir: dbDirs[0]!});
     routers = [a2, b!, c!];
-    await waitUntil('the mesh again', () => meshed(routers), 30_000);
+    await waitUntil('the mesh again', () => fullyMeshed(routers), 30_000);
     assert.deepEqual(onA.map(podAddress), before);
     for (const pod of onA) assert.deepEqual(a2.process.api('GET', `/ip/${pod.id}`), [200, `${pod.ip}/12`], 'IPAM still holds the address of each pod');
     assert.deepEqual(floodRemotes(lan.hosts[0]!.ns), [lan.hosts[1]!.ip, lan.hosts[2]!.ip], 'the restart adopted the entries, once each');
     assert.match(a2.process.logs, /overlay device adopted/);
     const late = await addPod(0);
-    assert.deepEqual(unreachable(pods), [], `a pod added after the restart (${late.ip}) too`);
+    assert.deepEqual(unreachablePairs(pods), [], `a pod added after the restart (${late.ip}) too`);
   });
 
   it('C cut off from A and B: both sides attach pods; healed, every pod reaches every other and no address is held twice', async () => {
@@ -207,10 +157,10 @@ describe('the VXLAN overlay between simulated hosts (weave router processes on a
     } finally {
       lan.heal(C);
     }
-    await waitUntil('the mesh after the heal', () => meshed(routers), 60_000);
+    await waitUntil('the mesh after the heal', () => fullyMeshed(routers), 60_000);
     const ips = pods.map(p => p.ip);
     assert.equal(new Set(ips).size, ips.length, `no address twice: ${ips.join(' ')}`);
-    await waitUntil('every pod to reach every other', async () => unreachable(pods).length === 0, 30_000, 500);
+    await waitUntil('every pod to reach every other', async () => unreachablePairs(pods).length === 0, 30_000, 500);
   });
 
   it('with a password, no trusted subnets and no encrypted path (its TAP name taken), no pod traffic crosses, and status says why', async () => {
@@ -230,7 +180,7 @@ describe('the VXLAN overlay between simulated hosts (weave router processes on a
     // Even a sender that ignored the rule gets nothing in: VXLAN from the LAN is dropped on arrival.
     assert.match(lan.hosts[0]!.ns.exec('iptables-save', ['-t', 'filter']), /^-A INPUT -p udp -m udp --dport 6784 -j WEAVE-OVERLAY-IN\n/m);
     const blocked = [pods.find(p => p.host === 0)!, pods.find(p => p.host === 1)!];
-    assert.deepEqual(unreachable(blocked).length, 2, 'pods on A and B cannot reach each other');
+    assert.deepEqual(unreachablePairs(blocked).length, 2, 'pods on A and B cannot reach each other');
     for (const host of lan.hosts) host.ns.exec('ip', ['link', 'del', 'sleeve-6783']);
   });
 
@@ -242,7 +192,7 @@ describe('the VXLAN overlay between simulated hosts (weave router processes on a
       assert.match(line, /established unencrypted fastdp aa:90:00:00:00:0[23]\(wlh[0-9a-f]+\) mtu=1376$/);
     }
     assert.match(lan.hosts[0]!.ns.exec('iptables-save', ['-t', 'filter']), /^-A WEAVE-OVERLAY-IN -s 192\.168\.90\.0\/24 -j RETURN\n-A WEAVE-OVERLAY-IN -j DROP$/m);
-    assert.deepEqual(unreachable(pods), []);
+    assert.deepEqual(unreachablePairs(pods), []);
 
     // weave reset removes the device with the bridge.
     await stopAll('SIGTERM');
