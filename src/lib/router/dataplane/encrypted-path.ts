@@ -41,6 +41,9 @@ export function needsEncryption(c: ConnectionFacts): boolean {
   return c.encrypted && !c.trusted;
 }
 
+/** The connections the encrypted path is in charge of: those that need encryption, over IPv4 (the sleeve's only underlay). */
+const handles = (c: ConnectionFacts): boolean => needsEncryption(c) && isIP(c.ip) === 4;
+
 /**
  * Pod traffic to peers that share our password and are not trusted: the sleeve, keyed per
  * connection from the mesh handshake. Each established connection gives its peer fresh keys;
@@ -90,7 +93,7 @@ export class EncryptedPath {
 
   /** How `status connections` shows a connection it is in charge of; undefined for the others (VXLAN's). */
   describe(c: ConnectionFacts): ReturnType<OverlayDescriber> | undefined {
-    if (!needsEncryption(c) || isIP(c.ip) !== 4) return undefined;
+    if (!handles(c)) return undefined;
     if (!this.sleeve) return {name: 'blocked', attrs: {reason: `no encrypted data path: ${this.unavailable}`}};
     // `encrypted` as the original's encrypted fastdp, so that /metrics counts it as such.
     return {name: 'sleeve', attrs: {encrypted: true, mtu: this.options.mtu}};
@@ -127,7 +130,7 @@ export class EncryptedPath {
 
   private add(c: ConnectionFacts): void {
     const {sleeve} = this;
-    if (!sleeve || !needsEncryption(c) || isIP(c.ip) !== 4) return;
+    if (!sleeve || !handles(c)) return;
     const keys = this.mesh.dataPlaneKeys(c.peer);
     if (!keys) {
       this.options.log.error('no sleeve keys for an established encrypted connection', {peer: c.peer});
