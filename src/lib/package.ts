@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 
-/** The installed package's root: two levels above dist/lib/. */
+/** The installed package's root: two levels above dist/lib/, where this module and the router's bundle are. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The package version, which names the plugin launcher and (later) the router image. */

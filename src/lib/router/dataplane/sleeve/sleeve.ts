@@ -1,8 +1,9 @@
 import {createHash} from 'node:crypto';
 import {EventEmitter, once} from 'node:events';
-import {extname} from 'node:path';
+import {extname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {MessageChannel, Worker, type WorkerOptions} from 'node:worker_threads';
+import {PACKAGE_ROOT} from '../../../package.js';
 import type {Logger} from '../../log.js';
 import {checkKeys, type SessionKeys} from './keys.js';
 import type {ControlMessage, RxInit, RxStats, TxInit, TxStats, WorkerReply} from './messages.js';
@@ -101,11 +102,13 @@ async function ready(worker: Worker, name: string): Promise<void> {
   if (reply.type !== 'ready') throw new SleeveError(`the sleeve's ${name} worker failed to start: ${reply.type === 'failed' ? reply.message : 'unexpected message'}`);
 }
 
-/** Starts one of the workers beside this file: built, its .js; from sources under tsx, its .ts. */
+/**
+ * Starts one of the workers: built, its compiled .js under dist/lib (this module may be running
+ * from the router's bundle, elsewhere); from sources under tsx, the .ts beside this file.
+ */
 function startWorker(name: string, options: WorkerOptions): Worker {
-  const ext = extname(fileURLToPath(import.meta.url));
-  const url = new URL(`./${name}${ext}`, import.meta.url);
-  if (ext === '.js') return new Worker(url, options);
+  if (extname(fileURLToPath(import.meta.url)) !== '.ts') return new Worker(join(PACKAGE_ROOT, 'dist', 'lib', 'router', 'dataplane', 'sleeve', `${name}.js`), options);
+  const url = new URL(`./${name}.ts`, import.meta.url);
   // tsx's hooks do not reach worker threads in Node 20: the worker registers them first.
   const tsx = import.meta.resolve('tsx/esm/api');
   return new Worker(`import(${JSON.stringify(tsx)}).then(api => { api.register(); return import(${JSON.stringify(url.href)}); })`, {...options, eval: true});
