@@ -29,7 +29,8 @@ const USAGE = `usage: npx tsx bench/ipam.ts [options]
   --sockets N      keep-alive connections the concurrent allocations share (default 100)
   --dir DIR        where the db-prefix lives (default the system temp dir; pick the disk to measure)
   --node-flags=S   flags for the node running the IPAM process, space-separated
-                   (e.g. --node-flags=--max-semi-space-size=2: V8's young generation, most of the growth)`;
+                   (default none, as the router container, whose heap keepHeapSmall() tunes at run time;
+                   e.g. --node-flags=--max-semi-space-size=2: V8's young generation)`;
 
 
 interface Options {

@@ -11,8 +11,8 @@
  *   npx tsc -p . && npx tsx bench/mesh.ts [--routers 20] [--idle-seconds 60] [--password]
  *     [--node-flags=--max-semi-space-size=1]
  *
- * Each router's node gets the router container's flags (ROUTER_NODE_FLAGS) unless --node-flags
- * says otherwise (`--node-flags=` for none).
+ * Each router's node runs as in the router container, without flags, unless --node-flags says
+ * otherwise.
  */
 import {type ChildProcess, spawn} from 'node:child_process';
 import {createWriteStream, mkdtempSync, readFileSync, rmSync} from 'node:fs';
@@ -21,7 +21,6 @@ import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import {RouterClient} from '../src/lib/api/client.js';
-import {ROUTER_NODE_FLAGS} from '../src/lib/docker/image.js';
 import {createLogger} from '../src/lib/router/log.js';
 import {TargetStore} from '../src/lib/router/mesh/target-store.js';
 import {Lan} from '../test/helpers/lan.js';
@@ -46,9 +45,8 @@ const USAGE = `usage: npx tsx bench/mesh.ts [options]
   --routers N       simulated hosts, one router each (default 20)
   --idle-seconds N  how long to count idle control traffic once meshed (default 60)
   --password        run every router with the same WEAVE_PASSWORD (encrypted control traffic)
-  --node-flags=S    flags for the node running each router, space-separated (default: the router
-                    container's, ${ROUTER_NODE_FLAGS.join(' ')}; e.g. --node-flags=--max-semi-space-size=1:
-                    V8's young generation, most of the growth; --node-flags= for none)`;
+  --node-flags=S    flags for the node running each router, space-separated (default none, as the
+                    router container; e.g. --node-flags=--max-semi-space-size=1: V8's young generation)`;
 
 interface Options {
   routers: number;
@@ -65,7 +63,7 @@ function parseOptions(argv: string[]): Options {
     routers: count(values.routers, 'routers', 20, 2, USAGE),
     idleSeconds: count(values['idle-seconds'], 'idle-seconds', 60, 1, USAGE),
     password: values.password ?? false,
-    nodeFlags: values['node-flags'] === undefined ? [...ROUTER_NODE_FLAGS] : values['node-flags'].split(' ').filter(Boolean),
+    nodeFlags: (values['node-flags'] ?? '').split(' ').filter(Boolean),
   };
 }
 

@@ -33,7 +33,7 @@ describe('the router image, built from this machine with no registry', function 
     assert.match(run.stderr, new RegExp(`Router image ${ROUTER_IMAGE.replace(/\./g, '\\.')} \\(built locally, \\d+ MB\\)`));
     assert.equal(host.api('GET', '/status')[0], 200);
     const image = JSON.parse(host.engine.must(['image', 'inspect', ROUTER_IMAGE]))[0] as {Size: number; Config: {Entrypoint: string[]; Labels: Record<string, string>}};
-    assert.deepEqual(image.Config.Entrypoint, ['/usr/bin/node', '--max-semi-space-size=2', '/weave/bin/weave.js', 'router']);
+    assert.deepEqual(image.Config.Entrypoint, ['/usr/bin/node', '/weave/bin/weave.js', 'router']);
     assert.equal(image.Config.Labels['org.opencontainers.image.version'], VERSION);
     assert.match(image.Config.Labels[BUILD_LABEL] ?? '', /^[0-9a-f]{16}$/);
     assert.ok(image.Size < 200e6, `the image is ${Math.round(image.Size / 1e6)} MB`);

@@ -4,6 +4,7 @@
  * parser reads the same flag table (ROUTER_FLAGS) and leaves `weave router --help` to oclif.
  */
 import {parseArgs} from 'node:util';
+import {keepHeapSmall} from './heap.js';
 import {ROUTER_FLAGS, type RawRouterFlags, RouterConfigError, routerConfig, type RouterFlagSpec} from './config.js';
 
 /** A flag the router does not know or that is missing its value: exit 2, as oclif and Go's flag package. */
@@ -56,6 +57,7 @@ export async function routerMain(argv: string[]): Promise<void> {
     process.exitCode = error instanceof RouterUsageError ? 2 : 1;
     return;
   }
+  keepHeapSmall();
   // Imported only once the flags are good: a bad flag costs no more than parsing it.
   const {runRouter} = await import('./router.js');
   await runRouter(config);
