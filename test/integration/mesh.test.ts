@@ -80,6 +80,9 @@ describe('the peer mesh across simulated hosts (weave router processes on a LAN)
     }
     assert.match(await a.text('/status'), /^ {8}Targets: 2$/m);
     assert.equal(await a.text('/status/targets'), `${B!.ip}\n${C!.ip}\n`);
+    // The bridge tuned as the original's (the router writes /proc/sys of its own namespace).
+    const tuned = A!.ns.exec('sysctl', ['-n', 'net.ipv4.conf.weave.arp_accept', 'net.ipv4.neigh.weave.ucast_solicit', 'net.ipv4.neigh.weave.base_reachable_time']);
+    assert.deepEqual(tuned.trim().split('\n'), ['1', '1', '5']);
     // B was told of C only by A, and dialled it itself (discovery).
     // (Which of B and C dialled is chance: both did, and the two ends kept the same connection.)
     const bLines = (await b.text('/status/connections')).split('\n').filter(Boolean).sort();

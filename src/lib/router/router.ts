@@ -53,8 +53,8 @@ function ipamMesh(mesh: Mesh): IpamMesh {
  * The bridge's addresses belong to weave:expose, so IPAM never hands them to a pod (as the
  * original). Before the ring exists such a claim is answered at once and completes later.
  */
-async function claimBridgeAddresses(ipam: IpamService, dataplane: Dataplane, log: Logger): Promise<void> {
-  for (const cidr of await dataplane.addresses()) {
+async function claimBridgeAddresses(ipam: IpamService, cidrs: readonly string[], log: Logger): Promise<void> {
+  for (const cidr of cidrs) {
     try {
       await ipam.claim(EXPOSE_ID, parseCidr(cidr), {noErrorOnUnknown: true});
     } catch (error) {
@@ -87,10 +87,11 @@ export class WeaveRouter {
 
   /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original). */
   private static async peerName(config: RouterConfig): Promise<string> {
+    if (config.name) return config.name;
     const bridgeMac = await readBridgeMac(config.weaveBridge);
     // A bridge made before any router (by the CNI plugin) and still without ports has MAC zero.
     const fromBridge = bridgeMac && bridgeMac !== '00:00:00:00:00:00' ? bridgeMac : undefined;
-    return config.name ?? fromBridge ?? (await derivePeerName());
+    return fromBridge ?? (await derivePeerName());
   }
 
   static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
@@ -100,7 +101,7 @@ export class WeaveRouter {
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
-    await dataplane.start();
+    const bridgeCidrs = await dataplane.start();
     let ipam: IpamService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
@@ -132,7 +133,7 @@ export class WeaveRouter {
           init: config.ipallocInit,
           mesh: ipamMesh(mesh),
         });
-        await claimBridgeAddresses(ipam, dataplane, log);
+        await claimBridgeAddresses(ipam, bridgeCidrs, log);
       }
       overlay = await Overlay.start(mesh, {
         bridge: config.weaveBridge,

@@ -1,4 +1,3 @@
-import {ipv4Addresses} from '../../net/address.js';
 import type {Logger} from '../log.js';
 import {ensureWeaveBridge, tuneBridge} from './bridge.js';
 import {Canary} from './canary.js';
@@ -44,7 +43,10 @@ export class Dataplane {
   constructor(private readonly options: DataplaneOptions) {
     const {bridge, netns, log} = options;
     this.ctx = {bridge, log, netns, iptables: new Iptables(netns)};
-    this.canary = new Canary(() => this.canaryPresent(), () => this.serial(() => this.install()), log, options.canaryIntervalMs);
+    const reinstall = async () => {
+      await this.serial(() => this.install());
+    };
+    this.canary = new Canary(() => this.canaryPresent(), reinstall, log, options.canaryIntervalMs);
   }
 
   /** The bridge's MAC, once started. */
@@ -53,13 +55,14 @@ export class Dataplane {
     return this.bridgeMac;
   }
 
-  /** Bridge and rules, re-exposing the addresses the bridge already holds; then the canary watch. */
-  start(): Promise<void> {
+  /** Bridge and rules, re-exposing the addresses the bridge already holds (returned); then the canary watch. */
+  start(): Promise<string[]> {
     return this.serial(async () => {
       const began = performance.now();
-      await this.install();
+      const cidrs = await this.install();
       this.canary.start();
       this.options.log.info('data plane ready', {bridge: this.options.bridge, ms: Math.round(performance.now() - began)});
+      return cidrs;
     });
   }
 
@@ -84,11 +87,6 @@ export class Dataplane {
     });
   }
 
-  /** The bridge's IPv4 addresses (`weave:expose`'s, the pods' gateway). */
-  addresses(): Promise<string[]> {
-    return ipv4Addresses(this.options.bridge, this.options.netns);
-  }
-
   private serial<T>(task: () => Promise<T>): Promise<T> {
     const result = this.queue.then(task);
     this.queue = result.catch(() => undefined);
@@ -100,7 +98,8 @@ export class Dataplane {
     return CANARY_TABLES.every(table => saved.hasChain(table, CANARY_CHAIN));
   }
 
-  private async install(): Promise<void> {
+  /** The bridge's addresses, as found. */
+  private async install(): Promise<string[]> {
     const {bridge, mtu, mac, netns, httpPort, meshPort, overlaySources, log} = this.options;
     const [host, saved] = await Promise.all([readHostLinks(bridge, netns), this.ctx.iptables.save()]);
     const link = await ensureWeaveBridge({name: bridge, mtu, mac, netns}, host, log);
@@ -117,5 +116,6 @@ export class Dataplane {
       ...link.cidrs.map(cidr => announce(this.ctx, cidr)),
     ]);
     for (const cidr of link.cidrs) log.info('re-exposed', {cidr, bridge});
+    return link.cidrs;
   }
 }
