@@ -31,9 +31,15 @@ const HOLD_MS = 60_000;
 
 /**
  * Connection changes this close together make one update of the device (one `bridge -batch`, ~7 ms
- * of CPU): a forming mesh of 20 establishes its connections over seconds.
+ * of CPU, half of it starting the process)...
  */
 const COALESCE_MS = 250;
+
+/**
+ * ...and updates are this far apart at least: a forming mesh of 20 establishes its connections
+ * one after another over seconds, while every router competes for the CPU.
+ */
+const MIN_GAP_MS = 1000;
 
 /** The underlay is checked once for the peers met within this long (one `ip -batch`); it only warns. */
 const UNDERLAY_CHECK_MS = 5000;
@@ -85,7 +91,9 @@ export class Overlay {
   private readonly underlayChecked = new Set<string>();
   private readonly underlayPending = new Set<string>();
   private underlayTimer?: NodeJS.Timeout;
-  private readonly onChange = () => this.schedule(COALESCE_MS);
+  private readonly onChange = () => this.schedule(Math.max(COALESCE_MS, this.lastUpdate + MIN_GAP_MS - Date.now()));
+  /** When the last update began (Date.now()). */
+  private lastUpdate = 0;
   private running?: Promise<void>;
   private dirty = false;
   private stopped = false;
@@ -215,6 +223,7 @@ export class Overlay {
    */
   private async reconcile(known?: FdbEntry[]): Promise<void> {
     const now = Date.now();
+    this.lastUpdate = now;
     const target = this.targets.update(this.peerRemotes(), now);
     const {netns, log} = this.options;
     const dropping = this.installed === undefined || [...this.installed.keys()].some(key => !target.has(key));
