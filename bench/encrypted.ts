@@ -20,7 +20,7 @@ import {once} from 'node:events';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {applyFdb, FLOOD_MAC} from '../src/lib/net/fdb.js';
+import {FLOOD_MAC} from '../src/lib/net/fdb.js';
 import {ensureVxlan} from '../src/lib/net/vxlan.js';
 import {Lan, type LanHost} from '../test/helpers/lan.js';
 import type {Netns} from '../test/helpers/netns.js';
@@ -165,7 +165,7 @@ async function vxlanPath(sites: Site[]): Promise<Path> {
   for (const [i, site] of sites.entries()) {
     const netns = site.host.ns.path;
     await ensureVxlan({name: 'vxbench', vni: 42, port: VXLAN_PORT, mtu: site.mtu, bridge: site.bridge, learning: false, netns});
-    await applyFdb('vxbench', [{op: 'append', mac: FLOOD_MAC, remote: {dst: sites[1 - i]!.host.ip}}], netns);
+    site.host.ns.exec('bridge', ['fdb', 'append', FLOOD_MAC, 'dev', 'vxbench', 'dst', sites[1 - i]!.host.ip]);
   }
   return {name: 'kernel VXLAN, unencrypted, pod to pod', ...pods(sites), pids: () => [], stop: async () => {}};
 }

@@ -1,4 +1,4 @@
-import {CommandError} from './exec.js';
+import type {BridgeBatch} from './bridge-batch.js';
 import {runInNetns} from './nsrun.js';
 
 /** The MAC of a VXLAN device's default entries: frames for no known MAC go to every such remote. */
@@ -55,28 +55,15 @@ export async function fdbEntries(dev: string, netns?: string): Promise<FdbEntry[
 }
 
 /**
- * Applies every change in one `bridge -force -batch` (one fork), each line whatever the others
- * did. Idempotent: appending a remote already there is accepted by the kernel, and deleting one
+ * Applies every change through `batch` in one request, each line whatever the others did.
+ * Idempotent: appending a remote already there is accepted by the kernel, and deleting one
  * already gone is fine.
  */
-export async function applyFdb(dev: string, changes: readonly FdbChange[], netns?: string): Promise<void> {
+export async function applyFdb(batch: BridgeBatch, dev: string, changes: readonly FdbChange[]): Promise<void> {
   if (changes.length === 0) return;
   const lines = changes.map(change => words(dev, change));
-  for (const word of lines.flat()) if (/\s/.test(word) || word === '') throw new Error(`invalid word ${JSON.stringify(word)} in bridge command`);
-  try {
-    await runInNetns(netns, 'bridge', ['-force', '-batch', '-'], {input: lines.map(l => l.join(' ')).join('\n') + '\n'});
-  } catch (error) {
-    if (!(error instanceof CommandError)) throw error;
-    // Each failure prints its reason, then `Command failed -:<line>`.
-    const out = error.stderr.split('\n');
-    for (const [i, text] of out.entries()) {
-      const line = /^Command failed -:(\d+)/.exec(text);
-      if (!line) continue;
-      const index = Number(line[1]) - 1;
-      const reason = out[i - 1]?.trim() || error.message;
-      const gone = changes[index]?.op === 'del' && /No such file or directory/.test(reason);
-      if (!gone) throw new FdbError((lines[index] ?? []).join(' '), reason);
-    }
-    if (!out.some(text => text.startsWith('Command failed'))) throw error;
+  for (const [index, reason] of await batch.run(lines)) {
+    const gone = changes[index]!.op === 'del' && /No such file or directory/.test(reason);
+    if (!gone) throw new FdbError(lines[index]!.join(' '), reason);
   }
 }

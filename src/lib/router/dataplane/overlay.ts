@@ -1,5 +1,6 @@
 import type {EventEmitter} from 'node:events';
 import {isIP} from 'node:net';
+import {BridgeBatch} from '../../net/bridge-batch.js';
 import {CommandError} from '../../net/exec.js';
 import {applyFdb, type FdbEntry, FdbError, fdbEntries, FLOOD_MAC, type Remote} from '../../net/fdb.js';
 import {ipBatch} from '../../net/ip.js';
@@ -29,10 +30,7 @@ export const BLOCKED_REASON = 'VXLAN is unencrypted and the peer is outside --tr
 /** How long a peer's entry outlives its connection: long enough for its router to restart. */
 const HOLD_MS = 60_000;
 
-/**
- * Connection changes this close together make one update of the device (one `bridge -batch`, ~7 ms
- * of CPU, half of it starting the process)...
- */
+/** Connection changes this close together make one update of the device (one request to `bridge`)... */
 const COALESCE_MS = 250;
 
 /**
@@ -86,13 +84,15 @@ export class Overlay {
   readonly device: string;
   private readonly port: number;
   private readonly targets: RemoteTargets;
+  /** Where the device's entries are changed: one process for the router's life, not one per update. */
+  private readonly fdb: BridgeBatch;
   /** The flood remotes the device has, as last read or set; undefined: read the kernel before the next change. */
   private installed?: ReadonlyMap<string, Remote>;
   private readonly underlayChecked = new Set<string>();
   private readonly underlayPending = new Set<string>();
   private underlayTimer?: NodeJS.Timeout;
   private readonly onChange = () => this.schedule(Math.max(COALESCE_MS, this.lastUpdate + MIN_GAP_MS - Date.now()));
-  /** When the last update began (Date.now()). */
+  /** When the last update that followed a change began (Date.now()); the one at start does not count. */
   private lastUpdate = 0;
   private running?: Promise<void>;
   private dirty = false;
@@ -109,6 +109,7 @@ export class Overlay {
     this.device = overlayDevice(options.meshPort);
     this.port = overlayPort(options.meshPort);
     this.targets = new RemoteTargets(options.holdMs ?? HOLD_MS);
+    this.fdb = new BridgeBatch(options.netns);
   }
 
   /** Creates or adopts the device, keeps for a while the entries a previous run left, and follows the mesh. */
@@ -133,6 +134,7 @@ export class Overlay {
     clearTimeout(this.timer);
     clearTimeout(this.underlayTimer);
     await this.running;
+    await this.fdb.close();
   }
 
   /** How `status connections` shows a connection's data path. */
@@ -177,6 +179,7 @@ export class Overlay {
   private async drain(): Promise<void> {
     while (this.dirty && !this.stopped) {
       this.dirty = false;
+      this.lastUpdate = Date.now();
       try {
         await this.reconcile();
         this.retryMs = RETRY_MS;
@@ -223,19 +226,18 @@ export class Overlay {
    */
   private async reconcile(known?: FdbEntry[]): Promise<void> {
     const now = Date.now();
-    this.lastUpdate = now;
     const target = this.targets.update(this.peerRemotes(), now);
     const {netns, log} = this.options;
     const dropping = this.installed === undefined || [...this.installed.keys()].some(key => !target.has(key));
     let changes = planFdb(known ?? (dropping ? await this.readEntries() : floodEntries(this.installed!.values())), target);
     try {
-      await applyFdb(this.device, changes, netns);
+      await applyFdb(this.fdb, this.device, changes);
     } catch (error) {
       if (!(error instanceof FdbError && error.deviceMissing)) throw error;
       log.warning('overlay device gone; recreating it', {device: this.device});
       await this.ensureDevice();
       changes = planFdb(await fdbEntries(this.device, netns), target);
-      await applyFdb(this.device, changes, netns);
+      await applyFdb(this.fdb, this.device, changes);
     }
     this.installed = target;
     for (const c of changes) if (c.mac === FLOOD_MAC) log.info(c.op === 'append' ? 'overlay: sending to peer' : 'overlay: no longer sending to peer', {remote: c.remote.dst, ...(c.remote.port ? {port: c.remote.port} : {})});
