@@ -24,7 +24,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** Rounds every number to 0.1 so the JSON line stays short and readable in notes. */
+/** Keeps three significant digits of every fraction (0.26 s stays 0.26), so the JSON line stays short in notes. */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 10) / 10 : v));
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v));
 }
