@@ -13,7 +13,11 @@ export interface SavedTargets {
   discovered: string[];
 }
 
-const SAVE_SOON_MS = 2_000;
+/**
+ * How long discovered peers wait to be saved: they churn while a mesh forms, and each save syncs
+ * the disk (20 simulated hosts share one, where the IPAM ring is being written at the same time).
+ */
+const SAVE_SOON_MS = 10_000;
 
 function isSavedTargets(value: unknown): value is SavedTargets {
   const v = value as SavedTargets;
