@@ -54,6 +54,8 @@ export class MeshConnection {
   private readonly handlers: ConnectionHandlers;
   private readonly heartbeatMs: number;
   private lastHeard = Date.now();
+  /** Writes are being gathered until the current operation ends (see send()). */
+  private corked = false;
   private heartbeat?: NodeJS.Timeout;
 
   constructor(p: ConnectionParams) {
@@ -110,9 +112,21 @@ export class MeshConnection {
     }
   }
 
-  /** Queues a frame; false when the socket's buffer is full (wait for writable()). */
+  /**
+   * Queues a frame; false when the socket's buffer is full (wait for writable()). The frames
+   * written in one go leave together: without Nagle each write is a TCP segment of its own, which
+   * the kernel carries through the veths and into the peer's stack on our CPU time.
+   */
   send(body: Buffer): boolean {
     if (this.closed) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     return this.socket.write(this.channel.frame(body));
   }
 
