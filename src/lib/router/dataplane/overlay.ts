@@ -2,7 +2,7 @@ import type {EventEmitter} from 'node:events';
 import {isIP} from 'node:net';
 import {BridgeBatch} from '../../net/bridge-batch.js';
 import {CommandError} from '../../net/exec.js';
-import {applyFdb, type FdbEntry, FdbError, fdbEntries, FLOOD_MAC, type Remote} from '../../net/fdb.js';
+import {applyFdb, type FdbChange, type FdbEntry, FdbError, fdbEntries, FLOOD_MAC, type Remote} from '../../net/fdb.js';
 import {ipBatch} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
 import {type EnsuredVxlan, ensureVxlan} from '../../net/vxlan.js';
@@ -240,7 +240,11 @@ export class Overlay {
       await applyFdb(this.fdb, this.device, changes);
     }
     this.installed = target;
-    for (const c of changes) if (c.mac === FLOOD_MAC) log.info(c.op === 'append' ? 'overlay: sending to peer' : 'overlay: no longer sending to peer', {remote: c.remote.dst, ...(c.remote.port ? {port: c.remote.port} : {})});
+    // One line per update, not per peer: a forming mesh of 20 changes many at once.
+    const remotes = (op: FdbChange['op']) => changes.filter(c => c.mac === FLOOD_MAC && c.op === op).map(c => (c.remote.port ? `${c.remote.dst}:${c.remote.port}` : c.remote.dst));
+    const [added, dropped] = [remotes('append'), remotes('del')];
+    if (added.length > 0) log.info('overlay: sending to peers', {remotes: added});
+    if (dropped.length > 0) log.info('overlay: no longer sending to peers', {remotes: dropped});
     this.checkUnderlaySoon(target.values());
     const next = this.targets.nextExpiry();
     if (next !== undefined) this.schedule(Math.max(0, next - now) + 10);
