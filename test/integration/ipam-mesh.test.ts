@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {createLogger} from '../../src/lib/router/log.js';
 import {TargetStore} from '../../src/lib/router/mesh/target-store.js';
 import {Lan} from '../helpers/lan.js';
-import {MeshRouter, waitUntil} from '../helpers/mesh-router.js';
+import {MeshRouter, peerNameOf, waitUntil} from '../helpers/mesh-router.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {collect} from '../helpers/spawn.js';
 
@@ -217,6 +217,23 @@ describe('IPAM across peers (weave router processes on a LAN)', function () {
       assert.equal([...owned.values()].reduce((sum, o) => sum + o.ips, 0), 256);
       await allocate(a, 'a', 0, 5);
       await assertUnique([a, b, c]);
+    });
+  });
+
+  describe('a line of three without discovery (A - B - C)', () => {
+    after(stopAll);
+
+    it('a ring change two hops away reaches a bystander at once, relayed by the peer between (not at the next periodic gossip)', async () => {
+      const args = ['--no-discovery', '--ipalloc-init', `seed=${peerNameOf(0)}`];
+      const c = await start(2, {args});
+      const b = await start(1, {peers: [2], args});
+      const a = await start(0, {peers: [1], args});
+      await waitUntil('C to know A', async () => /^ {10}Peers: 3 /m.test(await c.text('/status')));
+      await allocate(a, 'a', 0, 1);
+      await waitUntil('C to have the ring, relayed by B', async () => (await ownership(c)).get(a.name)?.ips === 256, 3000);
+      // B has no space: A gives it some, and tells everyone; C hears of it through B.
+      await allocate(b, 'b', 0, 1);
+      await waitUntil('C to see the donation to B', async () => ((await ownership(c)).get(b.name)?.ips ?? 0) > 0, 3000);
     });
   });
 

@@ -61,6 +61,8 @@ export class RingGossiper implements Gossiper {
   private published?: ForeignRing;
   private changes = 0;
   private publishedChange = 0;
+  /** Settles when the last ring change made here is published (on disk, in our state). */
+  private publishing: Promise<void> = Promise.resolve();
   /** When we last asked for space per span, so that many waiting requests ask once. */
   private readonly asked = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
@@ -124,7 +126,7 @@ export class RingGossiper implements Gossiper {
     const {allocator, store} = this.o;
     const ring = {...allocator.ring.toRecord(), ...allocator.universeSpan};
     const change = ++this.changes;
-    return store.durable().then(
+    this.publishing = store.durable().then(
       () => {
         if (change > this.publishedChange) {
           this.publishedChange = change;
@@ -134,6 +136,7 @@ export class RingGossiper implements Gossiper {
       },
       (error: Error) => this.o.logger.error('IPAM ring not published', {component: 'ipam', error: error.message}),
     );
+    return this.publishing;
   }
 
   /** The ring changed here or by a merge: the service retries what waits; others hear of it. */
@@ -312,8 +315,14 @@ export class RingGossiper implements Gossiper {
     }
   }
 
-  onGossipBroadcast(source: string, update: Buffer): GossipData {
+  /**
+   * Passed on once the ring we merged (from this message or just before) is on disk: only a
+   * durable ring is in our state, and the peers past us would otherwise get an older one (the
+   * original relayed after its synchronous write too). Later frames on the connection wait.
+   */
+  async onGossipBroadcast(source: string, update: Buffer): Promise<GossipData> {
     this.update(source, decodeState(update));
+    await this.publishing;
     return this.data;
   }
 
@@ -321,8 +330,10 @@ export class RingGossiper implements Gossiper {
     return this.data;
   }
 
-  onGossip(update: Buffer): GossipData | undefined {
-    return this.update(undefined, decodeState(update)) ? this.data : undefined;
+  async onGossip(update: Buffer): Promise<GossipData | undefined> {
+    const learnt = this.update(undefined, decodeState(update));
+    await this.publishing;
+    return learnt ? this.data : undefined;
   }
 
   // ----- periodic -----
