@@ -191,8 +191,9 @@ export class FileStore implements IpamStore {
     this.waiting ??= deferred();
     if (!this.running && !this.scheduled) {
       this.scheduled = true;
-      // After the current I/O phase, so that requests read together are written together.
-      setImmediate(() => {
+      // Once the current operation ends (what it changed goes in one write), not after every
+      // socket of a busy I/O phase; what comes while a write is in flight goes in the next one.
+      process.nextTick(() => {
         this.scheduled = false;
         void this.run();
       });
