@@ -114,8 +114,9 @@ export class Outbox {
   private kick(): void {
     if (this.flushing) return;
     this.flushing = true;
-    // After the current turn, so changes made together go out as one message.
-    setImmediate(() => void this.flush());
+    // Once the current operation ends, so changes made together go out as one message. Not after
+    // the whole I/O phase: in a busy router every reply then waited for all the other sockets.
+    process.nextTick(() => void this.flush());
   }
 
   /** Gossip first (it is usually the more important), then broadcasts. */
