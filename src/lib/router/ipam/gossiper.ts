@@ -66,8 +66,13 @@ export class RingGossiper implements Gossiper {
   /** When we last asked for space per span, so that many waiting requests ask once. */
   private readonly asked = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
-  /** Encoded when sent: a queue of it merges into one message carrying the latest state. */
-  private readonly data: GossipData = {encode: () => [encodeState(this.state())], merge: () => this.data};
+  /**
+   * Encoded when sent: a queue of it merges into one message carrying the latest state. The
+   * encoding is kept until the state changes (stateChanged()), for a broadcast goes to every
+   * neighbour.
+   */
+  private readonly data: GossipData = {encode: () => [(this.encoded ??= encodeState(this.state()))], merge: () => this.data};
+  private encoded?: Buffer;
 
   constructor(private readonly o: GossiperOptions) {
     const {mesh, init, allocator} = o;
@@ -75,6 +80,7 @@ export class RingGossiper implements Gossiper {
     this.channel = mesh.newGossip(CHANNEL, this);
     mesh.onPeerRemoved(name => {
       if (!allocator.ring.peers().has(name)) allocator.nicknames.delete(name);
+      this.stateChanged();
     });
     if (!allocator.ring.empty) void this.publish(false);
     this.timer = setInterval(() => this.tick(), o.tickMs).unref();
@@ -92,6 +98,11 @@ export class RingGossiper implements Gossiper {
   consensusStatus(): {awaiting: boolean; elector: boolean; quorum: number; known: number} {
     const {isElector, quorum, known} = this.participant;
     return {awaiting: this.awaitingConsensus, elector: isElector, quorum, known};
+  }
+
+  /** What state() returns may differ now: the next message encodes it afresh. */
+  private stateChanged(): void {
+    this.encoded = undefined;
   }
 
   private state(): GossipState {
@@ -131,6 +142,7 @@ export class RingGossiper implements Gossiper {
         if (change > this.publishedChange) {
           this.publishedChange = change;
           this.published = ring.tokens.length > 0 ? ring : undefined;
+          this.stateChanged();
         }
         if (broadcast) this.broadcast();
       },
@@ -166,6 +178,7 @@ export class RingGossiper implements Gossiper {
   private propose(): void {
     this.progressAt = Date.now();
     this.participant.propose();
+    this.stateChanged();
     this.broadcast();
   }
 
@@ -230,6 +243,8 @@ export class RingGossiper implements Gossiper {
 
   /** Merges what a peer told us; `sender` only when it came to us from that peer (not relayed gossip). True when we learnt something. */
   private update(sender: string | undefined, state: GossipState): boolean {
+    // Nicknames, consensus or ring: anything below may change what we gossip.
+    this.stateChanged();
     const {allocator} = this.o;
     for (const [peer, nickname] of Object.entries(state.nicknames)) if (peer !== this.ourName) allocator.nicknames.set(peer, nickname);
     if (state.ring) {
