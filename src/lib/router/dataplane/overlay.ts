@@ -7,6 +7,7 @@ import {ipBatch} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
 import {type EnsuredVxlan, ensureVxlan} from '../../net/vxlan.js';
 import type {Logger} from '../log.js';
+import {Pacer} from '../pacer.js';
 import {isTrusted} from '../mesh/address.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
@@ -91,15 +92,15 @@ export class Overlay {
   private readonly underlayChecked = new Set<string>();
   private readonly underlayPending = new Set<string>();
   private underlayTimer?: NodeJS.Timeout;
-  private readonly onChange = () => this.schedule(Math.max(COALESCE_MS, this.lastUpdate + MIN_GAP_MS - Date.now()));
-  /** When the last update that followed a change began (Date.now()); the one at start does not count. */
-  private lastUpdate = 0;
+  /**
+   * The next update: a burst of changes gathered, a retry, or a held remote's expiry, whichever is
+   * first. The update made at start does not count towards the gap.
+   */
+  private readonly updates = new Pacer(() => this.update(), COALESCE_MS, MIN_GAP_MS);
+  private readonly onChange = () => this.updates.ask();
   private running?: Promise<void>;
   private dirty = false;
   private stopped = false;
-  /** The next update: a burst gathering, a retry, or a held remote's expiry, whichever is first. */
-  private timer?: NodeJS.Timeout;
-  private dueAt = 0;
   private retryMs = RETRY_MS;
 
   private constructor(
@@ -131,9 +132,10 @@ export class Overlay {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
-    clearTimeout(this.timer);
     clearTimeout(this.underlayTimer);
+    // A failing update may still ask for a retry: cancelled once it is over.
     await this.running;
+    this.updates.cancel();
     await this.fdb.close();
   }
 
@@ -161,25 +163,17 @@ export class Overlay {
     return action;
   }
 
-  /** Updates the device within `delayMs`, or sooner if already due sooner. */
-  private schedule(delayMs: number): void {
+  /** The pacer's job: an update, after the one under way if any. */
+  private update(): void {
     if (this.stopped) return;
-    const due = Date.now() + delayMs;
-    if (this.timer && this.dueAt <= due) return;
-    clearTimeout(this.timer);
-    this.dueAt = due;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.dirty = true;
-      this.running ??= this.drain();
-    }, delayMs);
+    this.dirty = true;
+    this.running ??= this.drain();
   }
 
   /** Runs reconcile() until no change came meanwhile, one at a time. */
   private async drain(): Promise<void> {
     while (this.dirty && !this.stopped) {
       this.dirty = false;
-      this.lastUpdate = Date.now();
       try {
         await this.reconcile();
         this.retryMs = RETRY_MS;
@@ -187,7 +181,7 @@ export class Overlay {
         this.options.log.error('overlay update failed', {device: this.device, error: (error as Error).message, retryInMs: this.retryMs});
         // What the kernel has is unsure now: the retry reads it.
         this.installed = undefined;
-        this.schedule(this.retryMs);
+        this.updates.runWithin(this.retryMs);
         this.retryMs = Math.min(2 * this.retryMs, RETRY_MAX_MS);
       }
     }
@@ -247,7 +241,7 @@ export class Overlay {
     if (dropped.length > 0) log.info('overlay: no longer sending to peers', {remotes: dropped});
     this.checkUnderlaySoon(target.values());
     const next = this.targets.nextExpiry();
-    if (next !== undefined) this.schedule(Math.max(0, next - now) + 10);
+    if (next !== undefined) this.updates.runWithin(Math.max(0, next - now) + 10);
   }
 
   private checkUnderlaySoon(remotes: Iterable<Remote>): void {

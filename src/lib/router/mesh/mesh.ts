@@ -11,6 +11,7 @@ import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, ProtocolError, T
 import {Routes} from './routes.js';
 import {type ConnectionFacts, connectionFacts, liveConnectionInfo, NO_OVERLAY, type OverlayDescriber, peerInfos} from './status.js';
 import {initialTargets, type SavedTargets, TargetStore} from './target-store.js';
+import {Pacer} from '../pacer.js';
 import {ConnectionMaker, NeverRetryError} from './targets.js';
 import {TopologyData, TopologyGossiper} from './topology-gossip.js';
 import {type PeerRecord, Topology, type UpdateResult} from './topology.js';
@@ -92,10 +93,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   private stopping = false;
   private changeQueued = false;
   private readonly toAnnounce = new Set<string>();
-  private announceTimer?: NodeJS.Timeout;
-  /** When the pending announcement goes, and when the last went (Date.now()). */
-  private announceDue = 0;
-  private lastAnnounce = 0;
+  private readonly announcer = new Pacer(() => this.announce(), ANNOUNCE_AFTER_MS, ANNOUNCE_GAP_MS);
   /** What start() connects to, checked by create(). */
   private initial: {resolved: PeerAddress[]; discovered: string[]} = {resolved: [], discovered: []};
 
@@ -252,7 +250,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.gossipTimer);
-    clearTimeout(this.announceTimer);
+    this.announcer.cancel();
     this.maker.stop();
     const closed = this.connector.close();
     for (const conn of this.live.values()) {
@@ -391,25 +389,17 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   private localChange(peers: string[], removed: PeerRecord[] = [], urgent = false): void {
     this.routes.invalidate();
     for (const name of [this.ourName, ...peers]) this.toAnnounce.add(name);
-    this.announceIn(urgent ? ANNOUNCE_AFTER_MS : Math.max(ANNOUNCE_AFTER_MS, this.lastAnnounce + ANNOUNCE_GAP_MS - Date.now()));
+    this.announcer.ask(urgent);
     this.dropped(removed);
     this.maker.refresh();
     this.changed();
   }
 
-  /** Broadcasts what toAnnounce names within `delayMs`, or sooner if already due sooner. */
-  private announceIn(delayMs: number): void {
-    const due = Date.now() + delayMs;
-    if (this.announceTimer && this.announceDue <= due) return;
-    clearTimeout(this.announceTimer);
-    this.announceDue = due;
-    this.announceTimer = setTimeout(() => {
-      this.announceTimer = undefined;
-      this.lastAnnounce = Date.now();
-      const names = new Set(this.toAnnounce);
-      this.toAnnounce.clear();
-      this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, names));
-    }, delayMs);
+  /** Broadcasts the records toAnnounce names: ours, and those of peers just met. */
+  private announce(): void {
+    const names = new Set(this.toAnnounce);
+    this.toAnnounce.clear();
+    this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, names));
   }
 
   /** Gossip from others was merged into the topology. */
