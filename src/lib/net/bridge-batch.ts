@@ -1,5 +1,6 @@
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process';
 import {once} from 'node:events';
+import {batchUnsafeWord} from './ip.js';
 
 /**
  * Ends each request: a command that always fails, on a device that cannot exist (interface names
@@ -66,7 +67,8 @@ export class BridgeBatch {
   }
 
   private send(commands: readonly (readonly string[])[]): Promise<Map<number, string>> {
-    for (const word of commands.flat()) if (/\s/.test(word) || word === '') throw new BridgeBatchError(`invalid word ${JSON.stringify(word)} in a command`);
+    const bad = batchUnsafeWord(commands.flat());
+    if (bad !== undefined) throw new BridgeBatchError(`invalid word ${JSON.stringify(bad)} in a command`);
     const child = this.child ?? this.start();
     const first = this.written + 1;
     this.written += commands.length + 1;

@@ -23,11 +23,14 @@ export class IpError extends Error {
   }
 }
 
+/** A word iproute2's batch input would not keep whole (it splits lines on white space): empty, or holding some. */
+export function batchUnsafeWord(words: readonly string[]): string | undefined {
+  return words.find(word => word === '' || /\s/.test(word));
+}
+
 function assertWords(command: IpCommand): void {
-  // Batch input is split on white space: a word holding any would change the command.
-  for (const word of command) {
-    if (word === '' || /\s/.test(word)) throw new Error(`invalid word ${JSON.stringify(word)} in ip command`);
-  }
+  const bad = batchUnsafeWord(command);
+  if (bad !== undefined) throw new Error(`invalid word ${JSON.stringify(bad)} in ip command`);
 }
 
 /**
