@@ -11,6 +11,8 @@ export interface RouterOptions {
   /** Keep the state of an earlier router (restart over the same data). */
   dbDir?: string;
   env?: Record<string, string>;
+  /** Run it in a PID namespace of its own, as a container without --pid=host would. */
+  ownPidns?: boolean;
 }
 
 /**
@@ -32,7 +34,8 @@ export class RouterProcess {
   static async start(ns: Netns, options: RouterOptions = {}): Promise<RouterProcess> {
     const dbDir = options.dbDir ?? mkdtempSync(join(tmpdir(), 'weave-db-'));
     const args = ['--nickname', ns.name, '--db-prefix', join(dbDir, 'weave'), '--log-level', 'debug', ...(options.args ?? [])];
-    const child = spawn('nsenter', [`--net=${ns.path}`, process.execPath, WEAVE_BIN, 'router', ...args], {
+    const pidns = options.ownPidns ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'] : [];
+    const child = spawn('nsenter', [`--net=${ns.path}`, ...pidns, process.execPath, WEAVE_BIN, 'router', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {...process.env, ...options.env},
     });

@@ -107,7 +107,7 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
     let noClient: string;
     before(() => {
       requireTool('socat', 'socat');
-      socatOnly = pathWith('socat-only', ['socat']);
+      socatOnly = pathWith('socat-only', ['socat', 'cat', 'stat', 'sed', 'head']);
       noClient = pathWith('no-client', []);
     });
 

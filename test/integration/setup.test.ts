@@ -4,7 +4,7 @@ import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, 
 import {join} from 'node:path';
 import {ADVERTISED_VERSIONS, CONFLIST_VERSIONS, renderConflist, validateCniVersion} from '../../src/lib/setup/conflist.js';
 import {mkdirCommand, resolveCniDirs} from '../../src/lib/setup/dirs.js';
-import {launcherScript} from '../../src/lib/setup/launcher.js';
+import {CNI_CLIENT, LAUNCHER_SOURCE, launcherScript} from '../../src/lib/setup/launcher.js';
 import {VERSION} from '../../src/lib/package.js';
 import {CNI_MAIN, runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
@@ -60,9 +60,9 @@ describe('weave setup', function () {
       assert.equal(lstatSync(launcher).mode & 0o777, 0o755);
       const script = readFileSync(launcher, 'utf8');
       assert.ok(script.startsWith(`#!/bin/sh\n# weave CNI plugin launcher, written by weave ${VERSION} (weave setup)`));
-      // The cold path: node on the plugin entry, with the name the shim was called by.
-      assert.ok(script.endsWith(`exec '${process.execPath}' '${CNI_MAIN}' "$name"\n`), script);
-      assert.match(script, /socat -t 300 - "UNIX-CONNECT:\$sock" 2>\/dev\/null <<EOF/, 'the warm path goes through the router socket');
+      // Its settings, then the body shipped as bin/weave-cni-launcher.sh.
+      assert.ok(script.includes(`\nWEAVE_NODE='${process.execPath}'\nWEAVE_ENTRY='${CNI_MAIN}'\nWEAVE_CNI_CLIENT='${CNI_CLIENT}'\nWEAVE_SOCKET_DIR='/run/weave'\n`), script);
+      assert.ok(script.endsWith(readFileSync(LAUNCHER_SOURCE, 'utf8').replace(/^#!.*\n/, '')), 'the body is the shipped launcher');
       assert.equal(readlinkSync(join(scratch.binDir, 'weave-net')), LAUNCHER);
       assert.equal(readlinkSync(join(scratch.binDir, 'weave-ipam')), LAUNCHER);
       // No temporary file is left behind.
@@ -152,11 +152,11 @@ describe('weave setup', function () {
     it('rewrites a launcher whose content or mode differs', () => {
       makeDirs();
       const launcher = join(scratch.binDir, LAUNCHER);
-      writeFileSync(launcher, '#!/bin/sh\nexec /elsewhere/node "$0"\n');
+      writeFileSync(launcher, "#!/bin/sh\nWEAVE_NODE='/elsewhere/node'\n");
       chmodSync(launcher, 0o755);
       const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.match(run.stdout, new RegExp(`^updated launcher ${launcher}$`, 'm'));
-      assert.match(readFileSync(launcher, 'utf8'), new RegExp(`exec '${process.execPath}'`));
+      assert.ok(readFileSync(launcher, 'utf8').includes(`WEAVE_NODE='${process.execPath}'`));
 
       chmodSync(launcher, 0o644);
       assert.match(runWeave(['setup-cni', ...scratch.flags]).stdout, /^updated launcher /);
@@ -366,7 +366,7 @@ describe('weave setup', function () {
         for (const tool of tools) symlinkSync(execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], {encoding: 'utf8'}).trim(), join(dir, tool));
         return dir;
       };
-      const paths = {perl: process.env.PATH!, socat: farm('socat-only', ['readlink', 'socat']), none: farm('no-client', ['readlink'])};
+      const paths = {perl: process.env.PATH!, socat: farm('socat-only', ['readlink', 'socat', 'cat', 'stat']), none: farm('no-client', ['readlink'])};
       for (const [client, PATH] of Object.entries(paths)) {
         const run = spawnSync(join(scratch.binDir, 'weave-net'), {input: '{"cniVersion":"1.0.0",\n"name":"x"}', env: {PATH, CNI_COMMAND: 'ADD'}, encoding: 'utf8'});
         assert.equal(run.stdout, '/entry.js\nweave-net\n{"cniVersion":"1.0.0",\n"name":"x"}', client);

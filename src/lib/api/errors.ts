@@ -19,6 +19,20 @@ export class RouterUnreachableError extends ApiError {
   }
 }
 
+/** Connected, but no answer within the caller's bound (an allocation the router holds back). */
+export class RouterTimeoutError extends ApiError {
+  readonly exitCode = 1;
+
+  constructor(
+    readonly addr: string,
+    readonly call: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`the weave router at ${addr} did not answer ${call} within ${timeoutMs / 1000} s`);
+    this.name = 'RouterTimeoutError';
+  }
+}
+
 /** HTTP 404: an unknown route, or a service turned off (IPAM without --ipalloc-range). Exit 4, body dropped. */
 export class NotFoundError extends ApiError {
   readonly exitCode = 4;

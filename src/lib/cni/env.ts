@@ -1,3 +1,4 @@
+import type {NetnsHandle} from '../net/netns.js';
 import {CniError, ErrorCode} from './errors.js';
 
 export const COMMANDS = ['ADD', 'DEL', 'CHECK', 'VERSION', 'GC', 'STATUS'] as const;
@@ -7,7 +8,11 @@ export type Command = (typeof COMMANDS)[number];
 export interface CniEnv {
   command: Command;
   containerId: string;
+  /** CNI_NETNS as given: what messages and results name. */
   netns: string;
+  /** What to enter: the namespace held open for this call (NetnsHandle), else CNI_NETNS. */
+  netnsPath: string;
+  netnsHandle: NetnsHandle;
   ifname: string;
   args: Record<string, string>;
   path: string[];
@@ -59,8 +64,11 @@ function parseArgs(text: string): Record<string, string> {
   return args;
 }
 
-/** Reads and checks the variables `command` needs; the message names the first one missing. */
-export function parseEnv(env: Record<string, string | undefined>): CniEnv {
+/**
+ * Reads and checks the variables `command` needs; the message names the first one missing.
+ * `netns`: how the caller holds CNI_NETNS open, if it does.
+ */
+export function parseEnv(env: Record<string, string | undefined>, netns: NetnsHandle = {}): CniEnv {
   const command = env.CNI_COMMAND ?? '';
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw invalid(
@@ -76,6 +84,8 @@ export function parseEnv(env: Record<string, string | undefined>): CniEnv {
     command: cmd,
     containerId: env.CNI_CONTAINERID ?? '',
     netns: env.CNI_NETNS ?? '',
+    netnsPath: netns.path ?? env.CNI_NETNS ?? '',
+    netnsHandle: netns,
     ifname: env.CNI_IFNAME ?? '',
     args: parseArgs(env.CNI_ARGS ?? ''),
     path: (env.CNI_PATH ?? '').split(':').filter(Boolean),

@@ -2,6 +2,7 @@ import {cmdAdd} from './add.js';
 import {cmdCheck} from './check.js';
 import {parseConfig} from './config.js';
 import {cmdDel} from './del.js';
+import type {NetnsHandle} from '../net/netns.js';
 import {parseEnv} from './env.js';
 import type {Invocation} from './invocation.js';
 import type {Ipam} from './ipam/ipam.js';
@@ -57,6 +58,8 @@ function replyVersion(stdin: string): string {
 export interface PluginOptions {
   /** The router's IPAM in-process (warm path); by default reached over its HTTP API. */
   weaveIpam?: Ipam;
+  /** CNI_NETNS as the caller holds it open (holdNetns, or the launcher's client). */
+  netns?: NetnsHandle;
 }
 
 const overHttp = new WeaveIpam(routerOverHttp);
@@ -72,7 +75,7 @@ export async function runPlugin(
   options: PluginOptions = {},
 ): Promise<Reply> {
   try {
-    const env = parseEnv(processEnv);
+    const env = parseEnv(processEnv, options.netns);
     if (env.command === 'VERSION') {
       return {stdout: JSON.stringify({cniVersion: LATEST_VERSION, supportedVersions: SUPPORTED_VERSIONS}) + '\n', exitCode: 0};
     }

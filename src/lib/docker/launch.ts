@@ -9,7 +9,7 @@ import {mkdirCommand} from '../setup/dirs.js';
 import {installCni} from '../setup/install.js';
 import {connectDocker, describeEndpoint} from './client.js';
 import {DockerOperatorError, engineMessage} from './errors.js';
-import {prepareNetnsDir, prepareSocketDir} from './host-dirs.js';
+import {prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
 import {chooseImage, formatImageRef, type ImageRef} from './image-ref.js';
 import {controlAddr, ipallocRange, type LaunchArgs, meshPort, parseLaunchArgs, routerArgs} from './launch-args.js';
@@ -121,7 +121,6 @@ export class RouterLaunch {
 
   private async start(retitle: (title: string) => void): Promise<void> {
     await prepareSocketDir(DEFAULTS.cniSocketDir);
-    await prepareNetnsDir();
     const spec = routerContainerSpec({
       name: this.name,
       image: formatImageRef(this.image),

@@ -49,6 +49,8 @@ export interface RouterConfig {
   cniSocketDir: string;
   /** The encrypted path sends TCP super-frames as one IP-fragmented datagram (off: --no-sleeve-offloads). */
   sleeveOffloads: boolean;
+  /** Longest a CNI call's allocation waits for IPAM before failing with "try again". */
+  cniIpamWaitMs: number;
 }
 
 export const DEFAULTS = {
@@ -62,6 +64,8 @@ export const DEFAULTS = {
   connLimit: 200,
   logLevel: 'info' as LogLevel,
   cniSocketDir: '/run/weave',
+  /** Seconds; well below the launcher's 110 s and kubelet's 2 minutes per runtime request. */
+  cniIpamWait: 30,
 };
 
 /** `host:port`, `:port` or a unix socket path (leading `/`), as the original's --http-addr. */
@@ -133,6 +137,7 @@ export const ROUTER_FLAGS = {
   resume: {type: 'boolean', description: 'connect to the peers saved by the previous run (no peers may be given)'},
   'trusted-subnets': {type: 'string', description: 'comma-separated CIDRs of peers that may get pod traffic unencrypted'},
   'no-sleeve-offloads': {type: 'boolean', description: 'encrypted traffic in MTU-sized datagrams, for networks that drop IP fragments (slower)'},
+  'cni-ipam-wait': {type: 'integer', description: 'seconds a CNI call waits for IPAM (consensus, space from a peer) before it fails with "try again"', default: DEFAULTS.cniIpamWait},
 } as const satisfies Record<string, RouterFlagSpec>;
 
 type Specs = typeof ROUTER_FLAGS;
@@ -191,6 +196,9 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
   if (!Number.isInteger(flags.mtu) || flags.mtu < 576 || flags.mtu > 65535) {
     throw new RouterConfigError(`invalid --mtu ${flags.mtu}: expected a whole number from 576 to 65535`);
   }
+  if (!Number.isInteger(flags['cni-ipam-wait']) || flags['cni-ipam-wait'] < 1 || flags['cni-ipam-wait'] > 100) {
+    throw new RouterConfigError(`invalid --cni-ipam-wait ${flags['cni-ipam-wait']}: expected whole seconds from 1 to 100 (the launcher waits 110 s for a call)`);
+  }
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(flags['weave-bridge'])) {
     throw new RouterConfigError(`invalid --weave-bridge "${flags['weave-bridge']}": expected an interface name of 1 to 15 letters, digits, "_", "." or "-"`);
   }
@@ -208,6 +216,7 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     peers,
     cniSocketDir: flags['cni-socket-dir'],
     sleeveOffloads: !flags['no-sleeve-offloads'],
+    cniIpamWaitMs: flags['cni-ipam-wait'] * 1000,
     ...meshFlags(flags, peers),
   };
   if (flags.host) config.host = flags.host;

@@ -172,7 +172,7 @@ export class WeaveRouter {
     const api = new RouteTable();
     registerStatusRoutes(api, state, sleeveStats);
     registerDataplaneRoutes(api, this.dataplane);
-    if (this.ipam) registerIpamRoutes(api, this.ipam);
+    if (this.ipam) registerIpamRoutes(api, this.ipam, config.cniIpamWaitMs);
     registerPeerRoutes(api, this.ipam);
     registerMeshRoutes(api, this.mesh);
     await this.listen(api, config.httpAddr, 'control API');
@@ -181,7 +181,7 @@ export class WeaveRouter {
       registerStatusRoutes(status, state, sleeveStats);
       await this.listen(status, config.statusAddr, 'status API');
     }
-    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane)), log);
+    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log);
     await this.cniServer.start();
     await this.mesh.start();
     this.ready = true;

@@ -16,11 +16,11 @@ export interface RouterIpam {
   ready(): Promise<void>;
 }
 
-/** Said whenever weave IPAM is needed and no router answers. */
-export function routerDown(detail = ''): CniError {
+/** Said whenever weave IPAM is needed and no router answers; `work`: what it was needed for. */
+export function routerDown(work: string, detail = ''): CniError {
   return new CniError(
     ErrorCode.TryAgainLater,
-    'the weave router must be running to allocate addresses with weave IPAM',
+    `the weave router must be running to ${work} with weave IPAM`,
     `start it with \`weave launch\`, or set "ipam": {"type": "host-local", ...} in the network config${detail ? ` (${detail})` : ''}`,
   );
 }
