@@ -59,14 +59,20 @@ export class CniSocketServer {
   private serve(socket: Socket): void {
     this.sockets.add(socket);
     const deadline = setTimeout(() => socket.destroy(), SOCKET_LIMITS.requestMs);
+    let accepting = false;
     let running = false;
+    let ended = false;
     socket.on('close', () => {
       this.sockets.delete(socket);
       clearTimeout(deadline);
     });
     socket.on('error', () => socket.destroy());
-    // A client gone before `go` has given the call up (it may run it itself).
-    socket.on('end', () => running || socket.destroy());
+    // A client gone before `go` has given the call up (it may run it itself). The end may come
+    // while the request is being accepted, after the `go` that preceded it: checked then.
+    socket.on('end', () => {
+      ended = true;
+      if (!running && !accepting) socket.destroy();
+    });
     socket.setTimeout(SOCKET_LIMITS.idleMs, () => socket.destroy());
 
     const go = () => {
@@ -92,7 +98,9 @@ export class CniSocketServer {
       socket.off('data', onRequest);
       // What follows the request (`go`, sent early by the socat client) waits in the socket.
       socket.pause();
+      accepting = true;
       void this.accept(socket, request).then(accepted => {
+        accepting = false;
         if (!accepted) return;
         socket.write(READY);
         let said = '';
@@ -111,7 +119,8 @@ export class CniSocketServer {
         };
         socket.on('data', onGo);
         if (rest.length > 0) onGo(rest);
-        socket.resume();
+        if (ended && !running) socket.destroy();
+        else socket.resume();
       }, () => socket.destroy());
     };
     socket.on('data', onRequest);
