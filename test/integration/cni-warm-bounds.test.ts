@@ -80,7 +80,7 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
     ];
     for (const [name, bad] of cases) {
       const p = pod();
-      const answers = await Promise.all([warm, cold].map(run => run({...env('ADD', p, 'inj1'), ...bad})));
+      const answers = [await warm({...env('ADD', p, 'inj1'), ...bad}), await cold({...env('ADD', p, 'inj1'), ...bad})];
       for (const answer of answers) {
         assert.equal(answer.json?.code, 4, `${name}: ${answer.stdout}`);
         assert.match(answer.json?.msg, new RegExp(`^invalid ${name} `));
@@ -169,6 +169,29 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
     assert.deepEqual(veths(), []);
   });
 
+  it('refuses an ipam.subnet weave cannot allocate in with code 7, the same words on both paths', async () => {
+    const cases: [string, RegExp][] = [
+      ['fd00::/64', /^invalid "ipam.subnet" "fd00::\/64": invalid Non-IPv4 address not supported: fd00::\/64$/],
+      ['10.32.0.1/32', /^invalid "ipam.subnet" "10.32.0.1\/32": invalid subnet - smaller than minimum size 4: 10.32.0.1\/32$/],
+      ['192.168.0.0/24', /^invalid "ipam.subnet" "192.168.0.0\/24": range 192.168.0.0\/24 out of bounds: 10.32.0.0\/12$/],
+    ];
+    for (const [subnet, message] of cases) {
+      const p = pod();
+      const config = {...conf, ipam: {subnet}};
+      const answers: PluginRun[] = [];
+      for (const executable of [join(binDir, 'weave-net'), undefined]) {
+        answers.push(await runPlugin({env: env('ADD', p, 'badsubnet'), config, hostNetns: host.path, ...(executable ? {executable} : {})}));
+      }
+      for (const answer of answers) {
+        assert.equal(answer.json?.code, 7, `${subnet}: ${answer.stdout}`);
+        assert.match(answer.json?.msg, message);
+      }
+      assert.equal(answers[0]!.stdout, answers[1]!.stdout, subnet);
+      assert.deepEqual(p.links(), ['lo']);
+    }
+    assert.deepEqual(veths(), []);
+  });
+
   it('a DEL with the router down says it could not release, and how to get it going', async () => {
     const dbDir = router.dbDir;
     await router.stop();
@@ -196,7 +219,8 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
       other?.delete();
     });
 
-    it('fails after --cni-ipam-wait with code 11 and the cause, on both paths, leaving nothing', async () => {
+    it('fails after --cni-ipam-wait with code 11 and the cause, the same words on both paths, leaving nothing', async () => {
+      const said: string[] = [];
       for (const [path, executable] of [['warm', join(binDir, 'weave-net')], ['cold', undefined]] as const) {
         const p = pod();
         const add = await runPlugin({env: env('ADD', p, `consensus${path}`), config: conf, hostNetns: other.path, ...(executable ? {executable} : {})});
@@ -204,7 +228,9 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
         assert.match(add.json?.msg, /^IPAM awaits consensus: 1 of 2 peers known; connect the peers \(weave connect\) or use --ipalloc-init seed=<peer names>/, path);
         assert.deepEqual(p.links(), ['lo'], path);
         assert.deepEqual(other.links().filter(l => l.startsWith('vethwepl')), [], path);
+        said.push(add.stdout);
       }
+      assert.equal(said[0], said[1]);
     });
   });
 });

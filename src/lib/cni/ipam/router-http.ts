@@ -1,7 +1,7 @@
 import {networkText} from '../../router/ipam/range.js';
 import {CniError, ErrorCode} from '../errors.js';
 import type {Invocation} from '../invocation.js';
-import {routerDown, type RouterIpam} from './weave.js';
+import {badSubnet, ipamWaitFailure, routerDown, type RouterIpam} from './weave.js';
 
 type Reply = {status: number; body: string};
 
@@ -36,7 +36,8 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
       const reply = await send('allocate addresses', 'POST', `/ip/${enc(id)}${subnet ? `/${subnet}` : ''}`, new URLSearchParams({origin: 'cni'}));
       if (reply.status === 404) throw new CniError(ErrorCode.InvalidConfig, 'weave IPAM is disabled on this router (--ipalloc-range "")', 'set "ipam": {"type": ...} in the network config, or launch weave with an --ipalloc-range');
       // The router gave up waiting for IPAM (--cni-ipam-wait); the body says why.
-      if (reply.status === 503) throw new CniError(ErrorCode.TryAgainLater, reply.body.trim(), 'the runtime retries the call; see `weave status ipam`');
+      if (reply.status === 503) throw ipamWaitFailure(reply.body.trim());
+      if (reply.status === 400 && subnet) throw badSubnet(subnet, reply.body.trim());
       if (reply.status !== 200 || reply.body === 'cancelled') throw fail('unable to allocate IP address', reply);
       return reply.body.trim();
     },

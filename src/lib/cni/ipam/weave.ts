@@ -25,6 +25,20 @@ export function routerDown(work: string, detail = ''): CniError {
   );
 }
 
+/** An allocation that waited as long as the router allows (its --cni-ipam-wait); `reason`: for what. */
+export function ipamWaitFailure(reason: string): CniError {
+  return new CniError(ErrorCode.TryAgainLater, reason, 'the router gave up waiting (weave router --cni-ipam-wait); the runtime retries the call');
+}
+
+/** The router refused `ipam.subnet` (not IPv4, too small, outside its range): the same words on every path. */
+export function badSubnet(subnet: string, reason: string): CniError {
+  return new CniError(
+    ErrorCode.InvalidConfig,
+    `invalid "ipam.subnet" "${subnet}": ${reason}`,
+    'give an IPv4 subnet of at least 4 addresses inside the range weave allocates from (`weave status ipam` shows it), or leave "subnet" out',
+  );
+}
+
 /** Weave's own IPAM (no `ipam.type`): the router allocates from the range all peers share. */
 export class WeaveIpam implements Ipam {
   constructor(private readonly router: (call: Invocation) => Promise<RouterIpam>) {}

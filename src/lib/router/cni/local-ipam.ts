@@ -1,14 +1,9 @@
 import {CniError, ErrorCode} from '../../cni/errors.js';
-import type {RouterIpam} from '../../cni/ipam/weave.js';
+import {badSubnet, ipamWaitFailure, type RouterIpam} from '../../cni/ipam/weave.js';
 import type {Dataplane} from '../dataplane/dataplane.js';
 import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
 import {EXPOSE_ID} from '../ipam/allocator.js';
 import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
-
-/** The CNI error of an allocation that waited as long as the router allows (--cni-ipam-wait). */
-export function ipamWaitFailure(error: IpamWaitError): CniError {
-  return new CniError(ErrorCode.TryAgainLater, error.reason, `the call gave up after ${error.waitedMs / 1000} s (weave router --cni-ipam-wait); the runtime retries it`);
-}
 
 /**
  * Weave IPAM for warm CNI calls: the router's own IPAM service and data plane, no HTTP. An
@@ -27,7 +22,9 @@ export function localRouterIpam(ipam: IpamService | undefined, dataplane: Datapl
     try {
       got = await s.allocateWithin(id, subnet ? parseSubnet(subnet) : s.defaultSubnet, {cni: id !== EXPOSE_ID}, waitMs);
     } catch (error) {
-      throw error instanceof IpamWaitError ? ipamWaitFailure(error) : error;
+      if (error instanceof IpamWaitError) throw ipamWaitFailure(error.reason);
+      if (error instanceof IpamInputError && subnet) throw badSubnet(subnet, error.message);
+      throw error;
     }
     if (got === CANCELLED) throw new CniError(ErrorCode.TryAgainLater, 'the weave router is shutting down', 'retry once it runs again');
     return formatCidr(got);

@@ -30,7 +30,7 @@ async function allocate(service: IpamService, req: Request, subnet: Cidr, cniWai
   try {
     result = flags.cni ? await service.allocateWithin(req.params.id!, subnet, flags, cniWaitMs, req.signal) : await service.allocate(req.params.id!, subnet, flags, req.signal);
   } catch (error) {
-    if (error instanceof IpamWaitError) return httpError(503, error.message);
+    if (error instanceof IpamWaitError) return httpError(503, error.reason);
     throw error;
   }
   if (result === CANCELLED) return text(CANCELLED);
