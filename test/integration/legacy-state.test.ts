@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {formatCidr} from '../../src/lib/router/ipam/range.js';
 import {CANCELLED, type FileIpamOptions, IpamService} from '../../src/lib/router/ipam/service.js';
+import {importLegacyState} from '../../src/lib/router/legacy/import.js';
 import {recordingLogger} from '../helpers/ipam.js';
 import {legacyFixture} from '../helpers/legacy.js';
 
@@ -148,6 +149,15 @@ describe("router/legacy: weave 2.8.1's state file carried over at start", () => 
     }
     writeFileSync(db, '{"not": "a bolt file"}');
     assert.match(await refusal(), /^cannot read .*weavedata\.db, weave 2\.8\.1's state file: the file is too short\. To start without it, move it aside/);
+  });
+
+  it('with IPAM off, refuses a state that holds a ring, naming the range that carries it over', async () => {
+    placeFixture();
+    const {logger} = recordingLogger();
+    await assert.rejects(importLegacyState({prefix, ourPeer: FX1, haveOwnState: false, logger}), (e: Error) =>
+      e.message.startsWith(`${db}, weave 2.8.1's state, holds an IPAM ring but IPAM is off here (--ipalloc-range ""): start the router with --ipalloc-range 10.32.0.0/12 to carry its 5 allocations`),
+    );
+    assert.ok(existsSync(db));
   });
 
   it('moves aside a state without a ring, as the original starts afresh over it', async () => {
