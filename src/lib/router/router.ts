@@ -17,6 +17,7 @@ import {EXPOSE_ID} from './ipam/allocator.js';
 import {parseCidr} from './ipam/range.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
+import {importLegacyState} from './legacy/import.js';
 import {createLogger, type Logger} from './log.js';
 import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
@@ -134,6 +135,9 @@ export class WeaveRouter {
           mesh: ipamMesh(mesh),
         });
         await claimBridgeAddresses(ipam, bridgeCidrs, log);
+      } else {
+        // No IPAM to carry weave 2.8.1's state into: refused if it holds a ring, else moved aside.
+        await (await importLegacyState({prefix: config.dbPrefix, ourPeer: name, haveOwnState: false, logger: log}))?.done();
       }
       overlay = await Overlay.start(mesh, {
         bridge: config.weaveBridge,

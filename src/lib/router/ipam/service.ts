@@ -1,3 +1,4 @@
+import {importLegacyState} from '../legacy/import.js';
 import type {Logger} from '../log.js';
 import type {IpamStatus} from '../state.js';
 import {Allocator, type AllocationFlags} from './allocator.js';
@@ -129,11 +130,14 @@ export class IpamService {
     let store: FileStore | undefined;
     const allocator = new Allocator(universe, options.peerName, options.nickname, mutation => store!.append(mutation));
     const disk = await readStore(options.dbPrefix, identity, options.logger);
-    allocator.load(disk.state, disk.mutations);
+    const legacy = await importLegacyState({prefix: options.dbPrefix, universe: cidrSpan(universe), ourPeer: options.peerName, haveOwnState: disk.gen > 0, logger: options.logger});
+    allocator.load(legacy?.state ?? disk.state, disk.mutations);
     store = await FileStore.create(options.dbPrefix, identity, disk.gen + 1, () => allocator.snapshot(), {
       logger: options.logger,
       minLogBytes: options.minLogBytes,
     });
+    // Only now that our store holds it: a crash before leaves the file to import again.
+    await legacy?.done();
     return new IpamService(options, allocator, store);
   }
 

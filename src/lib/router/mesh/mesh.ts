@@ -12,6 +12,7 @@ import {Routes} from './routes.js';
 import {type ConnectionFacts, connectionFacts, liveConnectionInfo, NO_OVERLAY, type OverlayDescriber, peerInfos} from './status.js';
 import {initialTargets, type SavedTargets, TargetStore} from './target-store.js';
 import {Pacer} from '../pacer.js';
+import {LegacyPeers} from './legacy-peer.js';
 import {ConnectionMaker, NeverRetryError} from './targets.js';
 import {TopologyData, TopologyGossiper} from './topology-gossip.js';
 import {type PeerRecord, Topology, type UpdateResult} from './topology.js';
@@ -89,6 +90,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   private readonly live = new Map<string, MeshConnection>();
   private readonly connector: Connector;
   private readonly log: Logger;
+  private readonly legacyPeers: LegacyPeers;
   private gossipTimer?: NodeJS.Timeout;
   private stopping = false;
   private changeQueued = false;
@@ -105,6 +107,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
     super();
     this.ourName = opts.name;
     this.log = opts.log;
+    this.legacyPeers = new LegacyPeers(opts.log);
     this.topology = new Topology({name: opts.name, nickName: opts.nickName, uid: this.uid, shortId: randomInt(1 << 12), hasShortId: true, port: opts.port});
     this.routes = new Routes(this.topology);
     this.topologyChannel = this.addChannel('topology', new TopologyGossiper(this.topology, result => this.merged(result)));
@@ -131,12 +134,16 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       },
       {
         handshaken: (conn, acceptNewPeer) => {
+          this.legacyPeers.connected(conn.address);
           const refusal = this.stopping ? new Error('router stopping') : this.add(conn, acceptNewPeer);
           if (refusal) conn.shutdown(refusal);
           else conn.start();
         },
         aborted: (address, reason) => this.maker.connectionAborted(address, reason),
-        failed: (address, outbound, reason) => this.maker.connectionTerminated(address, outbound, reason),
+        failed: (address, outbound, reason) => {
+          this.legacyPeers.failed(address, outbound, reason);
+          this.maker.connectionTerminated(address, outbound, reason);
+        },
         frame: (conn, body) => this.onFrame(conn, body),
         closed: (conn, reason) => this.onClosed(conn, reason),
       },
@@ -241,7 +248,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       peerDiscovery: this.opts.discovery,
       trustedSubnets: this.opts.trustedSubnets,
       targets: this.maker.directPeers(),
-      connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status()],
+      connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status(), ...this.legacyPeers.status()],
       peers: peerInfos(this.topology, this.live.values()),
       terminationCount: this.maker.terminationCount,
     };
