@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import {type ChildProcess, spawn} from 'node:child_process';
 import {once} from 'node:events';
-import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
@@ -9,15 +8,9 @@ import {PACKAGE_ROOT} from '../../src/lib/package.js';
 import type {Netns} from './netns.js';
 import {sentBy, tcpStreams} from './pcap.js';
 
-/**
- * Files weave 2.8.1 itself produced (see their README): `../shared/fixtures/weave-2.8.1` beside
- * the checkout (or `WEAVE_281_FIXTURES`), else the shared copy of this machine.
- */
+/** A file weave 2.8.1 itself produced, kept in test/fixtures/weave-2.8.1 (its README says how). */
 export function legacyFixture(name: string): string {
-  const dirs = [process.env.WEAVE_281_FIXTURES, join(PACKAGE_ROOT, '..', 'shared', 'fixtures', 'weave-2.8.1'), '/work/shared/fixtures/weave-2.8.1'];
-  const dir = dirs.find(d => d !== undefined && existsSync(join(d, 'README.md')));
-  if (!dir) throw new Error(`weave 2.8.1's fixtures are missing: set WEAVE_281_FIXTURES to their directory`);
-  return join(dir, name);
+  return join(PACKAGE_ROOT, 'test', 'fixtures', 'weave-2.8.1', name);
 }
 
 /**
