@@ -14,12 +14,22 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
   const endpoint = new Endpoint(call.processEnv.WEAVE_HTTP_ADDR || DEFAULT_HTTP_ADDR);
 
   const send = async (method: string, path: string, form?: URLSearchParams): Promise<Reply> => {
+    let reply: Reply;
     try {
-      return await endpoint.send({method, path, headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: form?.toString() ?? ''});
+      reply = await endpoint.send({method, path, headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: form?.toString() ?? ''});
     } catch (error) {
       if (error instanceof RouterUnreachableError) throw routerDown(`${error.addr}: ${error.reason}`);
       throw error;
     }
+    // The router takes changes from root only: a plugin run by another user cannot allocate or free.
+    if (reply.status === 403) {
+      throw new CniError(
+        ErrorCode.InvalidEnv,
+        `the weave CNI plugin must run as root, not as uid ${process.getuid?.() ?? '?'}: the weave router refuses its ${method} ${path}`,
+        `container runtimes run CNI plugins as root; the router said: ${reply.body.trim()}`,
+      );
+    }
+    return reply;
   };
 
   const fail = (what: string, reply: Reply) =>
