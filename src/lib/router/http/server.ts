@@ -7,9 +7,9 @@ import {httpError, type Request, type Response, type RouteTable} from './routes.
 export interface ApiLimits {
   /** Largest request body: the API takes short forms, never uploads. Larger ones get 413. */
   maxBodyBytes: number;
-  /** A connection must send its request headers within this (else 408), also its first ones. */
+  /** Request headers must arrive within this (else 408); a connection that sends nothing is closed after twice this. */
   headersTimeoutMs: number;
-  /** ... and the whole request within this. Answers may take longer: an allocation can wait. */
+  /** The whole request must arrive within this. Answers may take longer: an allocation can wait. */
   requestTimeoutMs: number;
   /** Connections open at once; further ones are closed as they come. */
   maxConnections: number;
