@@ -2,7 +2,7 @@ import {Command, Flags} from '@oclif/core';
 import {RouterClient} from '../api/client.js';
 import {HttpStatusError, NotFoundError, RouterUnreachableError} from '../api/errors.js';
 import {DEFAULT_HTTP_ADDR} from '../api/transport.js';
-import {OperatorError} from '../errors.js';
+import {ArgumentError, OperatorError} from '../errors.js';
 import {CommandError} from '../net/exec.js';
 import {IpError} from '../net/ip.js';
 import {RouterConfigError} from '../router/config.js';
@@ -50,7 +50,7 @@ export abstract class RouterCommand extends Command {
       process.stderr.write(error.body.endsWith('\n') || error.body === '' ? error.body : `${error.body}\n`);
       return this.exit(1);
     }
-    if (error instanceof CommandFailure) {
+    if (error instanceof CommandFailure || error instanceof ArgumentError) {
       process.stderr.write(`${error.message}\n`);
       return this.exit(error.exitCode);
     }

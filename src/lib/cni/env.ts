@@ -1,3 +1,4 @@
+import {interfaceNameProblem} from '../net/ifname.js';
 import type {NetnsHandle} from '../net/netns.js';
 import {CniError, ErrorCode} from './errors.js';
 
@@ -42,14 +43,9 @@ export function validateContainerId(id: string): void {
   }
 }
 
-/** The kernel's rule: 1 to 15 bytes, not "." or "..", no "/", ":" or white space. */
+/** The kernel's rule for interface names. */
 export function validateInterfaceName(name: string, what = 'CNI_IFNAME'): void {
-  const why =
-    name.length === 0 ? 'it is empty'
-    : Buffer.byteLength(name) > 15 ? 'it is longer than 15 characters'
-    : name === '.' || name === '..' ? 'it is "." or ".."'
-    : /[/:\s]/.test(name) ? 'it holds "/", ":" or white space'
-    : undefined;
+  const why = interfaceNameProblem(name);
   if (why) throw invalid(`invalid ${what} "${name}": ${why}`, 'choose an interface name of 1 to 15 letters, digits, "-" or "_"');
 }
 

@@ -1,4 +1,7 @@
-import {DEFAULTS} from '../router/config.js';
+import {ArgumentError} from '../errors.js';
+import {parseRouterArgv, RouterUsageError} from '../router/cli.js';
+import {DEFAULTS, RouterConfigError, routerConfig} from '../router/config.js';
+import {PeerAddressError, parsePeerAddress} from '../router/mesh/address.js';
 
 /** A launch command line the original answered with its usage and exit 1 (a flag without its value). */
 export class LaunchUsageError extends Error {
@@ -104,6 +107,22 @@ export function routerArgs(args: LaunchArgs, context: RouterArgsContext): string
   add('http-addr', args.httpAddr ?? env.WEAVE_HTTP_ADDR ?? DEFAULTS.httpAddr);
   add('status-addr', env.WEAVE_STATUS_ADDR ?? DEFAULTS.statusAddr);
   return [...out, ...user];
+}
+
+/**
+ * Checks the router's command line as the router will read it (its flag table and parsers), so a
+ * bad flag or peer fails `weave launch` before Docker is contacted, instead of a router that dies.
+ */
+export function checkRouterArgs(words: readonly string[]): void {
+  try {
+    const {flags, peers} = parseRouterArgv([...words]);
+    routerConfig(flags, peers, {});
+    for (const peer of peers) parsePeerAddress(peer);
+  } catch (error) {
+    if (error instanceof PeerAddressError) throw new ArgumentError(`invalid peer "${error.peer}" for 'weave launch': ${error.why}; a peer is <ip_address_or_fqdn>[:<port>]`);
+    if (error instanceof RouterConfigError || error instanceof RouterUsageError) throw new ArgumentError(`weave launch: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The range IPAM will use and whether the user chose it (which turns an overlap into a warning). */

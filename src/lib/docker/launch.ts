@@ -12,7 +12,7 @@ import {DockerOperatorError, engineMessage} from './errors.js';
 import {prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
 import {chooseImage, formatImageRef, type ImageRef} from './image-ref.js';
-import {controlAddr, ipallocRange, type LaunchArgs, meshPort, parseLaunchArgs, routerArgs} from './launch-args.js';
+import {checkRouterArgs, controlAddr, ipallocRange, type LaunchArgs, meshPort, parseLaunchArgs, routerArgs} from './launch-args.js';
 import {checkPortsFree, type TcpEndpoint} from './port-check.js';
 import {checkRange, hostRoutes} from './route-check.js';
 import {checkNotRunning, inspectContainer, isRunning, lastLogLines} from './router-container.js';
@@ -31,6 +31,8 @@ export class RouterLaunch {
   readonly args: LaunchArgs;
   readonly name: string;
   readonly image: ImageRef;
+  /** The router's command line, checked when launch is constructed. */
+  readonly routerArgv: string[];
   /** Lines for stderr once the steps are done (an overlapping chosen range, a CNI directory missing). */
   readonly warnings: string[] = [];
   private docker?: Dockerode;
@@ -44,6 +46,8 @@ export class RouterLaunch {
   ) {
     this.env = options.env ?? process.env;
     this.args = parseLaunchArgs(argv);
+    this.routerArgv = routerArgs(this.args, {env: this.env, hostname: hostname()});
+    checkRouterArgs(this.routerArgv);
     this.name = containerName(this.env);
     this.image = chooseImage(this.args.image, this.env, VERSION);
     this.client = new RouterClient(controlAddr(this.args, this.env), 1000);
@@ -124,7 +128,7 @@ export class RouterLaunch {
     const spec = routerContainerSpec({
       name: this.name,
       image: formatImageRef(this.image),
-      args: routerArgs(this.args, {env: this.env, hostname: hostname()}),
+      args: this.routerArgv,
       restart: !this.args.noRestart,
       password: this.args.password ?? this.env.WEAVE_PASSWORD,
       env: this.env,

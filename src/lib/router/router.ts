@@ -107,6 +107,7 @@ export class WeaveRouter {
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
     let encrypted: EncryptedPath | undefined;
+    let router: WeaveRouter | undefined;
     try {
       mesh = await Mesh.create({
         name,
@@ -155,11 +156,13 @@ export class WeaveRouter {
         encrypted = sleeve;
         mesh.describeOverlay = c => sleeve.describe(c) ?? vxlan.describe(c);
       }
-      const router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
+      router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
       await router.serve();
       return router;
     } catch (error) {
-      // The bridge, rules and overlay device stay (pods may use them); only what runs is stopped.
+      // The bridge, rules and overlay device stay (pods may use them); only what runs is stopped,
+      // listeners too, or the process would outlive its failure.
+      await router?.stopServing();
       await encrypted?.stop();
       await overlay?.stop();
       await mesh?.stop();
@@ -206,6 +209,20 @@ export class WeaveRouter {
     this.log.info(`${what} listening`, {addr: describe(addr)});
   }
 
+  /** Closes the warm CNI socket and the HTTP listeners. */
+  private async stopServing(): Promise<void> {
+    await this.cniServer?.stop();
+    await Promise.all(
+      this.servers.map(
+        s =>
+          new Promise<void>(resolve => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+  }
+
   state(): RouterState {
     const {config} = this;
     return {
@@ -226,16 +243,7 @@ export class WeaveRouter {
     await this.encrypted?.stop();
     await this.overlay.stop();
     await this.mesh.stop();
-    await this.cniServer?.stop();
-    await Promise.all(
-      this.servers.map(
-        s =>
-          new Promise<void>(resolve => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+    await this.stopServing();
     await this.ipam?.close();
     await this.dataplane.stop();
     this.log.info('router stopped');

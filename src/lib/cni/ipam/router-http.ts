@@ -18,13 +18,23 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
 
   /** `work` names what the router is needed for, in the error when none answers. */
   const send = async (work: string, method: string, path: string, form?: URLSearchParams): Promise<Reply> => {
+    let reply: Reply;
     try {
-      return await endpoint.send({method, path, headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: form?.toString() ?? '', timeoutMs: ANSWER_TIMEOUT_MS});
+      reply = await endpoint.send({method, path, headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: form?.toString() ?? '', timeoutMs: ANSWER_TIMEOUT_MS});
     } catch (error) {
       if (error instanceof RouterUnreachableError) throw routerDown(work, `${error.addr}: ${error.reason}`);
       if (error instanceof RouterTimeoutError) throw new CniError(ErrorCode.TryAgainLater, error.message, 'the runtime retries the call; see `weave status ipam` and the router\'s log (docker logs weave)');
       throw error;
     }
+    // The router takes changes from root only: a plugin run by another user cannot allocate or free.
+    if (reply.status === 403) {
+      throw new CniError(
+        ErrorCode.InvalidEnv,
+        `the weave CNI plugin must run as root, not as uid ${process.getuid?.() ?? '?'}: the weave router refuses its ${method} ${path}`,
+        `container runtimes run CNI plugins as root; the router said: ${reply.body.trim()}`,
+      );
+    }
+    return reply;
   };
 
   const fail = (what: string, reply: Reply) =>

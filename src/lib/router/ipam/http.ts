@@ -60,10 +60,16 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService, cniW
         }
       }),
     )
-    .add('GET', '/ring', async req => {
-      await service.prime(req.signal);
-      return text('');
-    })
+    // A GET that changes: it starts the ring's consensus, so it is root's as the other changes.
+    .add(
+      'GET',
+      '/ring',
+      async req => {
+        await service.prime(req.signal);
+        return text('');
+      },
+      {changes: true},
+    )
     .add('GET', '/ip/{id}/{ip}/{prefixlen}', req => badRequestOn(async () => addresses(await service.lookup(req.params.id!, subnetOf(req)))))
     .add('GET', '/ip/{id}', async req => addresses(await service.lookup(req.params.id!)))
     .add('GET', '/ip', async () => {
