@@ -258,8 +258,9 @@ export async function runRouter(config: RouterConfig): Promise<void> {
     router = await WeaveRouter.start(config, log);
   } catch (error) {
     log.error('router failed to start', {error: (error as Error).message});
-    process.exitCode = 1;
-    return;
+    // Exit now: whatever start left running (a child process, a timer) must not keep a failed
+    // router alive, where `weave launch` and Docker would take it for one still starting.
+    process.exit(1);
   }
   await new Promise<void>(resolve => {
     const stop = (signal: string) => {
