@@ -12,7 +12,7 @@ import {DockerOperatorError, engineMessage} from './errors.js';
 import {prepareNetnsDir, prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
 import {chooseImage, formatImageRef, type ImageRef} from './image-ref.js';
-import {controlAddr, ipallocRange, type LaunchArgs, meshPort, parseLaunchArgs, routerArgs} from './launch-args.js';
+import {controlAddr, ipallocRange, type LaunchArgs, launchEnvWarnings, meshPort, parseLaunchArgs, routerArgs, routerFlagWarnings} from './launch-args.js';
 import {checkPortsFree, type TcpEndpoint} from './port-check.js';
 import {checkRange, hostRoutes} from './route-check.js';
 import {checkNotRunning, inspectContainer, isRunning, lastLogLines} from './router-container.js';
@@ -47,6 +47,7 @@ export class RouterLaunch {
     this.name = containerName(this.env);
     this.image = chooseImage(this.args.image, this.env, VERSION);
     this.client = new RouterClient(controlAddr(this.args, this.env), 1000);
+    this.warnings.push(...launchEnvWarnings(this.env));
   }
 
   /** The full id of the started container. */
@@ -122,10 +123,12 @@ export class RouterLaunch {
   private async start(retitle: (title: string) => void): Promise<void> {
     await prepareSocketDir(DEFAULTS.cniSocketDir);
     await prepareNetnsDir();
+    const args = routerArgs(this.args, {env: this.env, hostname: hostname()});
+    this.warnings.push(...routerFlagWarnings(args));
     const spec = routerContainerSpec({
       name: this.name,
       image: formatImageRef(this.image),
-      args: routerArgs(this.args, {env: this.env, hostname: hostname()}),
+      args,
       restart: !this.args.noRestart,
       password: this.args.password ?? this.env.WEAVE_PASSWORD,
       env: this.env,

@@ -20,10 +20,10 @@ import {IpamService} from './ipam/service.js';
 import {createLogger, type Logger} from './log.js';
 import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
-import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
+import {PROTOCOL_MAX_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
 import type {RouterState} from './state.js';
-import {registerStatusRoutes} from './status/http.js';
+import {registerMetricsRoute, registerStatusRoutes} from './status/http.js';
 
 function listen(server: Server, addr: ListenAddr): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -85,19 +85,19 @@ export class WeaveRouter {
     private readonly log: Logger,
   ) {}
 
-  /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original). */
-  private static async peerName(config: RouterConfig): Promise<string> {
+  /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original); also `--print-peer-name`. */
+  static async peerName(config: Pick<RouterConfig, 'name' | 'weaveBridge' | 'hostRoot'>): Promise<string> {
     if (config.name) return config.name;
     const bridgeMac = await readBridgeMac(config.weaveBridge);
     // A bridge made before any router (by the CNI plugin) and still without ports has MAC zero.
     const fromBridge = bridgeMac && bridgeMac !== '00:00:00:00:00:00' ? bridgeMac : undefined;
-    return fromBridge ?? (await derivePeerName());
+    return fromBridge ?? (await derivePeerName(config.hostRoot));
   }
 
   static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
     const name = await WeaveRouter.peerName(config);
     log.info('starting weave router', {version: VERSION, name, nickname: config.nickname, peers: config.peers});
-    const httpPort = 'port' in config.httpAddr ? config.httpAddr.port : undefined;
+    const httpPort = config.httpAddr && 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
@@ -119,6 +119,7 @@ export class WeaveRouter {
         peers: config.peers,
         resume: config.resume,
         dbPrefix: config.dbPrefix,
+        protocolMinVersion: config.protocolMinVersion,
         log,
       });
       if (config.ipallocRange) {
@@ -175,11 +176,16 @@ export class WeaveRouter {
     if (this.ipam) registerIpamRoutes(api, this.ipam);
     registerPeerRoutes(api, this.ipam);
     registerMeshRoutes(api, this.mesh);
-    await this.listen(api, config.httpAddr, 'control API');
+    if (config.httpAddr) await this.listen(api, config.httpAddr, 'control API');
     if (config.statusAddr) {
       const status = new RouteTable();
       registerStatusRoutes(status, state, sleeveStats);
       await this.listen(status, config.statusAddr, 'status API');
+    }
+    if (config.metricsAddr) {
+      const metrics = new RouteTable();
+      registerMetricsRoute(metrics, state, sleeveStats);
+      await this.listen(metrics, config.metricsAddr, 'metrics API');
     }
     this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane)), log);
     await this.cniServer.start();
@@ -210,7 +216,7 @@ export class WeaveRouter {
       name: this.name,
       nickName: config.nickname,
       port: config.port,
-      protocolMinVersion: PROTOCOL_MIN_VERSION,
+      protocolMinVersion: config.protocolMinVersion,
       protocolMaxVersion: PROTOCOL_MAX_VERSION,
       ...this.mesh.status(),
       ...(this.ipam ? {ipam: this.ipam.status()} : {}),

@@ -37,7 +37,7 @@ describe('weave router flags without oclif (src/lib/router/cli.ts)', () => {
         [['--bogus'], /^Nonexistent flag: --bogus\nSee more help with weave router --help$/],
         [['-h'], /^Nonexistent flag: -h\n/],
         [['--port'], /^--port needs a value\n/],
-        [['--resume=yes'], /^--resume takes no value\n/],
+        [['--resume=yes'], /^invalid boolean value "yes" for --resume: expected true or false/],
         [['--mtu', '1500x'], /^Parsing --mtu: expected an integer but received: 1500x\n/],
       ];
       for (const [argv, message] of cases) {
@@ -49,7 +49,7 @@ describe('weave router flags without oclif (src/lib/router/cli.ts)', () => {
   describe('bin/weave.js router', () => {
     it('a bad flag value: its message on stderr and exit 1, before touching anything', () => {
       for (const [args, message] of [
-        [['--mtu', '1'], 'invalid --mtu 1: expected a whole number from 576 to 65535\n'],
+        [['--mtu', '1'], 'invalid --mtu 1: expected a whole number from 576 to 65535, or 0 for the default 1376\n'],
         [['--resume', 'host2'], 'You must not specify an initial peer list in conjunction with --resume\n'],
       ] as const) {
         const run = runWeave(['router', ...args]);

@@ -1,6 +1,7 @@
 import {httpError, type Request, type Response, type RouteTable, text} from '../http/routes.js';
 import type {RouterState} from '../state.js';
 import {METRICS_CONTENT_TYPE, metricsText, type SleeveCounters} from './metrics.js';
+import {readProcessSample} from './process-sample.js';
 import {reportJson, weaveStatus} from './report.js';
 import type {Template} from './template.js';
 import {connectionsText, ipamText, peersText, statusText, targetsText} from './text.js';
@@ -57,6 +58,14 @@ export function registerStatusRoutes(table: RouteTable, getState: () => RouterSt
     .add('GET', '/status/connections', page(getState, connectionsText))
     .add('GET', '/status/peers', page(getState, peersText))
     .add('GET', '/status/ipam', page(getState, ipamText))
-    .add('GET', '/report', req => report(req, getState()))
-    .add('GET', '/metrics', async () => ({status: 200, body: metricsText(getState(), await sleeveStats()), contentType: METRICS_CONTENT_TYPE}));
+    .add('GET', '/report', req => report(req, getState()));
+  registerMetricsRoute(table, getState, sleeveStats);
+}
+
+/** `GET /metrics` alone: all that `--metrics-addr` serves (part of the other views too). */
+export function registerMetricsRoute(table: RouteTable, getState: () => RouterState, sleeveStats: () => Promise<SleeveCounters | undefined> = async () => undefined): void {
+  table.add('GET', '/metrics', async () => {
+    const [sleeve, process] = await Promise.all([sleeveStats(), readProcessSample()]);
+    return {status: 200, body: metricsText(getState(), sleeve, process), contentType: METRICS_CONTENT_TYPE};
+  });
 }
