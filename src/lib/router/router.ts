@@ -1,4 +1,5 @@
 import {chmod, rm} from 'node:fs/promises';
+import {bridgeFdb} from '../net/fdb.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
@@ -9,7 +10,7 @@ import {readBridgeMac} from './dataplane/bridge.js';
 import {Dataplane} from './dataplane/dataplane.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
-import {Overlay} from './dataplane/overlay.js';
+import {Overlay, overlayDevice} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
@@ -23,7 +24,8 @@ import {Mesh} from './mesh/mesh.js';
 import {PROTOCOL_MAX_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
 import type {RouterState} from './state.js';
-import {registerMetricsRoute, registerStatusRoutes} from './status/http.js';
+import {registerMetricsRoute, registerStatusRoutes, type StatusSources} from './status/http.js';
+import {seenMacs} from './status/macs.js';
 
 function listen(server: Server, addr: ListenAddr): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -169,9 +171,12 @@ export class WeaveRouter {
   private async serve(): Promise<void> {
     const {config, log} = this;
     const state = () => this.state();
-    const sleeveStats = async () => this.encrypted?.stats();
+    const sources: StatusSources = {
+      sleeveStats: async () => this.encrypted?.stats(),
+      macs: async current => seenMacs(await bridgeFdb(config.weaveBridge), current, [overlayDevice(config.port)], Date.now()),
+    };
     const api = new RouteTable();
-    registerStatusRoutes(api, state, sleeveStats);
+    registerStatusRoutes(api, state, sources);
     registerDataplaneRoutes(api, this.dataplane);
     if (this.ipam) registerIpamRoutes(api, this.ipam);
     registerPeerRoutes(api, this.ipam);
@@ -179,12 +184,12 @@ export class WeaveRouter {
     if (config.httpAddr) await this.listen(api, config.httpAddr, 'control API');
     if (config.statusAddr) {
       const status = new RouteTable();
-      registerStatusRoutes(status, state, sleeveStats);
+      registerStatusRoutes(status, state, sources);
       await this.listen(status, config.statusAddr, 'status API');
     }
     if (config.metricsAddr) {
       const metrics = new RouteTable();
-      registerMetricsRoute(metrics, state, sleeveStats);
+      registerMetricsRoute(metrics, state, sources);
       await this.listen(metrics, config.metricsAddr, 'metrics API');
     }
     this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane)), log);

@@ -58,7 +58,7 @@ export interface MeshEvents {
 }
 
 /** What the mesh puts in RouterState for the status views. */
-export type MeshStatus = Pick<RouterState, 'encryption' | 'peerDiscovery' | 'trustedSubnets' | 'targets' | 'connections' | 'peers' | 'terminationCount'>;
+export type MeshStatus = Pick<RouterState, 'encryption' | 'peerDiscovery' | 'trustedSubnets' | 'targets' | 'connections' | 'peers' | 'unicastRoutes' | 'broadcastRoutes' | 'terminationCount'>;
 
 /** How long changes to our own record gather before they are broadcast... */
 const ANNOUNCE_AFTER_MS = 50;
@@ -246,6 +246,8 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       targets: this.maker.directPeers(),
       connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status()],
       peers: peerInfos(this.topology, this.live.values()),
+      unicastRoutes: this.routes.unicastTable(),
+      broadcastRoutes: this.routes.broadcastTable(),
       terminationCount: this.maker.terminationCount,
     };
   }
