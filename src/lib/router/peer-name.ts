@@ -22,10 +22,11 @@ function asMac(bytes: Buffer): string {
 /**
  * The original's derivation when neither --name nor an existing bridge gives one:
  * sha256("9oBJ0Jmip-" + machine-id + product_uuid), first six bytes, so a host keeps its
- * name across restarts and re-installs; random when the host has no machine id.
+ * name across restarts and re-installs; random when the host has no machine id. The machine id
+ * is read under `hostRoot` (--host-root), where a container sees the host's files.
  */
-export async function derivePeerName(): Promise<string> {
-  const machineId = await firstReadable(['/etc/machine-id', '/var/lib/dbus/machine-id']);
+export async function derivePeerName(hostRoot = ''): Promise<string> {
+  const machineId = await firstReadable([`${hostRoot}/etc/machine-id`, `${hostRoot}/var/lib/dbus/machine-id`]);
   const productUuid = await firstReadable(['/sys/class/dmi/id/product_uuid']);
   if (!machineId && !productUuid) return asMac(randomBytes(6));
   return asMac(createHash('sha256').update(`9oBJ0Jmip-${machineId}${productUuid}`).digest());

@@ -1,4 +1,5 @@
 import {chmod, rm} from 'node:fs/promises';
+import {bridgeFdb} from '../net/fdb.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
@@ -9,7 +10,7 @@ import {readBridgeMac} from './dataplane/bridge.js';
 import {Dataplane} from './dataplane/dataplane.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
-import {Overlay} from './dataplane/overlay.js';
+import {Overlay, overlayDevice} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
@@ -21,10 +22,11 @@ import {importLegacyState} from './legacy/import.js';
 import {createLogger, type Logger} from './log.js';
 import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
-import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
+import {PROTOCOL_MAX_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
 import type {RouterState} from './state.js';
-import {registerStatusRoutes} from './status/http.js';
+import {registerMetricsRoute, registerStatusRoutes, type StatusSources} from './status/http.js';
+import {seenMacs} from './status/macs.js';
 
 function listen(server: Server, addr: ListenAddr): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -86,19 +88,19 @@ export class WeaveRouter {
     private readonly log: Logger,
   ) {}
 
-  /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original). */
-  private static async peerName(config: RouterConfig): Promise<string> {
+  /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original); also `--print-peer-name`. */
+  static async peerName(config: Pick<RouterConfig, 'name' | 'weaveBridge' | 'hostRoot'>): Promise<string> {
     if (config.name) return config.name;
     const bridgeMac = await readBridgeMac(config.weaveBridge);
     // A bridge made before any router (by the CNI plugin) and still without ports has MAC zero.
     const fromBridge = bridgeMac && bridgeMac !== '00:00:00:00:00:00' ? bridgeMac : undefined;
-    return fromBridge ?? (await derivePeerName());
+    return fromBridge ?? (await derivePeerName(config.hostRoot));
   }
 
   static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
     const name = await WeaveRouter.peerName(config);
     log.info('starting weave router', {version: VERSION, name, nickname: config.nickname, peers: config.peers});
-    const httpPort = 'port' in config.httpAddr ? config.httpAddr.port : undefined;
+    const httpPort = config.httpAddr && 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
@@ -121,6 +123,7 @@ export class WeaveRouter {
         peers: config.peers,
         resume: config.resume,
         dbPrefix: config.dbPrefix,
+        protocolMinVersion: config.protocolMinVersion,
         log,
       });
       if (config.ipallocRange) {
@@ -175,18 +178,26 @@ export class WeaveRouter {
   private async serve(): Promise<void> {
     const {config, log} = this;
     const state = () => this.state();
-    const sleeveStats = async () => this.encrypted?.stats();
+    const sources: StatusSources = {
+      sleeveStats: async () => this.encrypted?.stats(),
+      macs: async current => seenMacs(await bridgeFdb(config.weaveBridge), current, [overlayDevice(config.port)], Date.now()),
+    };
     const api = new RouteTable();
-    registerStatusRoutes(api, state, sleeveStats);
+    registerStatusRoutes(api, state, sources);
     registerDataplaneRoutes(api, this.dataplane);
     if (this.ipam) registerIpamRoutes(api, this.ipam, config.cniIpamWaitMs);
     registerPeerRoutes(api, this.ipam);
     registerMeshRoutes(api, this.mesh);
-    await this.listen(api, config.httpAddr, 'control API');
+    if (config.httpAddr) await this.listen(api, config.httpAddr, 'control API');
     if (config.statusAddr) {
       const status = new RouteTable();
-      registerStatusRoutes(status, state, sleeveStats);
+      registerStatusRoutes(status, state, sources);
       await this.listen(status, config.statusAddr, 'status API');
+    }
+    if (config.metricsAddr) {
+      const metrics = new RouteTable();
+      registerMetricsRoute(metrics, state, sources);
+      await this.listen(metrics, config.metricsAddr, 'metrics API');
     }
     this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log);
     await this.cniServer.start();
@@ -231,7 +242,7 @@ export class WeaveRouter {
       name: this.name,
       nickName: config.nickname,
       port: config.port,
-      protocolMinVersion: PROTOCOL_MIN_VERSION,
+      protocolMinVersion: config.protocolMinVersion,
       protocolMaxVersion: PROTOCOL_MAX_VERSION,
       ...this.mesh.status(),
       ...(this.ipam ? {ipam: this.ipam.status()} : {}),

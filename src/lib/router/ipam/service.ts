@@ -437,8 +437,9 @@ export class IpamService {
   /**
    * DELETE /peer (`weave reset`): cancels waiting requests, refuses new allocations and claims,
    * and hands our spans to a live peer, as the original. With no peer to hand them to (one
-   * host), the allocations stay persisted and come back if the router starts again over the
-   * same data (`weave reset` deletes that data).
+   * host), they go to no one in memory alone (shown unreachable, as the original): the
+   * allocations stay persisted and come back if the router starts again over the same data
+   * (`weave reset` deletes that data).
    */
   async shutdown(): Promise<void> {
     this.options.logger.info('Shutdown', {component: 'ipam'});
