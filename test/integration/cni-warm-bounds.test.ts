@@ -97,18 +97,29 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
     assert.equal((await warm(env('DEL', p, 'inj2'))).exitCode, 0);
   });
 
-  it('refuses a 100 MB request once it passes the cap, and the router stays small', async () => {
-    const before = rssMb(router.child.pid!);
+  it('refuses a request that says it is larger than the cap, at once and with the reason', async () => {
     const socket = connect(socketPath);
     const answer = closed(socket);
-    socket.on('error', () => undefined);
     socket.write(`${GREETING}\nCONFIG ${100 << 20}\n`);
-    const block = Buffer.alloc(1 << 20, 0x20);
-    for (let i = 0; i < 100 && !socket.destroyed; i++) {
-      if (!socket.write(block)) await new Promise(resolve => setTimeout(resolve, 5));
+    assert.match(await answer, /^1\n\{.*"code":6,"msg":"malformed request on the warm CNI socket: field CONFIG is larger than 1048576 bytes"/);
+  });
+
+  it('cuts off 100 MB sent in fields under the cap once the request passes it, and the router stays small', async () => {
+    const before = rssMb(router.child.pid!);
+    const socket = connect(socketPath);
+    const gone = closed(socket);
+    socket.on('error', () => undefined);
+    socket.write(`${GREETING}\n`);
+    // Fields of half a MiB, each under the cap and each named once: the sum passes it.
+    const names = ['CONFIG', 'CNI_ARGS', 'CNI_PATH', 'CNI_NETNS'];
+    let sent = 0;
+    for (let i = 0; sent < 100 << 20 && !socket.destroyed; i++) {
+      const field = Buffer.from(`${names[i % names.length]} ${1 << 19}\n${' '.repeat(1 << 19)}\n`);
+      if (!socket.write(field)) await new Promise(resolve => setTimeout(resolve, 5));
+      sent += field.length;
     }
-    const reply = await answer;
-    assert.match(reply, /^1\n\{.*"code":6,"msg":"malformed request on the warm CNI socket: field CONFIG is larger than 1048576 bytes"/);
+    await gone;
+    assert.ok(sent < 100 << 20, `the router read all ${sent} bytes`);
     const grown = rssMb(router.child.pid!) - before;
     assert.ok(grown < 30, `the router grew by ${grown.toFixed(1)} MB`);
     // It still serves calls.
