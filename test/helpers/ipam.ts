@@ -31,6 +31,10 @@ export class MemoryStore implements IpamStore {
     this.gate = undefined;
   }
 
+  roomError(): Error | undefined {
+    return undefined;
+  }
+
   async close(): Promise<void> {}
 }
 

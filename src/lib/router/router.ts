@@ -132,6 +132,7 @@ export class WeaveRouter {
           dbPrefix: config.dbPrefix,
           init: config.ipallocInit,
           mesh: ipamMesh(mesh),
+          recover: config.ipamRecover,
         });
         await claimBridgeAddresses(ipam, bridgeCidrs, log);
       }

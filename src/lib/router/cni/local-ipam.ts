@@ -4,6 +4,17 @@ import type {Dataplane} from '../dataplane/dataplane.js';
 import {CANCELLED, type IpamService} from '../ipam/service.js';
 import {EXPOSE_ID} from '../ipam/allocator.js';
 import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
+import {IpamStoreFullError} from '../ipam/store-errors.js';
+
+/** A change refused while the disk is full: code 11 with the text the cold path gives the router's 503. */
+async function tryAgainWhenFull<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof IpamStoreFullError) throw new CniError(ErrorCode.TryAgainLater, `${what}: ${error.message}`, 'free space where the router keeps its state (--db-prefix)');
+    throw error;
+  }
+}
 
 /** Weave IPAM for warm CNI calls: the router's own IPAM service and data plane, no HTTP. */
 export function localRouterIpam(ipam: IpamService | undefined, dataplane: Dataplane): RouterIpam {
@@ -15,7 +26,7 @@ export function localRouterIpam(ipam: IpamService | undefined, dataplane: Datapl
   };
   const allocate = async (id: string, subnet: string | undefined): Promise<string> => {
     const s = service();
-    const got = await s.allocate(id, subnet ? parseSubnet(subnet) : s.defaultSubnet, {cni: id !== EXPOSE_ID});
+    const got = await tryAgainWhenFull('unable to allocate IP address', () => s.allocate(id, subnet ? parseSubnet(subnet) : s.defaultSubnet, {cni: id !== EXPOSE_ID}));
     if (got === CANCELLED) throw new CniError(ErrorCode.TryAgainLater, 'the weave router is shutting down', 'retry once it runs again');
     return formatCidr(got);
   };
@@ -23,14 +34,14 @@ export function localRouterIpam(ipam: IpamService | undefined, dataplane: Datapl
     allocate,
     async release(id) {
       try {
-        await service().delete(id);
+        await tryAgainWhenFull('unable to release IP address', () => service().delete(id));
       } catch (error) {
         // DEL runs again and again: an id holding nothing is already released.
         if (!(error instanceof IpamInputError)) throw error;
       }
     },
     async releaseAllBut(keep) {
-      await service().collectCni(keep);
+      await tryAgainWhenFull('unable to release stale IP addresses', () => service().collectCni(keep));
     },
     async exposeBridge(podAddress) {
       const cidr = await allocate(EXPOSE_ID, networkText(podAddress));

@@ -17,6 +17,7 @@ function flags(over: Partial<RawRouterFlags> = {}): RawRouterFlags {
     'no-discovery': false,
     resume: false,
     'no-sleeve-offloads': false,
+    'ipam-recover': false,
     ...over,
   };
 }

@@ -1,0 +1,85 @@
+import {close, fdatasync, ftruncate, write} from 'node:fs';
+import {open as openFile, rename, rm, statfs} from 'node:fs/promises';
+import {dirname} from 'node:path';
+import {promisify} from 'node:util';
+
+/** File operations of the IPAM store, each durable when it returns. */
+
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+const ftruncateAsync = promisify(ftruncate);
+export const closeFd = promisify(close);
+
+/** Zeros are written in chunks of this size: preallocation and clearing a used log. */
+const ZERO_CHUNK = 1 << 20;
+let zeros: Buffer | undefined;
+
+export async function writeAt(fd: number, buf: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < buf.length; ) {
+    done += (await writeAsync(fd, buf, done, buf.length - done, position + done)).bytesWritten;
+  }
+}
+
+/** Overwrites [from, to) of `fd` with zeros and syncs: blocks already allocated need no new space. */
+export async function zeroRange(fd: number, from: number, to: number): Promise<void> {
+  zeros ??= Buffer.alloc(ZERO_CHUNK);
+  for (let at = from; at < to; at += ZERO_CHUNK) await writeAt(fd, zeros.subarray(0, Math.min(ZERO_CHUNK, to - at)), at);
+  await fdatasyncAsync(fd);
+}
+
+/** Grows the file of `fd` from `size` to `to` with zeros; on failure (no space) it is cut back, and the error thrown. */
+export async function extendWithZeros(fd: number, size: number, to: number): Promise<void> {
+  try {
+    await zeroRange(fd, size, to);
+  } catch (error) {
+    await ftruncateAsync(fd, size).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await openFile(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `path` so that after a crash it holds either its old or its whole new content: `head`
+ * then `zeros` zero bytes, into a temporary file that replaces it once synced. A failure (no
+ * space) removes the temporary file, so it holds no space.
+ */
+export async function replaceDurably(path: string, head: Buffer, zeroBytes = 0): Promise<void> {
+  const tmp = `${path}.tmp`;
+  try {
+    const file = await openFile(tmp, 'w');
+    try {
+      await writeAt(file.fd, head, 0);
+      if (zeroBytes > 0) await zeroRange(file.fd, head.length, head.length + zeroBytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    await rm(tmp, {force: true});
+    throw error;
+  }
+  await rename(tmp, path);
+  await syncDir(dirname(path));
+}
+
+/** Bytes an unprivileged writer may still use in `dir`'s file system. */
+export async function freeBytes(dir: string): Promise<number> {
+  const fs = await statfs(dir);
+  return fs.bavail * fs.bsize;
+}
+
+/** Renames a damaged file out of the way, never deleting it; returns where it is now. */
+export async function moveAside(path: string): Promise<string> {
+  const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await rename(path, aside);
+  await syncDir(dirname(path));
+  return aside;
+}
