@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process';
+import {type ChildProcessWithoutNullStreams, spawn, type StdioOptions} from 'node:child_process';
 
 /**
  * Runs a program with an argument array, never through a shell. Built on node:child_process
@@ -19,6 +19,8 @@ export class CommandError extends Error {
 export interface RunOptions {
   input?: string;
   env?: Record<string, string>;
+  /** An open file descriptor of ours the child gets as its fd 3 (the same open file, not a copy). */
+  fd3?: number;
 }
 
 export interface RunOutput {
@@ -28,7 +30,9 @@ export interface RunOutput {
 
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe']});
+    const stdio: StdioOptions = ['pipe', 'pipe', 'pipe', ...(options.fd3 === undefined ? [] : [options.fd3])];
+    // Pipes on 0 to 2, so its streams exist whatever follows.
+    const child = spawn(file, args, {env: options.env ?? process.env, stdio}) as ChildProcessWithoutNullStreams;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -23,6 +23,7 @@ import {Mesh} from './mesh/mesh.js';
 import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
 import type {RouterState} from './state.js';
+import {StateLock} from './state-lock.js';
 import {registerStatusRoutes} from './status/http.js';
 
 function listen(server: Server, addr: ListenAddr): Promise<void> {
@@ -242,11 +243,15 @@ export class WeaveRouter {
 /** `weave router`: runs until SIGTERM or SIGINT, then stops cleanly. */
 export async function runRouter(config: RouterConfig): Promise<void> {
   const log = createLogger(config.logLevel);
+  let lock: StateLock | undefined;
   let router: WeaveRouter;
   try {
+    // First: a second router over the same state must change nothing before it is refused.
+    lock = await StateLock.acquire(config.dbPrefix, config.nickname);
     router = await WeaveRouter.start(config, log);
   } catch (error) {
     log.error('router failed to start', {error: (error as Error).message});
+    await lock?.release();
     process.exitCode = 1;
     return;
   }
@@ -259,4 +264,5 @@ export async function runRouter(config: RouterConfig): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await router.stop();
+  await lock.release();
 }
