@@ -1,10 +1,17 @@
-import {constants, readlinkSync} from 'node:fs';
-import {type FileHandle, mkdir, open, readFile} from 'node:fs/promises';
+import {close, constants, open, readlinkSync, write} from 'node:fs';
+import {mkdir, readFile} from 'node:fs/promises';
 import {dirname} from 'node:path';
+import {promisify} from 'node:util';
 import {CommandError, run} from '../net/exec.js';
+
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const writeAsync = promisify(write);
 
 /** The exit code `flock` is told to give when another process holds the lock. */
 const HELD = 75;
+/** The holder's line is padded to this size, covering the last holder's (the first line is read). */
+const HOLDER_BYTES = 256;
 
 /** Who holds the lock, as the holder wrote it in the lock file. */
 interface Holder {
@@ -39,7 +46,7 @@ export class StateLockedError extends Error {
 
 async function readHolder(path: string): Promise<Holder | undefined> {
   try {
-    const holder = JSON.parse(await readFile(path, 'utf8')) as Holder;
+    const holder = JSON.parse((await readFile(path, 'utf8')).split('\n')[0]!) as Holder;
     return Number.isInteger(holder.pid) ? holder : undefined;
   } catch {
     return undefined;
@@ -55,26 +62,28 @@ async function readHolder(path: string): Promise<Holder | undefined> {
  * containers sharing a volume), where an abstract socket or a pid file would not.
  */
 export class StateLock {
-  private constructor(private readonly file: FileHandle) {}
+  // A plain descriptor, not a FileHandle: garbage collection would close that, and drop the lock.
+  private constructor(private readonly fd: number) {}
 
   static async acquire(prefix: string, nickname: string): Promise<StateLock> {
     const path = `${prefix}router.lock`;
     await mkdir(dirname(path), {recursive: true});
-    const file = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    const fd = await openAsync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
     try {
-      await run('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '3'], {fd3: file.fd});
+      await run('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '3'], {fd3: fd});
     } catch (error) {
-      await file.close();
+      await closeAsync(fd);
       if (error instanceof CommandError && error.exitCode === HELD) throw new StateLockedError(prefix, path, await readHolder(path));
       throw new Error(`cannot lock the router's state ${path}: ${(error as Error).message}`);
     }
+    // Who holds it, for the refusal: written over the last holder's in place, so that a full
+    // disk (the page is kept) cannot stop a restart; the lock itself is what matters.
     const holder: Holder = {pid: process.pid, nickname, started: new Date().toISOString(), pidNamespace: ownPidNamespace()};
-    await file.truncate(0);
-    await file.write(`${JSON.stringify(holder)}\n`, 0);
-    return new StateLock(file);
+    await writeAsync(fd, `${JSON.stringify(holder)}\n`.padEnd(HOLDER_BYTES), 0).catch(() => undefined);
+    return new StateLock(fd);
   }
 
   async release(): Promise<void> {
-    await this.file.close();
+    await closeAsync(this.fd);
   }
 }

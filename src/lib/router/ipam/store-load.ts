@@ -20,6 +20,9 @@ export interface Header extends StoreIdentity {
 
 export type SnapshotRecord = Header & PersistedState;
 
+/** Every log is made a whole number of these bytes long. */
+export const LOG_ALIGN = 4096;
+
 export function storePaths(prefix: string): {snapshot: string; log: string} {
   return {snapshot: `${prefix}data.snap`, log: `${prefix}data.log`};
 }
@@ -153,9 +156,11 @@ export async function readStore(prefix: string, identity: StoreIdentity, options
 
   const header = log.values[0];
   if (!isHeader(header)) {
-    // Zeros, or a header cut short: a crash while the log was started again, before any record.
-    if (log.values.length === 0 && log.tail !== 'damaged') return loaded([], reuse(logBytes, log.used));
-    const reason = log.values.length === 0 ? `its header cannot be read (${log.reason})` : 'its header is not an IPAM log header';
+    // Zeros, or a header cut short: a crash while the log was started again, before any record
+    // (unless the file was cut, which could have taken the records with the header).
+    if (log.values.length === 0 && log.tail !== 'damaged' && logBytes.length % LOG_ALIGN === 0) return loaded([], reuse(logBytes, log.used));
+    const reason =
+      log.values.length > 0 ? 'its header is not an IPAM log header' : log.tail === 'damaged' ? `its header cannot be read (${log.reason})` : `its header is cut short, and the file (${logBytes.length} bytes) with it`;
     return damaged({file: paths.log, offset: 0, reason, kept: 'the snapshot alone', aside: [paths.log], keep: fromSnapshot}, options);
   }
   // A crash while compacting, after the snapshot: it holds everything this log does.

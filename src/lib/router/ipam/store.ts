@@ -7,7 +7,7 @@ import {encodeFrame} from './frames.js';
 import {closeFd, extendWithZeros, freeBytes, replaceDurably, writeAt, zeroRange} from './log-file.js';
 import type {IpamStore, Mutation, PersistedState, WhileFull} from './records.js';
 import {formatBytes, IpamStoreError, IpamStoreFullError, isNoSpace} from './store-errors.js';
-import {type DiskState, type Header, type LogOnDisk, type SnapshotRecord, type StoreIdentity, storePaths} from './store-load.js';
+import {type DiskState, type Header, LOG_ALIGN, type LogOnDisk, type SnapshotRecord, type StoreIdentity, storePaths} from './store-load.js';
 
 const openAsync = promisify(open);
 
@@ -43,6 +43,11 @@ const RESERVE = 16 << 10;
 /** Retries after a lack of space start this soon and double up to MAX_RETRY_MS. */
 const RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
+
+/** Log sizes are whole pages (LOG_ALIGN in store-load.ts): a log of another size was cut. */
+function alignUp(bytes: number): number {
+  return Math.ceil(bytes / LOG_ALIGN) * LOG_ALIGN;
+}
 
 interface OpenLog {
   fd: number;
@@ -299,7 +304,7 @@ export class FileStore implements IpamStore {
 
   /** The log of the current generation: the old file cleared in place, else a new one. */
   private async prepareLog(): Promise<void> {
-    const wanted = Math.max(this.options.minLogBytes ?? MIN_LOG_BYTES, 2 * this.snapshotBytes, 2 * HEAD);
+    const wanted = alignUp(Math.max(this.options.minLogBytes ?? MIN_LOG_BYTES, 2 * this.snapshotBytes, 2 * HEAD));
     const header = (size: number) => encodeFrame({v: 1, gen: this.gen, ...this.identity, size} satisfies Header);
     const old = this.reusable;
     this.attempt = {file: this.paths.log, bytes: wanted};
@@ -341,7 +346,7 @@ export class FileStore implements IpamStore {
     const free = await freeBytes(this.dir).catch(() => Infinity);
     const spare = free - 2 * this.snapshotBytes;
     if (spare >= wanted) return wanted;
-    const size = Math.max(Math.min(SMALLEST_LOG, wanted), Math.floor(spare / 2 / 4096) * 4096);
+    const size = Math.max(Math.min(SMALLEST_LOG, wanted), Math.floor(spare / 2 / LOG_ALIGN) * LOG_ALIGN);
     if (size < wanted) {
       this.options.logger.warning(`Only ${formatBytes(free)} free in ${this.dir}: ${this.paths.log} is made ${formatBytes(size)} instead of ${formatBytes(wanted)}, and grows when space allows`, {component: 'ipam'});
     }
