@@ -6,6 +6,7 @@ import type {Logger} from '../log.js';
 import {encodeFrame} from './frames.js';
 import {closeFd, extendWithZeros, freeBytes, replaceDurably, writeAt, zeroRange} from './log-file.js';
 import type {IpamStore, Mutation, PersistedState, WhileFull} from './records.js';
+import {SaveWaiters} from './save-waiters.js';
 import {formatBytes, IpamStoreError, IpamStoreFullError, isNoSpace} from './store-errors.js';
 import {type DiskState, type Header, LOG_ALIGN, type LogOnDisk, type SnapshotRecord, type StoreIdentity, storePaths} from './store-load.js';
 
@@ -56,15 +57,6 @@ interface OpenLog {
   offset: number;
 }
 
-interface Waiter {
-  /** Resolves once this many mutations are durable. */
-  upTo: number;
-  whileFull: WhileFull;
-  promise: Promise<void>;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 export interface FileStoreOptions {
   logger: Logger;
   /** Size of a fresh log (tests make it small to exercise compaction). */
@@ -82,7 +74,7 @@ export class FileStore implements IpamStore {
   /** Mutations appended, and those of them on disk. */
   private appended = 0;
   private saved = 0;
-  private waiters: Waiter[] = [];
+  private readonly waiters = new SaveWaiters();
   private wantGeneration: boolean;
   private snapshotBytes = 0;
   /** The write being tried, for the message when there is no space for it. */
@@ -187,16 +179,7 @@ export class FileStore implements IpamStore {
       if (whileFull === 'refuse') return Promise.reject(this.noSpace);
       if (whileFull === 'read') return Promise.resolve();
     }
-    const last = this.waiters.at(-1);
-    if (last?.upTo === upTo && last.whileFull === whileFull) return last.promise;
-    let resolve!: () => void;
-    let reject!: (error: Error) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    this.waiters.push({upTo, whileFull, promise, resolve, reject});
-    return promise;
+    return this.waiters.wait(upTo, whileFull);
   }
 
   roomError(): Error | undefined {
@@ -216,10 +199,6 @@ export class FileStore implements IpamStore {
     let bytes = 0;
     while (count < this.queue.length && log.offset + bytes + this.queue[count]!.length <= log.size) bytes += this.queue[count++]!.length;
     return {count, bytes};
-  }
-
-  private settleSaved(): void {
-    while (this.waiters.length > 0 && this.waiters[0]!.upTo <= this.saved) this.waiters.shift()!.resolve();
   }
 
   private async run(): Promise<void> {
@@ -276,7 +255,7 @@ export class FileStore implements IpamStore {
     log.offset += bytes;
     this.saved += count;
     this.stats.writes++;
-    this.settleSaved();
+    this.waiters.saved(this.saved);
   }
 
   /** A new generation: the snapshot covers everything applied so far, queued mutations included. */
@@ -294,7 +273,7 @@ export class FileStore implements IpamStore {
     this.queue.splice(0, covered.count);
     this.queuedBytes -= covered.bytes;
     this.saved = covered.upTo;
-    this.settleSaved();
+    this.waiters.saved(this.saved);
     if (this.log) {
       this.reusable = {fd: this.log.fd, size: this.log.size, used: this.log.offset};
       this.log = undefined;
@@ -309,7 +288,8 @@ export class FileStore implements IpamStore {
     const old = this.reusable;
     this.attempt = {file: this.paths.log, bytes: wanted};
     if (old) {
-      const size = await this.grow(old.fd, old.size, wanted);
+      // Whole pages, also for a file a crash left partly grown.
+      const size = await this.grow(old.fd, old.size, Math.max(wanted, alignUp(old.size)));
       // The old records first: until the header changes, the file is of an older generation than the snapshot.
       if (old.used > HEAD) await zeroRange(old.fd, HEAD, old.used);
       const head = Buffer.alloc(HEAD);
@@ -361,14 +341,7 @@ export class FileStore implements IpamStore {
         `${free === undefined ? '' : `, ${formatBytes(free)} free`}); changes are refused until space is freed there, and the router saves by itself then`,
     );
     if (first) this.options.logger.error(this.noSpace.message, {component: 'ipam'});
-    // Waiters whose changes cannot go in the log now: clients hear it at once, reads go on.
-    const savable = this.savable();
-    this.waiters = this.waiters.filter(w => {
-      if (w.upTo <= savable || w.whileFull === 'wait') return true;
-      if (w.whileFull === 'refuse') w.reject(this.noSpace!);
-      else w.resolve();
-      return false;
-    });
+    this.waiters.noSpace(this.savable(), this.noSpace);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.kick();
@@ -386,8 +359,7 @@ export class FileStore implements IpamStore {
   private fail(error: Error): void {
     this.failure = new IpamStoreError(`IPAM data could not be saved under ${this.attempt.file || this.paths.log}: ${error.message}; restart the router`);
     this.options.logger.error(this.failure.message, {component: 'ipam'});
-    for (const waiter of this.waiters) waiter.reject(this.failure);
-    this.waiters = [];
+    this.waiters.fail(this.failure);
     this.queue = [];
     this.queuedBytes = 0;
   }
