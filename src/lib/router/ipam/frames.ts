@@ -51,7 +51,8 @@ function readRecord(buf: Buffer, offset: number): {value: unknown; size: number}
   }
 }
 
-const ZEROS = Buffer.alloc(64 << 10);
+/** A chunk of zeros to compare and write a preallocated log with. */
+export const ZEROS = Buffer.alloc(64 << 10);
 
 /** Offset just past the last byte of `buf` that is not zero (0 when all are). */
 export function usedLength(buf: Buffer): number {

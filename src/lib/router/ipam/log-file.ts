@@ -1,18 +1,13 @@
-import {close, fdatasync, ftruncate, write} from 'node:fs';
+import {close, write} from 'node:fs';
 import {open as openFile, rename, rm, statfs} from 'node:fs/promises';
 import {dirname} from 'node:path';
 import {promisify} from 'node:util';
+import {ZEROS} from './frames.js';
 
 /** File operations of the IPAM store, each durable when it returns. */
 
 const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
-const ftruncateAsync = promisify(ftruncate);
 export const closeFd = promisify(close);
-
-/** Zeros are written in chunks of this size: preallocation and clearing a used log. */
-const ZERO_CHUNK = 1 << 20;
-let zeros: Buffer | undefined;
 
 export async function writeAt(fd: number, buf: Buffer, position: number): Promise<void> {
   for (let done = 0; done < buf.length; ) {
@@ -20,20 +15,35 @@ export async function writeAt(fd: number, buf: Buffer, position: number): Promis
   }
 }
 
-/** Overwrites [from, to) of `fd` with zeros and syncs: blocks already allocated need no new space. */
-export async function zeroRange(fd: number, from: number, to: number): Promise<void> {
-  zeros ??= Buffer.alloc(ZERO_CHUNK);
-  for (let at = from; at < to; at += ZERO_CHUNK) await writeAt(fd, zeros.subarray(0, Math.min(ZERO_CHUNK, to - at)), at);
-  await fdatasyncAsync(fd);
+async function writeZeros(fd: number, from: number, to: number): Promise<void> {
+  for (let at = from; at < to; at += ZEROS.length) await writeAt(fd, ZEROS.subarray(0, Math.min(ZEROS.length, to - at)), at);
 }
 
-/** Grows the file of `fd` from `size` to `to` with zeros; on failure (no space) it is cut back, and the error thrown. */
-export async function extendWithZeros(fd: number, size: number, to: number): Promise<void> {
+/**
+ * Overwrites [from, to) of `path` with zeros and syncs: blocks already allocated need no new
+ * space. Through a descriptor of its own, without O_DSYNC: one sync for megabytes, not one a chunk.
+ */
+export async function zeroRange(path: string, from: number, to: number): Promise<void> {
+  const file = await openFile(path, 'r+');
   try {
-    await zeroRange(fd, size, to);
+    await writeZeros(file.fd, from, to);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** Grows `path` from `size` to `to` with zeros; on failure (no space) it is cut back, and the error thrown. */
+export async function extendWithZeros(path: string, size: number, to: number): Promise<void> {
+  const file = await openFile(path, 'r+');
+  try {
+    await writeZeros(file.fd, size, to);
+    await file.datasync();
   } catch (error) {
-    await ftruncateAsync(fd, size).catch(() => undefined);
+    await file.truncate(size).catch(() => undefined);
     throw error;
+  } finally {
+    await file.close();
   }
 }
 
@@ -57,7 +67,7 @@ export async function replaceDurably(path: string, head: Buffer, zeroBytes = 0):
     const file = await openFile(tmp, 'w');
     try {
       await writeAt(file.fd, head, 0);
-      if (zeroBytes > 0) await zeroRange(file.fd, head.length, head.length + zeroBytes);
+      await writeZeros(file.fd, head.length, head.length + zeroBytes);
       await file.sync();
     } finally {
       await file.close();

@@ -13,7 +13,6 @@ import {RouteTable} from '../http/routes.js';
 import {createApiServer} from '../http/server.js';
 import {keepHeapSmall} from '../heap.js';
 import {createLogger} from '../log.js';
-import {StateLock} from '../state-lock.js';
 import {registerIpamRoutes, registerPeerRoutes} from './http.js';
 import {IpamService} from './service.js';
 
@@ -36,8 +35,6 @@ keepHeapSmall();
 const logger = createLogger('warning');
 let service: IpamService;
 try {
-  // As the router: one process over a db-prefix.
-  await StateLock.acquire(values['db-prefix'], 'standalone');
   service = await IpamService.open({
     range: values.range,
     peerName: values.name,

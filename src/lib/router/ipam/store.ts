@@ -132,7 +132,7 @@ export class FileStore implements IpamStore {
     }
     try {
       // The rest of a torn record would follow the next ones and read as damage.
-      if (found.used > found.end) await zeroRange(fd, found.end, found.used);
+      if (found.used > found.end) await zeroRange(this.paths.log, found.end, found.used);
       this.log = {fd, size: found.size, offset: found.end};
     } catch (error) {
       if (!isNoSpace(error)) throw new IpamStoreError(`cannot write IPAM data ${this.paths.log}: ${(error as Error).message}`);
@@ -289,9 +289,9 @@ export class FileStore implements IpamStore {
     this.attempt = {file: this.paths.log, bytes: wanted};
     if (old) {
       // Whole pages, also for a file a crash left partly grown.
-      const size = await this.grow(old.fd, old.size, Math.max(wanted, alignUp(old.size)));
+      const size = await this.grow(old.size, Math.max(wanted, alignUp(old.size)));
       // The old records first: until the header changes, the file is of an older generation than the snapshot.
-      if (old.used > HEAD) await zeroRange(old.fd, HEAD, old.used);
+      if (old.used > HEAD) await zeroRange(this.paths.log, HEAD, old.used);
       const head = Buffer.alloc(HEAD);
       header(size).copy(head);
       await writeAt(old.fd, head, 0);
@@ -308,10 +308,10 @@ export class FileStore implements IpamStore {
   }
 
   /** The log's size after growing it towards `wanted`, as far as space allows. */
-  private async grow(fd: number, size: number, wanted: number): Promise<number> {
+  private async grow(size: number, wanted: number): Promise<number> {
     if (size >= wanted) return size;
     try {
-      await extendWithZeros(fd, size, wanted);
+      await extendWithZeros(this.paths.log, size, wanted);
       return wanted;
     } catch (error) {
       if (!isNoSpace(error)) throw error;
