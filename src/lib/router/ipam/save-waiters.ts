@@ -4,6 +4,8 @@ interface Waiter {
   /** Resolves once this many mutations are saved. */
   upTo: number;
   whileFull: WhileFull;
+  /** The write that will save it (see wait()). */
+  batch: number;
   promise: Promise<void>;
   resolve(): void;
   reject(error: Error): void;
@@ -13,17 +15,23 @@ interface Waiter {
 export class SaveWaiters {
   private waiters: Waiter[] = [];
 
-  /** Settles once `upTo` mutations are saved; callers with the same wish share one promise. */
-  wait(upTo: number, whileFull: WhileFull): Promise<void> {
+  /**
+   * Settles once `upTo` mutations are saved. Callers waiting for the same `batch` (no write
+   * started between them) share one promise: the next write saves all of them.
+   */
+  wait(upTo: number, whileFull: WhileFull, batch: number): Promise<void> {
     const last = this.waiters.at(-1);
-    if (last?.upTo === upTo && last.whileFull === whileFull) return last.promise;
+    if (last?.batch === batch && last.whileFull === whileFull) {
+      last.upTo = upTo;
+      return last.promise;
+    }
     let resolve!: () => void;
     let reject!: (error: Error) => void;
     const promise = new Promise<void>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    this.waiters.push({upTo, whileFull, promise, resolve, reject});
+    this.waiters.push({upTo, whileFull, batch, promise, resolve, reject});
     return promise;
   }
 

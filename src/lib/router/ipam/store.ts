@@ -75,6 +75,8 @@ export class FileStore implements IpamStore {
   private appended = 0;
   private saved = 0;
   private readonly waiters = new SaveWaiters();
+  /** Writes begun (log batches and snapshots): changes queued between two share a waiter. */
+  private writesStarted = 0;
   private wantGeneration: boolean;
   private snapshotBytes = 0;
   /** The write being tried, for the message when there is no space for it. */
@@ -179,7 +181,8 @@ export class FileStore implements IpamStore {
       if (whileFull === 'refuse') return Promise.reject(this.noSpace);
       if (whileFull === 'read') return Promise.resolve();
     }
-    return this.waiters.wait(upTo, whileFull);
+    // Without space, changes may be saved apart: each waits for its own.
+    return this.waiters.wait(upTo, whileFull, this.noSpace ? NaN : this.writesStarted);
   }
 
   roomError(): Error | undefined {
@@ -248,6 +251,7 @@ export class FileStore implements IpamStore {
   private async writeFrames(log: OpenLog, count: number, bytes: number): Promise<void> {
     const batch = count === 1 ? this.queue[0]! : Buffer.concat(this.queue.slice(0, count), bytes);
     this.attempt = {file: this.paths.log, bytes};
+    this.writesStarted++;
     await writeAt(log.fd, batch, log.offset);
     // Appends made during the write are behind these in the queue.
     this.queue.splice(0, count);
@@ -262,6 +266,7 @@ export class FileStore implements IpamStore {
   private async writeSnapshot(): Promise<void> {
     const state = this.source();
     const covered = {count: this.queue.length, bytes: this.queuedBytes, upTo: this.appended};
+    this.writesStarted++;
     const gen = this.gen + 1;
     const snapshot = encodeFrame({v: 1, gen, ...this.identity, ...state} satisfies SnapshotRecord);
     this.snapshotBytes = snapshot.length;
