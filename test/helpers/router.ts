@@ -17,6 +17,11 @@ export interface RouterOptions {
   readyAddr?: string;
   /** Leave out the harness's own --nickname, --db-prefix and --log-level (a test of those gives its own). */
   bare?: boolean;
+  /**
+   * The control API on this unix socket instead of 127.0.0.1:6784 in the namespace: the test
+   * process reaches it directly (node:http's socketPath), without a curl per call.
+   */
+  apiSocket?: string;
 }
 
 /**
@@ -31,6 +36,7 @@ export class RouterProcess {
     readonly dbDir: string,
     readonly child: ChildProcess,
     private readonly addr: string,
+    readonly apiSocket?: string,
   ) {
     child.stdout?.on('data', d => (this.log += d));
     child.stderr?.on('data', d => (this.log += d));
@@ -38,13 +44,14 @@ export class RouterProcess {
 
   static async start(ns: Netns, options: RouterOptions = {}): Promise<RouterProcess> {
     const dbDir = options.dbDir ?? mkdtempSync(join(tmpdir(), 'weave-db-'));
+    const api = options.apiSocket ? ['--http-addr', options.apiSocket] : [];
     const defaults = options.bare ? [] : ['--nickname', ns.name, '--db-prefix', join(dbDir, 'weave'), '--log-level', 'debug'];
     const pidns = options.ownPidns ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'] : [];
-    const child = spawn('nsenter', [`--net=${ns.path}`, ...pidns, process.execPath, WEAVE_BIN, 'router', ...defaults, ...(options.args ?? [])], {
+    const child = spawn('nsenter', [`--net=${ns.path}`, ...pidns, process.execPath, WEAVE_BIN, 'router', ...defaults, ...api, ...(options.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {...process.env, ...options.env},
     });
-    const router = new RouterProcess(ns, dbDir, child, options.readyAddr ?? '127.0.0.1:6784');
+    const router = new RouterProcess(ns, dbDir, child, options.readyAddr ?? '127.0.0.1:6784', options.apiSocket);
     await router.waitReady();
     return router;
   }
@@ -55,7 +62,8 @@ export class RouterProcess {
 
   /** An HTTP call to the control API (or to `addr`), from inside the namespace: [status, body]. */
   api(method: string, path: string, data?: string, addr = this.addr): [number, string] {
-    const out = this.ns.exec('curl', ['-s', '-X', method, '-w', '\n%{http_code}', ...(data === undefined ? [] : ['--data', data]), `http://${addr}${path}`]);
+    const to = this.apiSocket && addr === this.addr ? ['--unix-socket', this.apiSocket, `http://weave${path}`] : [`http://${addr}${path}`];
+    const out = this.ns.exec('curl', ['-s', '-X', method, '-w', '\n%{http_code}', ...(data === undefined ? [] : ['--data', data]), ...to]);
     const cut = out.lastIndexOf('\n');
     return [Number(out.slice(cut + 1)), out.slice(0, cut)];
   }

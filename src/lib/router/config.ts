@@ -59,6 +59,8 @@ export interface RouterConfig {
   sleeveOffloads: boolean;
   /** Longest a CNI call's allocation waits for IPAM before failing with "try again". */
   cniIpamWaitMs: number;
+  /** IPAM starts from what precedes damage in its data, moving the damaged files aside (--ipam-recover). */
+  ipamRecover: boolean;
   /** Lines the router logs as warnings at start: flags accepted without effect, a password in argv. */
   warnings: string[];
 }
@@ -179,6 +181,7 @@ export const ROUTER_FLAGS = {
   'trusted-subnets': {type: 'string', description: 'comma-separated CIDRs of peers that may get pod traffic unencrypted'},
   'no-sleeve-offloads': {type: 'boolean', description: 'encrypted traffic in MTU-sized datagrams, for networks that drop IP fragments (slower)'},
   'cni-ipam-wait': {type: 'integer', description: 'seconds a CNI call waits for IPAM (consensus, space from a peer) before it fails with "try again"', default: DEFAULTS.cniIpamWait},
+  'ipam-recover': {type: 'boolean', description: 'start over damaged IPAM data with what precedes the damage; the damaged files are kept aside'},
 
   // weave 2.8.1's flags that work here as they did there (issue 13).
   version: {type: 'boolean', description: 'print "weave <version>" and exit'},
@@ -337,6 +340,7 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     cniSocketDir: flags['cni-socket-dir'],
     sleeveOffloads: !flags['no-sleeve-offloads'],
     cniIpamWaitMs: flags['cni-ipam-wait'] * 1000,
+    ipamRecover: flags['ipam-recover'],
     ...meshFlags(flags, peers),
     warnings: ignoredFlagWarnings(flags),
   };

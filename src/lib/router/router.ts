@@ -25,6 +25,7 @@ import {Mesh} from './mesh/mesh.js';
 import {PROTOCOL_MAX_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
 import type {RouterState} from './state.js';
+import {StateLock} from './state-lock.js';
 import {registerMetricsRoute, registerStatusRoutes, type StatusSources} from './status/http.js';
 import {seenMacs} from './status/macs.js';
 
@@ -137,6 +138,7 @@ export class WeaveRouter {
           dbPrefix: config.dbPrefix,
           init: config.ipallocInit,
           mesh: ipamMesh(mesh),
+          recover: config.ipamRecover,
         });
         await claimBridgeAddresses(ipam, bridgeCidrs, log);
       } else {
@@ -264,11 +266,15 @@ export class WeaveRouter {
 /** `weave router`: runs until SIGTERM or SIGINT, then stops cleanly. */
 export async function runRouter(config: RouterConfig): Promise<void> {
   const log = createLogger(config.logLevel);
+  let lock: StateLock | undefined;
   let router: WeaveRouter;
   try {
+    // First: a second router over the same state must change nothing before it is refused.
+    lock = await StateLock.acquire(config.dbPrefix, config.nickname);
     router = await WeaveRouter.start(config, log);
   } catch (error) {
     log.error('router failed to start', {error: (error as Error).message});
+    await lock?.release();
     // Exit now: whatever start left running (a child process, a timer) must not keep a failed
     // router alive, where `weave launch` and Docker would take it for one still starting.
     process.exit(1);
@@ -282,4 +288,5 @@ export async function runRouter(config: RouterConfig): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await router.stop();
+  await lock.release();
 }
