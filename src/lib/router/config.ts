@@ -49,6 +49,8 @@ export interface RouterConfig {
   cniSocketDir: string;
   /** The encrypted path sends TCP super-frames as one IP-fragmented datagram (off: --no-sleeve-offloads). */
   sleeveOffloads: boolean;
+  /** --host-root: where the host's /etc is seen, for the machine id of the default peer name. */
+  hostRoot: string;
 }
 
 export const DEFAULTS = {
@@ -133,6 +135,7 @@ export const ROUTER_FLAGS = {
   resume: {type: 'boolean', description: 'connect to the peers saved by the previous run (no peers may be given)'},
   'trusted-subnets': {type: 'string', description: 'comma-separated CIDRs of peers that may get pod traffic unencrypted'},
   'no-sleeve-offloads': {type: 'boolean', description: 'encrypted traffic in MTU-sized datagrams, for networks that drop IP fragments (slower)'},
+  'host-root': {type: 'string', description: "path to reach the host's filesystem (its /etc/machine-id names the peer)"},
 } as const satisfies Record<string, RouterFlagSpec>;
 
 type Specs = typeof ROUTER_FLAGS;
@@ -208,6 +211,7 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     peers,
     cniSocketDir: flags['cni-socket-dir'],
     sleeveOffloads: !flags['no-sleeve-offloads'],
+    hostRoot: flags['host-root'] ?? '',
     ...meshFlags(flags, peers),
   };
   if (flags.host) config.host = flags.host;

@@ -5,7 +5,7 @@ import {VERSION} from '../package.js';
 import {localRouterIpam} from './cni/local-ipam.js';
 import {CniSocketServer} from './cni/server.js';
 import type {ListenAddr, RouterConfig} from './config.js';
-import {readBridgeMac} from './dataplane/bridge.js';
+import {bridgeIdentity} from './dataplane/bridge.js';
 import {Dataplane} from './dataplane/dataplane.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
@@ -17,6 +17,7 @@ import {EXPOSE_ID} from './ipam/allocator.js';
 import {parseCidr} from './ipam/range.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
+import {persistedPeer} from './ipam/store.js';
 import {createLogger, type Logger} from './log.js';
 import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
@@ -85,17 +86,26 @@ export class WeaveRouter {
     private readonly log: Logger,
   ) {}
 
-  /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original). */
-  private static async peerName(config: RouterConfig): Promise<string> {
+  /**
+   * `--name`; else the name our persisted data belongs to, so that a bridge re-created without our
+   * MAC, or gone after a reboot, never makes us drop the allocations of live pods (this also
+   * covers the original's keeping of a name derived the old way); else the MAC of an existing
+   * bridge that has one of its own, where the original remembers its name (so we take over a
+   * host from it); else the original's derivation from the host's ids.
+   */
+  private static async peerName(config: RouterConfig, log: Logger): Promise<string> {
     if (config.name) return config.name;
-    const bridgeMac = await readBridgeMac(config.weaveBridge);
-    // A bridge made before any router (by the CNI plugin) and still without ports has MAC zero.
-    const fromBridge = bridgeMac && bridgeMac !== '00:00:00:00:00:00' ? bridgeMac : undefined;
-    return fromBridge ?? (await derivePeerName());
+    const persisted = await persistedPeer(config.dbPrefix);
+    if (persisted) return persisted;
+    const fromBridge = await bridgeIdentity(config.weaveBridge);
+    if (fromBridge) return fromBridge;
+    const derived = await derivePeerName({hostRoot: config.hostRoot});
+    log.info('peer name derived from the host ids', {name: derived});
+    return derived;
   }
 
   static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
-    const name = await WeaveRouter.peerName(config);
+    const name = await WeaveRouter.peerName(config, log);
     log.info('starting weave router', {version: VERSION, name, nickname: config.nickname, peers: config.peers});
     const httpPort = 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).

@@ -69,6 +69,13 @@ async function readIfExists(path: string): Promise<Buffer | undefined> {
   }
 }
 
+/** The peer name the persisted data belongs to, or undefined when there is none to read. */
+export async function persistedPeer(prefix: string): Promise<string | undefined> {
+  const bytes = await readIfExists(storePaths(prefix).snapshot);
+  const peer = bytes && (decodeFrames(bytes).values[0] as Partial<SnapshotRecord> | undefined)?.peer;
+  return typeof peer === 'string' ? peer : undefined;
+}
+
 /** Loads the newest generation, discarding it (with a log line, as the original) if it belongs to another peer or range. */
 export async function readStore(prefix: string, identity: StoreIdentity, logger: Logger): Promise<DiskState> {
   const paths = storePaths(prefix);
