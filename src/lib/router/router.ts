@@ -6,14 +6,14 @@ import {localRouterIpam} from './cni/local-ipam.js';
 import {CniSocketServer} from './cni/server.js';
 import type {ListenAddr, RouterConfig} from './config.js';
 import {bridgeIdentity} from './dataplane/bridge.js';
-import {Dataplane} from './dataplane/dataplane.js';
+import {Dataplane, type DataplaneStart} from './dataplane/dataplane.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
 import {Overlay} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
-import {EXPOSE_ID} from './ipam/allocator.js';
+import {EXPOSE_ID, NO_CONTAINER_ID} from './ipam/allocator.js';
 import {parseCidr} from './ipam/range.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
@@ -23,6 +23,7 @@ import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
 import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
+import {findExistingAddresses, type PreClaim} from './reclaim.js';
 import type {RouterState} from './state.js';
 import {registerStatusRoutes} from './status/http.js';
 
@@ -51,17 +52,25 @@ function ipamMesh(mesh: Mesh): IpamMesh {
 }
 
 /**
- * The bridge's addresses belong to weave:expose, so IPAM never hands them to a pod (as the
- * original). Before the ring exists such a claim is answered at once and completes later.
+ * Before IPAM serves anyone, as the original's pre-claims: the bridge's addresses belong to
+ * weave:expose, and every address a live pod on the bridge holds to that pod, whatever our data
+ * says (wiped, fresh, another router's), so that none is handed out twice. Before the ring
+ * exists such claims are answered at once and completed first when it comes.
  */
-async function claimBridgeAddresses(ipam: IpamService, cidrs: readonly string[], log: Logger): Promise<void> {
-  for (const cidr of cidrs) {
-    try {
-      await ipam.claim(EXPOSE_ID, parseCidr(cidr), {noErrorOnUnknown: true});
-    } catch (error) {
-      log.warning('cannot claim a bridge address for weave:expose', {cidr, error: (error as Error).message});
-    }
-  }
+async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart, pods: Promise<PreClaim[]>, log: Logger): Promise<void> {
+  log.info(`Checking for pre-existing addresses on ${bridge} bridge`);
+  const claims = [...found.cidrs.map(cidr => ({id: EXPOSE_ID, cidr})), ...(await pods)];
+  for (const cidr of found.cidrs) log.info(`${bridge} bridge has address ${cidr}`);
+  await Promise.all(
+    claims.map(async ({id, cidr}) => {
+      try {
+        // Pods' addresses are the CNI plugin's (GC may free them), unless no id says whose they are.
+        await ipam.claim(id, parseCidr(cidr), {noErrorOnUnknown: true, cni: id !== EXPOSE_ID && id !== NO_CONTAINER_ID});
+      } catch (error) {
+        log.warning('cannot claim an address found in use', {id, cidr, error: (error as Error).message});
+      }
+    }),
+  );
 }
 
 const describe = (addr: ListenAddr) => ('socket' in addr ? addr.socket : `${addr.host}:${addr.port}`);
@@ -111,7 +120,10 @@ export class WeaveRouter {
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
-    const bridgeCidrs = await dataplane.start();
+    const found = await dataplane.start();
+    // Read while the mesh and IPAM start; claimed before anything is served.
+    const podClaims = config.ipallocRange ? findExistingAddresses(found.pods, log) : Promise.resolve([]);
+    podClaims.catch(() => undefined);
     let ipam: IpamService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
@@ -143,7 +155,7 @@ export class WeaveRouter {
           init: config.ipallocInit,
           mesh: ipamMesh(mesh),
         });
-        await claimBridgeAddresses(ipam, bridgeCidrs, log);
+        await reclaim(ipam, config.weaveBridge, found, podClaims, log);
       }
       overlay = await Overlay.start(mesh, {
         bridge: config.weaveBridge,
@@ -161,6 +173,10 @@ export class WeaveRouter {
         encrypted = sleeve;
         mesh.describeOverlay = c => sleeve.describe(c) ?? vxlan.describe(c);
       }
+      const ports = [overlay, ...(encrypted ? [encrypted] : [])];
+      dataplane.onBridgeRestored(async () => {
+        for (const port of ports) await port.reattach();
+      });
       const router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
       await router.serve();
       return router;
@@ -191,7 +207,10 @@ export class WeaveRouter {
       registerStatusRoutes(status, state, sleeveStats);
       await this.listen(status, config.statusAddr, 'status API');
     }
-    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane)), log);
+    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane)), log, {
+      name: config.weaveBridge,
+      link: () => this.dataplane.bridge(),
+    });
     await this.cniServer.start();
     await this.mesh.start();
     this.ready = true;
