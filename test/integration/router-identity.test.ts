@@ -22,6 +22,7 @@ interface Pod {
 }
 
 const VXLAN = 'vxlan-6784';
+const SLEEVE = 'sleeve-6783';
 
 describe("the router's identity and its pods' addresses survive a lost bridge and lost data", function () {
   requireRoot();
@@ -135,6 +136,17 @@ describe("the router's identity and its pods' addresses survive a lost bridge an
     assertDistinct(all);
     assertAllRecorded(all);
     for (const p of old) assert.ok(pings(p.ns, fresh.ip), `${p.ip} reaches the new pod ${fresh.ip}`);
+  });
+
+  it("puts the sleeve's TAP back on a bridge made anew, beside the VXLAN device", async function () {
+    this.timeout(60_000);
+    await router!.destroy();
+    router = await RouterProcess.start(host, {env: {WEAVE_PASSWORD: 'identity-test'}});
+    await waitUntil('the sleeve on the bridge', async () => link(SLEEVE)?.master === 'weave');
+    ipIn(host, ['link', 'del', 'weave']);
+    await waitUntil('both overlay ports back on the bridge', async () => link(SLEEVE)?.master === 'weave' && link(VXLAN)?.master === 'weave', 10_000);
+    assert.equal(link(SLEEVE)?.linkinfo?.info_slave_data?.isolated, true, 'isolated again');
+    assert.match(router.logs, /sleeve TAP put back on the bridge/);
   });
 
   it('with the router down, the plugin refuses to make the bridge for weave IPAM; a bridge another IPAM made gets our identity back', async function () {
