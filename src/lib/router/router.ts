@@ -23,7 +23,7 @@ import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
 import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
-import {findExistingAddresses, type PreClaim} from './reclaim.js';
+import {findExistingAddresses} from './reclaim.js';
 import type {RouterState} from './state.js';
 import {registerStatusRoutes} from './status/http.js';
 
@@ -54,13 +54,16 @@ function ipamMesh(mesh: Mesh): IpamMesh {
 /**
  * Before IPAM serves anyone, as the original's pre-claims: the bridge's addresses belong to
  * weave:expose, and every address a live pod on the bridge holds to that pod, whatever our data
- * says (wiped, fresh, another router's), so that none is handed out twice. Before the ring
- * exists such claims are answered at once and completed first when it comes.
+ * says (wiped, fresh, another router's), so that none is handed out twice. A pod whose recorded
+ * id our data already knows is not visited (a restart over intact data costs no process). Before
+ * the ring exists such claims are answered at once and completed first when it comes.
  */
-async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart, pods: Promise<PreClaim[]>, log: Logger): Promise<void> {
+async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart, log: Logger): Promise<void> {
   log.info(`Checking for pre-existing addresses on ${bridge} bridge`);
-  const claims = [...found.cidrs.map(cidr => ({id: EXPOSE_ID, cidr})), ...(await pods)];
   for (const cidr of found.cidrs) log.info(`${bridge} bridge has address ${cidr}`);
+  const known = new Set((await ipam.list()).map(owned => owned.id));
+  const unknown = found.pods.filter(pod => pod.containerId === undefined || !known.has(pod.containerId));
+  const claims = [...found.cidrs.map(cidr => ({id: EXPOSE_ID, cidr})), ...(await findExistingAddresses(unknown, log))];
   await Promise.all(
     claims.map(async ({id, cidr}) => {
       try {
@@ -121,9 +124,6 @@ export class WeaveRouter {
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
     const found = await dataplane.start();
-    // Read while the mesh and IPAM start; claimed before anything is served.
-    const podClaims = config.ipallocRange ? findExistingAddresses(found.pods, log) : Promise.resolve([]);
-    podClaims.catch(() => undefined);
     let ipam: IpamService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
@@ -155,7 +155,7 @@ export class WeaveRouter {
           init: config.ipallocInit,
           mesh: ipamMesh(mesh),
         });
-        await reclaim(ipam, config.weaveBridge, found, podClaims, log);
+        await reclaim(ipam, config.weaveBridge, found, log);
       }
       overlay = await Overlay.start(mesh, {
         bridge: config.weaveBridge,
