@@ -123,7 +123,6 @@ describe("the router's identity and its pods' addresses survive a lost bridge an
     ipIn(host, ['link', 'del', 'weave']);
     await waitUntil('the router to put the bridge back', async () => link('weave')?.address === name && link(VXLAN)?.master === 'weave' && old.every(p => link(`vethwepl${p.id.slice(0, 7)}`)?.master === 'weave'), 10_000);
     assert.equal(link('weave')?.mtu, 1376);
-    assert.match(router!.logs, /the bridge was deleted or changed: putting it back/);
     assert.ok(pings(old[0]!.ns, old[1]!.ip), 'old pods reach each other again');
 
     const fresh = await mustAdd('n1ewpoddddd', 'cold');
@@ -144,9 +143,8 @@ describe("the router's identity and its pods' addresses survive a lost bridge an
     router = await RouterProcess.start(host, {env: {WEAVE_PASSWORD: 'identity-test'}});
     await waitUntil('the sleeve on the bridge', async () => link(SLEEVE)?.master === 'weave');
     ipIn(host, ['link', 'del', 'weave']);
-    await waitUntil('both overlay ports back on the bridge', async () => link(SLEEVE)?.master === 'weave' && link(VXLAN)?.master === 'weave', 10_000);
+    await waitUntil('both overlay ports back on the bridge', async () => router!.logs.includes('sleeve TAP put back on the bridge') && link(SLEEVE)?.master === 'weave' && link(VXLAN)?.master === 'weave', 10_000);
     assert.equal(link(SLEEVE)?.linkinfo?.info_slave_data?.isolated, true, 'isolated again');
-    assert.match(router.logs, /sleeve TAP put back on the bridge/);
   });
 
   it('with the router down, the plugin refuses to make the bridge for weave IPAM; a bridge another IPAM made gets our identity back', async function () {

@@ -47,8 +47,10 @@ export class LinkMonitor {
   ) {}
 
   start(): void {
-    const args = ['-o', 'monitor', 'link'];
-    const child = this.netns ? spawn('nsenter', [`--net=${this.netns}`, 'ip', ...args]) : spawn('ip', args);
+    // Killed when we die, even by SIGKILL: it reads no input that would end, and would otherwise
+    // live on, and keep its network namespace alive, until a link changes there.
+    const command = ['setpriv', '--pdeathsig', 'KILL', 'ip', '-o', 'monitor', 'link'];
+    const child = this.netns ? spawn('nsenter', [`--net=${this.netns}`, ...command]) : spawn(command[0]!, command.slice(1));
     this.child = child;
     this.partial = '';
     child.stdin.end();

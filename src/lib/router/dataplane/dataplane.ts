@@ -60,11 +60,12 @@ export class Dataplane {
   private queue: Promise<unknown> = Promise.resolve();
   /** Masquerading per exposed network, to re-expose each the same way after a flush. */
   private readonly nat = new Map<string, boolean>();
-  private bridgeMac: string | undefined;
   /** The bridge as we last set it up; a link event that disagrees means it was deleted or changed. */
   private bridgeLink?: LinkInfo;
   /** False from an event that says the bridge is not as we left it, until it is put back. */
   private intact = false;
+  /** The bridge was made anew and the router's own ports are not back on it yet. */
+  private portsOff = false;
   /** The bridge's addresses, put back on a bridge made anew. */
   private readonly addresses = new Set<string>();
   private readonly monitor: LinkMonitor;
@@ -91,8 +92,8 @@ export class Dataplane {
 
   /** The bridge's MAC, once started. */
   get mac(): string {
-    if (!this.bridgeMac) throw new Error('the data plane is not started');
-    return this.bridgeMac;
+    if (!this.bridgeLink) throw new Error('the data plane is not started');
+    return this.bridgeLink.address;
   }
 
   /** Bridge and rules, re-exposing the addresses the bridge already holds; then the canary and the bridge's watch. */
@@ -130,7 +131,7 @@ export class Dataplane {
    * as we left it.
    */
   async bridge(): Promise<LinkInfo> {
-    if (!this.intact) await this.restore('a pod needs it');
+    if (!this.intact || this.portsOff) await this.restore('a pod needs it');
     else await this.queue;
     if (!this.bridgeLink) throw new Error('the data plane is not started');
     return this.bridgeLink;
@@ -148,16 +149,16 @@ export class Dataplane {
     if (changed) this.scheduleRestore('replaced or changed');
   }
 
-  private scheduleRestore(why: string): void {
+  private scheduleRestore(why: string, delayMs = RESTORE_COALESCE_MS): void {
     this.intact = false;
     if (this.restoreTimer || this.stopped) return;
     this.restoreTimer = setTimeout(() => {
       this.restoreTimer = undefined;
-      void this.restore(why).catch(error => {
-        this.options.log.error('could not put the bridge back; trying again', {bridge: this.options.bridge, error: (error as Error).message});
-        if (!this.stopped) this.restoreTimer = setTimeout(() => void this.restore(why).catch(() => this.scheduleRestore(why)), RESTORE_RETRY_MS);
+      this.restore(why).catch((error: Error) => {
+        this.options.log.error('could not put the bridge back; trying again', {bridge: this.options.bridge, error: error.message, retryInMs: RESTORE_RETRY_MS});
+        this.scheduleRestore(why, RESTORE_RETRY_MS);
       });
-    }, RESTORE_COALESCE_MS);
+    }, delayMs);
   }
 
   /** The bridge with its MAC, MTU, addresses and settings, its pods' veths, then the router's own ports. */
@@ -165,12 +166,15 @@ export class Dataplane {
     clearTimeout(this.restoreTimer);
     this.restoreTimer = undefined;
     return this.serial(async () => {
-      if (this.intact) return;
-      const before = this.bridgeLink?.ifindex;
-      this.options.log.warning('the bridge was deleted or changed: putting it back', {bridge: this.options.bridge, why});
-      await this.install();
-      if (this.bridgeLink?.ifindex === before) return;
+      if (!this.intact) {
+        const before = this.bridgeLink?.ifindex;
+        this.options.log.warning('the bridge was deleted or changed: putting it back', {bridge: this.options.bridge, why});
+        await this.install();
+        if (this.bridgeLink?.ifindex !== before) this.portsOff = true;
+      }
+      if (!this.portsOff) return;
       for (const listener of this.restoredListeners) await listener();
+      this.portsOff = false;
     });
   }
 
@@ -215,7 +219,6 @@ export class Dataplane {
     const repairs: IpCommand[] = [...lost.map(cidr => ['addr', 'add', cidr, 'dev', bridge]), ...reattachCommands(bridge, orphans)];
     if (repairs.length > 0) await ipBatch(repairs, netns, ['-force']).catch((error: Error) => log.warning('could not put everything back on the bridge', {bridge, error: error.message}));
     if (orphans.length > 0) log.info("pods' veths put back on the bridge", {bridge, veths: orphans.map(pod => pod.ifname)});
-    this.bridgeMac = link.address;
     this.bridgeLink = link;
     this.intact = true;
     const cidrs = [...link.cidrs, ...lost];
