@@ -178,6 +178,23 @@ describe("the router's identity and its pods' addresses survive a lost bridge an
     assert.ok(pings(old[1]!.ns, old[0]!.ip), 'old pods reach each other');
   });
 
+  it('with its data wiped too, takes no name from a MAC the bridge took from a port', async function () {
+    this.timeout(60_000);
+    const name = peerName();
+    const {dbDir} = router!;
+    await router!.destroy();
+    ipIn(host, ['link', 'del', 'weave']);
+    const local = await mustAdd('l1ocalpodffff', 'shim', hostLocal);
+    const portMac = link(`vethwepl${local.id.slice(0, 7)}`)?.address;
+    assert.equal(link('weave')?.address, portMac);
+
+    router = await RouterProcess.start(host, {dbDir});
+    assert.equal(peerName(), name, "derived from the host's ids again, not the port's MAC");
+    assert.equal(link('weave')?.address, name);
+    // Claimed as the original does for any address on the bridge: outside the range, on trust.
+    assert.equal(recorded().get(local.ip), local.id);
+  });
+
   it('claims back the addresses of live pods when its data is wiped: new pods get other addresses, and weave ps lists all', async function () {
     this.timeout(180_000);
     const old: Pod[] = [];
