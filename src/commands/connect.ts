@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core';
+import {checkPeers} from '../lib/cli/arguments.js';
 import {RouterCommand, UsageError} from '../lib/cli/router-command.js';
 
 export default class Connect extends RouterCommand {
@@ -26,6 +27,7 @@ export default class Connect extends RouterCommand {
     const {argv, flags} = await this.parse(Connect);
     const peers = argv as string[];
     if (peers.length === 0 && !flags.replace) throw new UsageError("'weave connect' needs at least one peer (or --replace to forget all targets)");
+    checkPeers(peers, 'connect');
     await this.client(flags['http-addr']).connect(peers, flags.replace);
   }
 }

@@ -1,4 +1,5 @@
 import {Args} from '@oclif/core';
+import {checkPeers} from '../lib/cli/arguments.js';
 import {RouterCommand, UsageError} from '../lib/cli/router-command.js';
 
 export default class Forget extends RouterCommand {
@@ -18,6 +19,7 @@ export default class Forget extends RouterCommand {
     const {argv, flags} = await this.parse(Forget);
     const peers = argv as string[];
     if (peers.length === 0) throw new UsageError("'weave forget' needs at least one peer");
+    checkPeers(peers, 'forget');
     await this.client(flags['http-addr']).forget(peers);
   }
 }

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core';
+import {checkInterfaceName, checkNames} from '../lib/cli/arguments.js';
 import {listAttachments, UNKNOWN_MAC} from '../lib/cli/attachments.js';
 import {JSON_INDENT} from '../lib/cli/json-text.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
@@ -23,6 +24,8 @@ export default class Ps extends RouterCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Ps);
+    checkNames(argv as string[], 'container id', 'ps');
+    checkInterfaceName(flags['weave-bridge'], '--weave-bridge', 'ps');
     const rows = await listAttachments(this.client(flags['http-addr']), flags['weave-bridge'], argv as string[]);
     if (flags.json) this.write(`${JSON.stringify(rows, null, JSON_INDENT)}\n`);
     else this.write(rows.map(r => `${[r.id, r.mac, ...r.cidrs].join(' ')}\n`).join(''));

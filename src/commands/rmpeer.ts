@@ -1,5 +1,6 @@
 import {Args} from '@oclif/core';
 import {HttpStatusError, NotFoundError} from '../lib/api/errors.js';
+import {checkNames} from '../lib/cli/arguments.js';
 import {RouterCommand, UsageError} from '../lib/cli/router-command.js';
 
 export default class Rmpeer extends RouterCommand {
@@ -19,6 +20,7 @@ export default class Rmpeer extends RouterCommand {
     const {argv, flags} = await this.parse(Rmpeer);
     const peers = argv as string[];
     if (peers.length === 0) throw new UsageError("'weave rmpeer' needs at least one peer name or nickname");
+    checkNames(peers, 'peer name or nickname', 'rmpeer');
     const client = this.client(flags['http-addr']);
     let failed = false;
     for (const peer of peers) {
@@ -27,7 +29,7 @@ export default class Rmpeer extends RouterCommand {
       } catch (error) {
         // As the original: carry on with the other peers, then fail.
         if (!(error instanceof HttpStatusError || error instanceof NotFoundError)) throw error;
-        if (error instanceof HttpStatusError) process.stderr.write(error.body);
+        process.stderr.write(error instanceof HttpStatusError && error.body.trim() ? error.body : `${error.message}\n`);
         failed = true;
       }
     }

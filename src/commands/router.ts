@@ -2,11 +2,22 @@ import {Args, Command, Flags} from '@oclif/core';
 import {ROUTER_FLAGS, type RouterFlagSpec} from '../lib/router/config.js';
 import {routerMain} from '../lib/router/cli.js';
 
+const IGNORED_GROUP = 'WEAVE 2.8.1 (ACCEPTED, NO EFFECT HERE)';
+
 function oclifFlag(spec: RouterFlagSpec) {
-  const {description} = spec;
-  if (spec.type === 'boolean') return Flags.boolean({description});
-  if (spec.type === 'integer') return Flags.integer({description, ...(spec.default === undefined ? {} : {default: spec.default})});
-  return Flags.string({description, ...(spec.default === undefined ? {} : {default: spec.default})});
+  const common = spec.ignored ? {description: `${spec.description} (ignored: ${spec.ignored})`, helpGroup: IGNORED_GROUP} : {description: spec.description};
+  switch (spec.type) {
+    case 'boolean':
+      return Flags.boolean(common);
+    case 'integer':
+      return Flags.integer({...common, ...(spec.default === undefined ? {} : {default: spec.default})});
+    case 'list':
+      return Flags.string({...common, multiple: true});
+    case 'duration':
+      return Flags.string(common);
+    case 'string':
+      return Flags.string({...common, ...(spec.default === undefined ? {} : {default: spec.default})});
+  }
 }
 
 /**

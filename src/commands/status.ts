@@ -41,13 +41,12 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Status);
     const sub = argv as string[];
+    checkStatusPage(sub);
     const client = this.client(flags['http-addr']);
     if (!flags.watch) {
       this.write(await statusPage(client, sub, flags.json));
       return;
     }
-    // A watch of a router that is down would otherwise never tell a mistyped page.
-    checkStatusPage(sub);
     const intervalMs = flags.interval ?? 2000;
     // Loaded only for --watch: its terminal library costs a plain `weave status` tens of ms.
     const {interruption, watch} = await import('../lib/cli/watch.js');

@@ -11,3 +11,6 @@ export class OperatorError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** A command-line argument that cannot be right, found before anything is contacted: exit 1. */
+export class ArgumentError extends OperatorError {}

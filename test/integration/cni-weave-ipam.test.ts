@@ -107,7 +107,7 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
     let noClient: string;
     before(() => {
       requireTool('socat', 'socat');
-      socatOnly = pathWith('socat-only', ['socat']);
+      socatOnly = pathWith('socat-only', ['socat', 'cat', 'stat', 'sed', 'head']);
       noClient = pathWith('no-client', []);
     });
 
@@ -212,7 +212,7 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
     for (const p of many) p.delete();
   });
 
-  it('STATUS answers 0 with the router up; with it down STATUS is 50 and ADD is 11, leaving nothing', async function () {
+  it('STATUS answers 0 with the router up; with it down STATUS is 50 and ADD and DEL are 11, leaving nothing', async function () {
     this.timeout(60_000);
     const c = conf({cniVersion: '1.1.0'});
     assert.equal((await viaShim(env('STATUS', undefined, ''), c)).exitCode, 0);
@@ -224,8 +224,12 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
       const p = pod();
       const add = await viaShim(env('ADD', p, 'downpod'), c);
       assert.equal(add.json?.code, 11, add.stdout);
-      assert.match(add.json?.msg, /weave router must be running/);
+      assert.match(add.json?.msg, /weave router must be running to allocate addresses/);
       assert.match(add.json?.details, /weave launch/);
+      // A runtime tears the failed ADD down with a DEL, which must say what it could not do.
+      const del = await viaShim(env('DEL', p, 'downpod'), c);
+      assert.equal(del.json?.code, 11, del.stdout);
+      assert.match(del.json?.msg, /weave router must be running to release the addresses of downpod/);
       assert.deepEqual(p.links(), ['lo']);
       assert.ok(!host.links().includes('vethwepldownpod'.slice(0, 15)), 'no veth left for the failed ADD');
       router = await RouterProcess.start(host, {dbDir});

@@ -4,6 +4,7 @@ import {request as httpRequest, Agent, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {DEFAULTS} from '../../src/lib/router/config.js';
 import {RouteTable} from '../../src/lib/router/http/routes.js';
 import {createApiServer} from '../../src/lib/router/http/server.js';
 import {registerIpamRoutes, registerPeerRoutes} from '../../src/lib/router/ipam/http.js';
@@ -50,7 +51,7 @@ describe('router/ipam HTTP routes (real server on 127.0.0.1, data on disk)', () 
     dir = mkdtempSync(join(tmpdir(), 'weave-ipam-http-'));
     ipam = await IpamService.open({range: '10.32.0.0/12', peerName: US, nickname: 'host1', logger: recordingLogger().logger, dbPrefix: join(dir, 'weave')});
     const table = new RouteTable();
-    registerIpamRoutes(table, ipam);
+    registerIpamRoutes(table, ipam, DEFAULTS.cniIpamWait * 1000);
     registerPeerRoutes(table, ipam);
     ({server, port} = await listen(table));
   });
@@ -194,7 +195,7 @@ describe('router/ipam HTTP routes (real server on 127.0.0.1, data on disk)', () 
   it('an allocation waits while the range is full, and gives up when its client goes away', async () => {
     const table = new RouteTable();
     const small = await IpamService.open({range: '10.40.0.0/30', peerName: US, nickname: 'host1', logger: recordingLogger().logger, dbPrefix: join(dir, 'small')});
-    registerIpamRoutes(table, small);
+    registerIpamRoutes(table, small, DEFAULTS.cniIpamWait * 1000);
     const other = await listen(table);
     try {
       const goSmall = (method: string, path: string, signal?: AbortSignal) => call(other.port, agent, method, path, undefined, signal);

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import {execFileSync, spawnSync} from 'node:child_process';
 import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {basename, join} from 'node:path';
 import {ADVERTISED_VERSIONS, CONFLIST_VERSIONS, renderConflist, validateCniVersion} from '../../src/lib/setup/conflist.js';
 import {mkdirCommand, resolveCniDirs} from '../../src/lib/setup/dirs.js';
-import {launcherScript} from '../../src/lib/setup/launcher.js';
+import {CNI_CLIENT, LAUNCHER_SOURCE, launcherScript} from '../../src/lib/setup/launcher.js';
 import {VERSION} from '../../src/lib/package.js';
 import {CNI_MAIN, runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {CniScratch, runWeave, unwrapOclif} from '../helpers/setup-cli.js';
 
 const LAUNCHER = `weave-plugin-${VERSION}`;
-const REFERENCE_PORTMAP = '/usr/lib/cni/portmap';
+/** The reference plugins setup checks for in the bin dir. */
+const REFERENCE_PLUGINS = ['/usr/lib/cni/portmap', '/usr/lib/cni/loopback'];
 
 /** What a later run must leave exactly as it was: the directory's mtime, and identity, mtime and content of every entry. */
 function snapshot(dir: string): Record<string, string> {
@@ -60,9 +61,9 @@ describe('weave setup', function () {
       assert.equal(lstatSync(launcher).mode & 0o777, 0o755);
       const script = readFileSync(launcher, 'utf8');
       assert.ok(script.startsWith(`#!/bin/sh\n# weave CNI plugin launcher, written by weave ${VERSION} (weave setup)`));
-      // The cold path: node on the plugin entry, with the name the shim was called by.
-      assert.ok(script.endsWith(`exec '${process.execPath}' '${CNI_MAIN}' "$name"\n`), script);
-      assert.match(script, /socat -t 300 - "UNIX-CONNECT:\$sock" 2>\/dev\/null <<EOF/, 'the warm path goes through the router socket');
+      // Its settings, then the body shipped as bin/weave-cni-launcher.sh.
+      assert.ok(script.includes(`\nWEAVE_NODE='${process.execPath}'\nWEAVE_ENTRY='${CNI_MAIN}'\nWEAVE_CNI_CLIENT='${CNI_CLIENT}'\nWEAVE_SOCKET_DIR='/run/weave'\n`), script);
+      assert.ok(script.endsWith(readFileSync(LAUNCHER_SOURCE, 'utf8').replace(/^#!.*\n/, '')), 'the body is the shipped launcher');
       assert.equal(readlinkSync(join(scratch.binDir, 'weave-net')), LAUNCHER);
       assert.equal(readlinkSync(join(scratch.binDir, 'weave-ipam')), LAUNCHER);
       // No temporary file is left behind.
@@ -152,11 +153,11 @@ describe('weave setup', function () {
     it('rewrites a launcher whose content or mode differs', () => {
       makeDirs();
       const launcher = join(scratch.binDir, LAUNCHER);
-      writeFileSync(launcher, '#!/bin/sh\nexec /elsewhere/node "$0"\n');
+      writeFileSync(launcher, "#!/bin/sh\nWEAVE_NODE='/elsewhere/node'\n");
       chmodSync(launcher, 0o755);
       const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.match(run.stdout, new RegExp(`^updated launcher ${launcher}$`, 'm'));
-      assert.match(readFileSync(launcher, 'utf8'), new RegExp(`exec '${process.execPath}'`));
+      assert.ok(readFileSync(launcher, 'utf8').includes(`WEAVE_NODE='${process.execPath}'`));
 
       chmodSync(launcher, 0o644);
       assert.match(runWeave(['setup-cni', ...scratch.flags]).stdout, /^updated launcher /);
@@ -294,12 +295,14 @@ describe('weave setup', function () {
   });
 
   describe('prerequisites', () => {
-    it('warns when portmap is missing from the bin dir or nsenter or both perl and socat from PATH, with the fix', () => {
+    it('warns when portmap or loopback is missing from the bin dir or nsenter or both perl and socat from PATH, with the fix', () => {
       makeDirs();
       const run = runWeave(['setup-cni', ...scratch.flags], {PATH: scratch.root});
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stderr, new RegExp(`^warning: portmap is missing from ${scratch.binDir}:`, 'm'));
       assert.match(run.stderr, new RegExp(`^  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/portmap ${join(scratch.binDir, 'portmap')}$`, 'm'));
+      assert.match(run.stderr, new RegExp(`^warning: loopback is missing from ${scratch.binDir}: containerd's CRI plugin calls it for every pod's lo`, 'm'));
+      assert.match(run.stderr, new RegExp(`^  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/loopback ${join(scratch.binDir, 'loopback')}$`, 'm'));
       assert.match(run.stderr, /^warning: nsenter is not in PATH: .*\n {2}apt-get install util-linux$/m);
       assert.match(run.stderr, /^warning: neither perl nor socat is in PATH: .*warm path.*\n {2}apt-get install socat$/m);
     });
@@ -316,11 +319,11 @@ describe('weave setup', function () {
     });
 
     it('is quiet when all are there', () => {
-      requireTool(REFERENCE_PORTMAP, 'containernetworking-plugins');
+      for (const plugin of REFERENCE_PLUGINS) requireTool(plugin, 'containernetworking-plugins');
       requireTool('nsenter', 'util-linux');
       requireTool('socat', 'socat');
       makeDirs();
-      symlinkSync(REFERENCE_PORTMAP, join(scratch.binDir, 'portmap'));
+      for (const plugin of REFERENCE_PLUGINS) symlinkSync(plugin, join(scratch.binDir, basename(plugin)));
       const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(run.exitCode, 0);
       assert.equal(run.stderr, '');
@@ -366,7 +369,7 @@ describe('weave setup', function () {
         for (const tool of tools) symlinkSync(execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], {encoding: 'utf8'}).trim(), join(dir, tool));
         return dir;
       };
-      const paths = {perl: process.env.PATH!, socat: farm('socat-only', ['readlink', 'socat']), none: farm('no-client', ['readlink'])};
+      const paths = {perl: process.env.PATH!, socat: farm('socat-only', ['readlink', 'socat', 'cat', 'stat']), none: farm('no-client', ['readlink'])};
       for (const [client, PATH] of Object.entries(paths)) {
         const run = spawnSync(join(scratch.binDir, 'weave-net'), {input: '{"cniVersion":"1.0.0",\n"name":"x"}', env: {PATH, CNI_COMMAND: 'ADD'}, encoding: 'utf8'});
         assert.equal(run.stdout, '/entry.js\nweave-net\n{"cniVersion":"1.0.0",\n"name":"x"}', client);

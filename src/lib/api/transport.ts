@@ -1,7 +1,7 @@
 import {request as httpRequest} from 'node:http';
 import type {Socket} from 'node:net';
 import {type ListenAddr, parseListenAddr} from '../router/config.js';
-import {RouterUnreachableError} from './errors.js';
+import {RouterTimeoutError, RouterUnreachableError} from './errors.js';
 
 /** Where the `weave` script looked for the router's API. */
 export const DEFAULT_HTTP_ADDR = '127.0.0.1:6784';
@@ -19,6 +19,8 @@ export interface Call {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Longest wait for the answer once connected; unbounded by default, as allocations may block. */
+  timeoutMs?: number;
 }
 
 /** The router's API at `host:port`, `:port` or a unix socket path, as --http-addr takes it. */
@@ -54,8 +56,12 @@ export class Endpoint {
         socket.once('connect', () => clearTimeout(timer));
         socket.once('close', () => clearTimeout(timer));
       });
+      if (call.timeoutMs) {
+        const {timeoutMs} = call;
+        req.setTimeout(timeoutMs, () => req.destroy(new RouterTimeoutError(this.addr, `${call.method} ${call.path}`, timeoutMs)));
+      }
       req.on('error', error => {
-        if (answered) return reject(error);
+        if (answered || error instanceof RouterTimeoutError) return reject(error);
         reject(new RouterUnreachableError(this.addr, describe(error)));
       });
       req.end(call.body);

@@ -1,16 +1,19 @@
+import {parseCidr} from '../net/cidr.js';
 import {UsageError} from './router-command.js';
 
 /** An `<addr>` argument: an address from IPAM (`net:default`, `net:<cidr>`) or a given one (`[ip:]<cidr>`). */
 export type Address = {kind: 'net'; subnet?: string} | {kind: 'ip'; cidr: string};
 
-/** The script's loose CIDR test (`a.b.c.d/n`); the router checks the values. */
-const CIDR = /^[0-9]{1,3}(\.[0-9]{1,3}){3}\/[0-9]{1,2}$/;
+/** An IPv4 `a.b.c.d/n` (octets to 255, n to 32), as the router takes it, checked before asking it. */
+function isCidr(text: string): boolean {
+  return parseCidr(text)?.family === 4;
+}
 
 export function parseAddress(arg: string): Address | undefined {
   if (arg === 'net:default') return {kind: 'net'};
-  if (arg.startsWith('net:') && CIDR.test(arg.slice(4))) return {kind: 'net', subnet: arg.slice(4)};
+  if (arg.startsWith('net:') && isCidr(arg.slice(4))) return {kind: 'net', subnet: arg.slice(4)};
   const cidr = arg.startsWith('ip:') ? arg.slice(3) : arg;
-  return CIDR.test(cidr) ? {kind: 'ip', cidr} : undefined;
+  return isCidr(cidr) ? {kind: 'ip', cidr} : undefined;
 }
 
 /** Every argument as an address; none means `net:default`, as in the original. */

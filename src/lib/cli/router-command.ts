@@ -2,7 +2,7 @@ import {Command, Flags} from '@oclif/core';
 import {RouterClient} from '../api/client.js';
 import {HttpStatusError, NotFoundError, RouterUnreachableError} from '../api/errors.js';
 import {DEFAULT_HTTP_ADDR} from '../api/transport.js';
-import {OperatorError} from '../errors.js';
+import {ArgumentError, OperatorError} from '../errors.js';
 import {CommandError} from '../net/exec.js';
 import {IpError} from '../net/ip.js';
 import {RouterConfigError} from '../router/config.js';
@@ -22,8 +22,8 @@ export class CommandFailure extends OperatorError {}
 /**
  * What every command that talks to the router shares: where its API is (--http-addr, else
  * WEAVE_HTTP_ADDR, else 127.0.0.1:6784) and the `weave` script's exit codes for its answers:
- * 4 on HTTP 404 (body dropped), 1 with the router's answer on stderr for any other error
- * status, 1 with what to do when no router answers.
+ * 4 on HTTP 404, 1 with the router's answer on stderr for any other error status, 1 with what
+ * to do when no router answers; never without a line on stderr.
  */
 export abstract class RouterCommand extends Command {
   static override baseFlags = {
@@ -45,12 +45,17 @@ export abstract class RouterCommand extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    if (error instanceof NotFoundError) return this.exit(4);
+    if (error instanceof NotFoundError) {
+      // The script's exit code 4, now with a word on stderr (it dropped the answer).
+      process.stderr.write(`${error.message}\n`);
+      return this.exit(4);
+    }
     if (error instanceof HttpStatusError) {
-      process.stderr.write(error.body.endsWith('\n') || error.body === '' ? error.body : `${error.body}\n`);
+      const said = error.body.trim() === '' ? error.message : error.body;
+      process.stderr.write(said.endsWith('\n') ? said : `${said}\n`);
       return this.exit(1);
     }
-    if (error instanceof CommandFailure) {
+    if (error instanceof CommandFailure || error instanceof ArgumentError) {
       process.stderr.write(`${error.message}\n`);
       return this.exit(error.exitCode);
     }

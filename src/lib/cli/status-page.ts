@@ -16,7 +16,7 @@ function invalid(sub: readonly string[]): UsageError {
   return new UsageError(`Invalid 'weave status' sub-command: ${sub.join(' ')}`);
 }
 
-/** Fails on a page that does not exist without asking the router (the original asked it, which answers 404). */
+/** Fails on a page that does not exist before asking the router (the original asked it, which answers 404). */
 export function checkStatusPage(sub: readonly string[]): void {
   if (!JSON_TEMPLATES.has(sub.join(' '))) throw invalid(sub);
 }

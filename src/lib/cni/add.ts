@@ -19,8 +19,8 @@ const DEFAULT_DST = {4: '0.0.0.0/0', 6: '::/0'} as const;
 
 /** Names which side of a failed veth creation already existed. */
 async function vethExistsError(call: Invocation, hostName: string): Promise<CniError> {
-  const {ifname, netns} = call.env;
-  if (await showLink(ifname, netns)) {
+  const {ifname, netns, netnsPath} = call.env;
+  if (await showLink(ifname, netnsPath)) {
     return new CniError(ErrorCode.InterfaceExists, `interface "${ifname}" already exists in ${netns}`, 'the runtime must pick a CNI_IFNAME the container does not have yet');
   }
   return new CniError(
@@ -93,7 +93,7 @@ async function podBridge(call: Invocation): Promise<LinkInfo> {
 
 export async function cmdAdd(call: Invocation): Promise<Result> {
   const {env, conf} = call;
-  await requireContainerNetns(env.netns);
+  await requireContainerNetns(env);
   const ipam = ipamFor(call);
   return withUndo(async undo => {
     const bridge = await podBridge(call);
@@ -101,7 +101,7 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
     const hostName = hostVethName(env.containerId);
     let hostLink;
     try {
-      hostLink = await createVeth({hostName, peerName: env.ifname, netns: env.netns, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, containerId: env.containerId});
+      hostLink = await createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, containerId: env.containerId});
     } catch (error) {
       if (error instanceof IpError && error.exists && error.command[1] === 'add') throw await vethExistsError(call, hostName);
       // Created but not finished: deleting the host end removes its peer too.
@@ -120,7 +120,7 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
 
     const ips = await withGateways(call, ipam, allocated.ips);
     const routes = routesFor(call, allocated.routes, ips);
-    const podLink = await configureInterface(env.netns, env.ifname, ips.map(i => i.address), routes);
+    const podLink = await configureInterface(env.netnsPath, env.ifname, ips.map(i => i.address), routes);
     return mergeResults(conf.prevResult, {
       interfaces: [
         {name: conf.bridge, mac: bridge.address},

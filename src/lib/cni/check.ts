@@ -14,7 +14,7 @@ export async function cmdCheck(call: Invocation): Promise<void> {
   const {env, conf} = call;
   const prev = conf.prevResult;
   if (!prev) throw new CniError(ErrorCode.InvalidConfig, 'CHECK needs "prevResult" in the config', 'the runtime passes the result of ADD as prevResult');
-  await requireContainerNetns(env.netns);
+  await requireContainerNetns(env);
   await ipamFor(call).check(call);
 
   const problems: string[] = [];
@@ -26,10 +26,10 @@ export async function cmdCheck(call: Invocation): Promise<void> {
   const index = prev.interfaces.findIndex(i => i.name === env.ifname && i.sandbox);
   const ours = prev.ips.filter(i => i.interface === undefined || i.interface === index);
   const wanted = prev.routes;
-  if (!(await showLink(env.ifname, env.netns))) {
+  if (!(await showLink(env.ifname, env.netnsPath))) {
     problems.push(`interface ${env.ifname} is missing in ${env.netns}`);
   } else {
-    const {link, routes} = await inspectInterface(env.netns, env.ifname, wanted.some(r => isV6(r.dst)));
+    const {link, routes} = await inspectInterface(env.netnsPath, env.ifname, wanted.some(r => isV6(r.dst)));
     const mac = prev.interfaces[index]?.mac;
     if (mac && link.address !== mac) problems.push(`interface ${env.ifname} has MAC ${link.address}, expected ${mac}`);
     const have = new Set(link.addr_info.map(a => `${a.local}/${a.prefixlen}`));

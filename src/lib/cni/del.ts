@@ -1,6 +1,6 @@
 import {CommandError} from '../net/exec.js';
 import {deleteLink, deleteLinkPromptly} from '../net/link.js';
-import {netnsExists} from '../net/netns.js';
+import {isNamespaceFile} from '../net/netns.js';
 import {hostVethName} from '../net/veth.js';
 import {ipamFor} from './ipam/select.js';
 import type {Invocation} from './invocation.js';
@@ -17,9 +17,9 @@ export async function cmdDel(call: Invocation): Promise<void> {
 async function removeLink({env}: Invocation): Promise<void> {
   // Deleting the host end removes the container end with it, and needs no namespace.
   const removed = await deleteLinkPromptly(hostVethName(env.containerId));
-  if (!removed && env.netns && (await netnsExists(env.netns))) {
+  if (!removed && env.netnsPath && (await isNamespaceFile(env.netnsPath).catch(() => false))) {
     try {
-      await deleteLink(env.ifname, env.netns);
+      await deleteLink(env.ifname, env.netnsPath);
     } catch (error) {
       // A stale path (a dead /proc/<pid>/ns/net) cannot be entered: nothing is left in it.
       if (!(error instanceof CommandError)) throw error;

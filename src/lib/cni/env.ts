@@ -1,3 +1,5 @@
+import {interfaceNameProblem} from '../net/ifname.js';
+import type {NetnsHandle} from '../net/netns.js';
 import {CniError, ErrorCode} from './errors.js';
 
 export const COMMANDS = ['ADD', 'DEL', 'CHECK', 'VERSION', 'GC', 'STATUS'] as const;
@@ -7,7 +9,11 @@ export type Command = (typeof COMMANDS)[number];
 export interface CniEnv {
   command: Command;
   containerId: string;
+  /** CNI_NETNS as given: what messages and results name. */
   netns: string;
+  /** What to enter: the namespace held open for this call (NetnsHandle), else CNI_NETNS. */
+  netnsPath: string;
+  netnsHandle: NetnsHandle;
   ifname: string;
   args: Record<string, string>;
   path: string[];
@@ -37,14 +43,9 @@ export function validateContainerId(id: string): void {
   }
 }
 
-/** The kernel's rule: 1 to 15 bytes, not "." or "..", no "/", ":" or white space. */
+/** The kernel's rule for interface names. */
 export function validateInterfaceName(name: string, what = 'CNI_IFNAME'): void {
-  const why =
-    name.length === 0 ? 'it is empty'
-    : Buffer.byteLength(name) > 15 ? 'it is longer than 15 characters'
-    : name === '.' || name === '..' ? 'it is "." or ".."'
-    : /[/:\s]/.test(name) ? 'it holds "/", ":" or white space'
-    : undefined;
+  const why = interfaceNameProblem(name);
   if (why) throw invalid(`invalid ${what} "${name}": ${why}`, 'choose an interface name of 1 to 15 letters, digits, "-" or "_"');
 }
 
@@ -59,8 +60,11 @@ function parseArgs(text: string): Record<string, string> {
   return args;
 }
 
-/** Reads and checks the variables `command` needs; the message names the first one missing. */
-export function parseEnv(env: Record<string, string | undefined>): CniEnv {
+/**
+ * Reads and checks the variables `command` needs; the message names the first one missing.
+ * `netns`: how the caller holds CNI_NETNS open, if it does.
+ */
+export function parseEnv(env: Record<string, string | undefined>, netns: NetnsHandle = {}): CniEnv {
   const command = env.CNI_COMMAND ?? '';
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw invalid(
@@ -76,6 +80,8 @@ export function parseEnv(env: Record<string, string | undefined>): CniEnv {
     command: cmd,
     containerId: env.CNI_CONTAINERID ?? '',
     netns: env.CNI_NETNS ?? '',
+    netnsPath: netns.path ?? env.CNI_NETNS ?? '',
+    netnsHandle: netns,
     ifname: env.CNI_IFNAME ?? '',
     args: parseArgs(env.CNI_ARGS ?? ''),
     path: (env.CNI_PATH ?? '').split(':').filter(Boolean),

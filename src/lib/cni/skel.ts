@@ -2,6 +2,7 @@ import {cmdAdd} from './add.js';
 import {cmdCheck} from './check.js';
 import {parseConfig} from './config.js';
 import {cmdDel} from './del.js';
+import type {NetnsHandle} from '../net/netns.js';
 import {parseEnv} from './env.js';
 import type {Invocation, OwnBridge} from './invocation.js';
 import type {Ipam} from './ipam/ipam.js';
@@ -59,6 +60,8 @@ export interface PluginOptions {
   weaveIpam?: Ipam;
   /** The router's bridge (warm path). */
   ownBridge?: OwnBridge;
+  /** CNI_NETNS as the caller holds it open (holdNetns, or the launcher's client). */
+  netns?: NetnsHandle;
 }
 
 const overHttp = new WeaveIpam(routerOverHttp);
@@ -74,7 +77,7 @@ export async function runPlugin(
   options: PluginOptions = {},
 ): Promise<Reply> {
   try {
-    const env = parseEnv(processEnv);
+    const env = parseEnv(processEnv, options.netns);
     if (env.command === 'VERSION') {
       return {stdout: JSON.stringify({cniVersion: LATEST_VERSION, supportedVersions: SUPPORTED_VERSIONS}) + '\n', exitCode: 0};
     }

@@ -9,10 +9,10 @@ import {mkdirCommand} from '../setup/dirs.js';
 import {installCni} from '../setup/install.js';
 import {connectDocker, describeEndpoint} from './client.js';
 import {DockerOperatorError, engineMessage} from './errors.js';
-import {prepareNetnsDir, prepareSocketDir} from './host-dirs.js';
+import {prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
 import {chooseImage, formatImageRef, type ImageRef} from './image-ref.js';
-import {controlAddr, ipallocRange, type LaunchArgs, meshPort, parseLaunchArgs, routerArgs} from './launch-args.js';
+import {checkRouterArgs, controlAddr, ipallocRange, type LaunchArgs, launchEnvWarnings, meshPort, parseLaunchArgs, routerArgs, routerFlagWarnings} from './launch-args.js';
 import {checkPortsFree, type TcpEndpoint} from './port-check.js';
 import {checkRange, hostRoutes} from './route-check.js';
 import {checkNotRunning, inspectContainer, isRunning, lastLogLines} from './router-container.js';
@@ -31,6 +31,8 @@ export class RouterLaunch {
   readonly args: LaunchArgs;
   readonly name: string;
   readonly image: ImageRef;
+  /** The router's command line, checked when launch is constructed. */
+  readonly routerArgv: string[];
   /** Lines for stderr once the steps are done (an overlapping chosen range, a CNI directory missing). */
   readonly warnings: string[] = [];
   private docker?: Dockerode;
@@ -44,9 +46,12 @@ export class RouterLaunch {
   ) {
     this.env = options.env ?? process.env;
     this.args = parseLaunchArgs(argv);
+    this.routerArgv = routerArgs(this.args, {env: this.env, hostname: hostname()});
+    checkRouterArgs(this.routerArgv);
     this.name = containerName(this.env);
     this.image = chooseImage(this.args.image, this.env, VERSION);
     this.client = new RouterClient(controlAddr(this.args, this.env), 1000);
+    this.warnings.push(...launchEnvWarnings(this.env));
   }
 
   /** The full id of the started container. */
@@ -121,11 +126,11 @@ export class RouterLaunch {
 
   private async start(retitle: (title: string) => void): Promise<void> {
     await prepareSocketDir(DEFAULTS.cniSocketDir);
-    await prepareNetnsDir();
+    this.warnings.push(...routerFlagWarnings(this.routerArgv));
     const spec = routerContainerSpec({
       name: this.name,
       image: formatImageRef(this.image),
-      args: routerArgs(this.args, {env: this.env, hostname: hostname()}),
+      args: this.routerArgv,
       restart: !this.args.noRestart,
       password: this.args.password ?? this.env.WEAVE_PASSWORD,
       env: this.env,

@@ -1,6 +1,5 @@
 import type Dockerode from 'dockerode';
 import {DEFAULTS} from '../router/config.js';
-import {NETNS_DIR} from './host-dirs.js';
 
 /** The router container's name, as the original: WEAVE_CONTAINER_NAME, else `weave`. */
 export function containerName(env: Record<string, string | undefined>): string {
@@ -21,8 +20,8 @@ export const STATE_DIR = DEFAULTS.dbPrefix.slice(0, DEFAULTS.dbPrefix.lastIndexO
 /**
  * The capabilities the router needs instead of --privileged, all others dropped. Measured:
  * NET_ADMIN for links, addresses and iptables; SYS_ADMIN for the setns(2) of nsenter into pod
- * namespaces (the warm CNI path); SYS_PTRACE to open a CNI_NETNS of the form /proc/<pid>/ns/net
- * belonging to a process with more capabilities. NET_RAW is not needed: the image has no arping.
+ * namespaces (the warm CNI path); SYS_PTRACE to open the pod namespaces that the launcher's client
+ * holds open, as /proc/<pid>/fd/<n> (and a CNI_NETNS of the form /proc/<pid>/ns/net). NET_RAW is not needed: the image has no arping.
  */
 export const ROUTER_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'];
 
@@ -83,9 +82,9 @@ export function routerContainerSpec(input: RouterSpecInput): Dockerode.Container
       Binds: [`/etc:${HOST_ROOT}/etc:ro`, `/var/lib/dbus:${HOST_ROOT}/var/lib/dbus:ro`],
       Mounts: [
         {Type: 'volume', Source: stateVolume(input.name), Target: STATE_DIR},
+        // No namespace directory: the launcher's client hands each pod's namespace over as an
+        // open file the router reaches through /proc (PidMode host, SYS_PTRACE).
         {Type: 'bind', Source: socketDir, Target: DEFAULTS.cniSocketDir},
-        // rslave: pod namespaces bound on the host after the router started must appear inside.
-        {Type: 'bind', Source: NETNS_DIR, Target: NETNS_DIR, BindOptions: {Propagation: 'rslave'}},
       ],
     },
   };

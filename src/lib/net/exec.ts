@@ -19,7 +19,15 @@ export class CommandError extends Error {
 export interface RunOptions {
   input?: string;
   env?: Record<string, string>;
+  /** Killed (SIGKILL) after this long; RUN_TIMEOUT_MS by default. */
+  timeoutMs?: number;
 }
+
+/**
+ * Every program we run is bounded: these take milliseconds, and one that hangs (a namespace
+ * that cannot be entered, a lock held elsewhere) must fail a CNI call, not hold it for ever.
+ */
+export const RUN_TIMEOUT_MS = 20_000;
 
 export interface RunOutput {
   stdout: string;
@@ -28,7 +36,8 @@ export interface RunOutput {
 
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe']});
+    const timeoutMs = options.timeoutMs ?? RUN_TIMEOUT_MS;
+    const child = spawn(file, args, {env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL'});
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -37,10 +46,11 @@ export function run(file: string, args: readonly string[], options: RunOptions =
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
       reject(new CommandError([file, ...args], null, missing ? `${file} was not found in PATH: install it` : error.message));
     });
-    child.on('close', code => {
+    child.on('close', (code, signal) => {
       const stdout = Buffer.concat(out).toString();
       const stderr = Buffer.concat(err).toString();
       if (code === 0) resolve({stdout, stderr});
+      else if (signal === 'SIGKILL' && child.killed) reject(new CommandError([file, ...args], null, `did not finish within ${timeoutMs / 1000} s and was killed`));
       else reject(new CommandError([file, ...args], code, stderr, stdout));
     });
     // A child that exits before reading stdin must not crash us with EPIPE.

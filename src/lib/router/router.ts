@@ -1,4 +1,5 @@
 import {chmod, rm} from 'node:fs/promises';
+import {bridgeFdb} from '../net/fdb.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
@@ -9,7 +10,7 @@ import {bridgeIdentity} from './dataplane/bridge.js';
 import {Dataplane, type DataplaneStart} from './dataplane/dataplane.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
-import {Overlay} from './dataplane/overlay.js';
+import {Overlay, overlayDevice} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
@@ -18,14 +19,16 @@ import {parseCidr} from './ipam/range.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
 import {persistedPeer} from './ipam/store.js';
+import {importLegacyState} from './legacy/import.js';
 import {createLogger, type Logger} from './log.js';
 import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
-import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
+import {PROTOCOL_MAX_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
 import {findExistingAddresses} from './reclaim.js';
 import type {RouterState} from './state.js';
-import {registerStatusRoutes} from './status/http.js';
+import {registerMetricsRoute, registerStatusRoutes, type StatusSources} from './status/http.js';
+import {seenMacs} from './status/macs.js';
 
 function listen(server: Server, addr: ListenAddr): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -103,23 +106,20 @@ export class WeaveRouter {
    * MAC, or gone after a reboot, never makes us drop the allocations of live pods (this also
    * covers the original's keeping of a name derived the old way); else the MAC of an existing
    * bridge that has one of its own, where the original remembers its name (so we take over a
-   * host from it); else the original's derivation from the host's ids.
+   * host from it); else the original's derivation from the host's ids. Also `--print-peer-name`.
    */
-  private static async peerName(config: RouterConfig, log: Logger): Promise<string> {
+  static async peerName(config: Pick<RouterConfig, 'name' | 'weaveBridge' | 'hostRoot' | 'dbPrefix'>): Promise<string> {
     if (config.name) return config.name;
     const persisted = await persistedPeer(config.dbPrefix);
     if (persisted) return persisted;
     const fromBridge = await bridgeIdentity(config.weaveBridge);
-    if (fromBridge) return fromBridge;
-    const derived = await derivePeerName({hostRoot: config.hostRoot});
-    log.info('peer name derived from the host ids', {name: derived});
-    return derived;
+    return fromBridge ?? (await derivePeerName({hostRoot: config.hostRoot}));
   }
 
   static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
-    const name = await WeaveRouter.peerName(config, log);
+    const name = await WeaveRouter.peerName(config);
     log.info('starting weave router', {version: VERSION, name, nickname: config.nickname, peers: config.peers});
-    const httpPort = 'port' in config.httpAddr ? config.httpAddr.port : undefined;
+    const httpPort = config.httpAddr && 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
@@ -128,6 +128,7 @@ export class WeaveRouter {
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
     let encrypted: EncryptedPath | undefined;
+    let router: WeaveRouter | undefined;
     try {
       mesh = await Mesh.create({
         name,
@@ -141,6 +142,7 @@ export class WeaveRouter {
         peers: config.peers,
         resume: config.resume,
         dbPrefix: config.dbPrefix,
+        protocolMinVersion: config.protocolMinVersion,
         log,
       });
       if (config.ipallocRange) {
@@ -156,6 +158,9 @@ export class WeaveRouter {
           mesh: ipamMesh(mesh),
         });
         await reclaim(ipam, config.weaveBridge, found, log);
+      } else {
+        // No IPAM to carry weave 2.8.1's state into: refused if it holds a ring, else moved aside.
+        await (await importLegacyState({prefix: config.dbPrefix, ourPeer: name, haveOwnState: false, logger: log}))?.done();
       }
       overlay = await Overlay.start(mesh, {
         bridge: config.weaveBridge,
@@ -177,11 +182,13 @@ export class WeaveRouter {
       dataplane.onBridgeRestored(async () => {
         for (const port of ports) await port.reattach();
       });
-      const router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
+      router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
       await router.serve();
       return router;
     } catch (error) {
-      // The bridge, rules and overlay device stay (pods may use them); only what runs is stopped.
+      // The bridge, rules and overlay device stay (pods may use them); only what runs is stopped,
+      // listeners too, or the process would outlive its failure.
+      await router?.stopServing();
       await encrypted?.stop();
       await overlay?.stop();
       await mesh?.stop();
@@ -194,20 +201,28 @@ export class WeaveRouter {
   private async serve(): Promise<void> {
     const {config, log} = this;
     const state = () => this.state();
-    const sleeveStats = async () => this.encrypted?.stats();
+    const sources: StatusSources = {
+      sleeveStats: async () => this.encrypted?.stats(),
+      macs: async current => seenMacs(await bridgeFdb(config.weaveBridge), current, [overlayDevice(config.port)], Date.now()),
+    };
     const api = new RouteTable();
-    registerStatusRoutes(api, state, sleeveStats);
+    registerStatusRoutes(api, state, sources);
     registerDataplaneRoutes(api, this.dataplane);
-    if (this.ipam) registerIpamRoutes(api, this.ipam);
+    if (this.ipam) registerIpamRoutes(api, this.ipam, config.cniIpamWaitMs);
     registerPeerRoutes(api, this.ipam);
     registerMeshRoutes(api, this.mesh);
-    await this.listen(api, config.httpAddr, 'control API');
+    if (config.httpAddr) await this.listen(api, config.httpAddr, 'control API');
     if (config.statusAddr) {
       const status = new RouteTable();
-      registerStatusRoutes(status, state, sleeveStats);
+      registerStatusRoutes(status, state, sources);
       await this.listen(status, config.statusAddr, 'status API');
     }
-    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane)), log, {
+    if (config.metricsAddr) {
+      const metrics = new RouteTable();
+      registerMetricsRoute(metrics, state, sources);
+      await this.listen(metrics, config.metricsAddr, 'metrics API');
+    }
+    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log, {
       name: config.weaveBridge,
       link: () => this.dataplane.bridge(),
     });
@@ -231,6 +246,20 @@ export class WeaveRouter {
     this.log.info(`${what} listening`, {addr: describe(addr)});
   }
 
+  /** Closes the warm CNI socket and the HTTP listeners. */
+  private async stopServing(): Promise<void> {
+    await this.cniServer?.stop();
+    await Promise.all(
+      this.servers.map(
+        s =>
+          new Promise<void>(resolve => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+  }
+
   state(): RouterState {
     const {config} = this;
     return {
@@ -239,7 +268,7 @@ export class WeaveRouter {
       name: this.name,
       nickName: config.nickname,
       port: config.port,
-      protocolMinVersion: PROTOCOL_MIN_VERSION,
+      protocolMinVersion: config.protocolMinVersion,
       protocolMaxVersion: PROTOCOL_MAX_VERSION,
       ...this.mesh.status(),
       ...(this.ipam ? {ipam: this.ipam.status()} : {}),
@@ -251,16 +280,7 @@ export class WeaveRouter {
     await this.encrypted?.stop();
     await this.overlay.stop();
     await this.mesh.stop();
-    await this.cniServer?.stop();
-    await Promise.all(
-      this.servers.map(
-        s =>
-          new Promise<void>(resolve => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+    await this.stopServing();
     await this.ipam?.close();
     await this.dataplane.stop();
     this.log.info('router stopped');
@@ -275,8 +295,9 @@ export async function runRouter(config: RouterConfig): Promise<void> {
     router = await WeaveRouter.start(config, log);
   } catch (error) {
     log.error('router failed to start', {error: (error as Error).message});
-    process.exitCode = 1;
-    return;
+    // Exit now: whatever start left running (a child process, a timer) must not keep a failed
+    // router alive, where `weave launch` and Docker would take it for one still starting.
+    process.exit(1);
   }
   await new Promise<void>(resolve => {
     const stop = (signal: string) => {

@@ -10,8 +10,8 @@ describe('<addr> arguments of expose and hide', () => {
     assert.deepEqual(parseAddress('10.2.0.1/16'), {kind: 'ip', cidr: '10.2.0.1/16'});
   });
 
-  it('refuses what is not one of those, as the script did (no prefix, names, IPv6, shell text)', () => {
-    for (const bad of ['10.2.0.1', 'net:', 'net:10.2.0.1', 'ip:', 'host1', 'fd00::1/64', '10.2.0.1/16;rm', '-h']) {
+  it('refuses what is not one of those (no prefix, names, IPv6, shell text, octets over 255, prefixes over 32)', () => {
+    for (const bad of ['10.2.0.1', 'net:', 'net:10.2.0.1', 'ip:', 'host1', 'fd00::1/64', '10.2.0.1/16;rm', '-h', '1.2.3.4/99', '1.2.3.4/33', '256.0.0.1/8', 'net:10.0.0.0/40']) {
       assert.equal(parseAddress(bad), undefined, bad);
     }
     assert.throws(() => parseAddresses(['10.2.0.1/16', 'x'], 'expose'), (e: unknown) => e instanceof UsageError && /Invalid address 'x' for 'weave expose'/.test(e.message));

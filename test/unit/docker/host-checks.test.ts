@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
 import {dockerEndpoint} from '../../../src/lib/docker/client.js';
 import {DockerOperatorError} from '../../../src/lib/docker/errors.js';
-import {mountPropagation} from '../../../src/lib/docker/host-dirs.js';
 import {listenerFromSs} from '../../../src/lib/docker/port-check.js';
 import {routerPort} from '../../../src/lib/docker/reset.js';
 import {checkRange, cidrsOverlap} from '../../../src/lib/docker/route-check.js';
@@ -56,10 +55,9 @@ describe('the router container spec', () => {
     assert.equal(routerContainerSpec({name: 'w2', image: 'i', args: [], restart: false, version: '1'}).HostConfig?.RestartPolicy?.Name, 'no');
   });
 
-  it('mounts the state volume (<name>db), the CNI socket directory and /run/netns with slave propagation', () => {
+  it('mounts the state volume (<name>db) and the CNI socket directory, no namespace directory', () => {
     const mounts = spec.HostConfig?.Mounts ?? [];
-    assert.deepEqual(mounts.map(m => [m.Type, m.Source, m.Target]), [['volume', 'weavedb', '/weavedb'], ['bind', '/run/weave', '/run/weave'], ['bind', '/run/netns', '/run/netns']]);
-    assert.equal(mounts[2]?.BindOptions?.Propagation, 'rslave');
+    assert.deepEqual(mounts.map(m => [m.Type, m.Source, m.Target]), [['volume', 'weavedb', '/weavedb'], ['bind', '/run/weave', '/run/weave']]);
   });
 });
 
@@ -70,18 +68,6 @@ describe('small readers of the host and the engine', () => {
     assert.deepEqual(dockerEndpoint({DOCKER_HOST: 'tcp://10.0.0.1:2375'}), {kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false});
     assert.equal((dockerEndpoint({DOCKER_HOST: 'tcp://h:2376', DOCKER_CERT_PATH: '/c'}) as {tls: boolean}).tls, true);
     assert.throws(() => dockerEndpoint({DOCKER_HOST: 'ssh://u@h'}), DockerOperatorError);
-  });
-
-  it('reads the propagation of a mount point from mountinfo', () => {
-    const info = [
-      '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
-      '42 27 254:0 /run/netns /run/netns rw,relatime shared:1 - ext4 /dev/vda rw',
-      '43 27 254:0 /x /x rw master:3 - ext4 /dev/vda rw',
-    ].join('\n');
-    assert.equal(mountPropagation(info, '/'), 'private');
-    assert.equal(mountPropagation(info, '/run/netns'), 'shared');
-    assert.equal(mountPropagation(info, '/x'), 'slave');
-    assert.equal(mountPropagation(info, '/none'), undefined);
   });
 
   it('names the process holding a port from ss', () => {

@@ -1,25 +1,40 @@
 import {networkText} from '../../router/ipam/range.js';
 import {CniError, ErrorCode} from '../errors.js';
 import type {Invocation} from '../invocation.js';
-import {routerDown, type RouterIpam} from './weave.js';
+import {badSubnet, ipamWaitFailure, routerDown, type RouterIpam} from './weave.js';
 
 type Reply = {status: number; body: string};
+
+/** A plugin call's bound on any answer: the router gives up on IPAM well before (--cni-ipam-wait). */
+const ANSWER_TIMEOUT_MS = 100_000;
 
 /**
  * The router's IPAM over its HTTP API, for a plugin run as its own process (the cold path).
  * The HTTP client is imported only here, so plugins with delegated IPAM never pay for it.
  */
 export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
-  const [{DEFAULT_HTTP_ADDR, Endpoint}, {RouterUnreachableError}] = await Promise.all([import('../../api/transport.js'), import('../../api/errors.js')]);
+  const [{DEFAULT_HTTP_ADDR, Endpoint}, {RouterTimeoutError, RouterUnreachableError}] = await Promise.all([import('../../api/transport.js'), import('../../api/errors.js')]);
   const endpoint = new Endpoint(call.processEnv.WEAVE_HTTP_ADDR || DEFAULT_HTTP_ADDR);
 
-  const send = async (method: string, path: string, form?: URLSearchParams): Promise<Reply> => {
+  /** `work` names what the router is needed for, in the error when none answers. */
+  const send = async (work: string, method: string, path: string, form?: URLSearchParams): Promise<Reply> => {
+    let reply: Reply;
     try {
-      return await endpoint.send({method, path, headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: form?.toString() ?? ''});
+      reply = await endpoint.send({method, path, headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: form?.toString() ?? '', timeoutMs: ANSWER_TIMEOUT_MS});
     } catch (error) {
-      if (error instanceof RouterUnreachableError) throw routerDown(`${error.addr}: ${error.reason}`);
+      if (error instanceof RouterUnreachableError) throw routerDown(work, `${error.addr}: ${error.reason}`);
+      if (error instanceof RouterTimeoutError) throw new CniError(ErrorCode.TryAgainLater, error.message, 'the runtime retries the call; see `weave status ipam` and the router\'s log (docker logs weave)');
       throw error;
     }
+    // The router takes changes from root only: a plugin run by another user cannot allocate or free.
+    if (reply.status === 403) {
+      throw new CniError(
+        ErrorCode.InvalidEnv,
+        `the weave CNI plugin must run as root, not as uid ${process.getuid?.() ?? '?'}: the weave router refuses its ${method} ${path}`,
+        `container runtimes run CNI plugins as root; the router said: ${reply.body.trim()}`,
+      );
+    }
+    return reply;
   };
 
   const fail = (what: string, reply: Reply) =>
@@ -28,29 +43,32 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
 
   return {
     async allocate(id, subnet) {
-      const reply = await send('POST', `/ip/${enc(id)}${subnet ? `/${subnet}` : ''}`, new URLSearchParams({origin: 'cni'}));
+      const reply = await send('allocate addresses', 'POST', `/ip/${enc(id)}${subnet ? `/${subnet}` : ''}`, new URLSearchParams({origin: 'cni'}));
       if (reply.status === 404) throw new CniError(ErrorCode.InvalidConfig, 'weave IPAM is disabled on this router (--ipalloc-range "")', 'set "ipam": {"type": ...} in the network config, or launch weave with an --ipalloc-range');
+      // The router gave up waiting for IPAM (--cni-ipam-wait); the body says why.
+      if (reply.status === 503) throw ipamWaitFailure(reply.body.trim());
+      if (reply.status === 400 && subnet) throw badSubnet(subnet, reply.body.trim());
       if (reply.status !== 200 || reply.body === 'cancelled') throw fail('unable to allocate IP address', reply);
       return reply.body.trim();
     },
     async release(id) {
-      const reply = await send('DELETE', `/ip/${enc(id)}`);
+      const reply = await send(`release the addresses of ${id}`, 'DELETE', `/ip/${enc(id)}`);
       if (reply.status !== 204 && !reply.body.includes('Delete: no addresses for')) throw fail('unable to release IP address', reply);
     },
     async releaseAllBut(keep) {
-      const reply = await send('POST', '/ip-gc/cni', new URLSearchParams(keep.map((k): [string, string] => ['keep', k])));
+      const reply = await send('release stale addresses', 'POST', '/ip-gc/cni', new URLSearchParams(keep.map((k): [string, string] => ['keep', k])));
       if (reply.status !== 200) throw fail('unable to release stale IP addresses', reply);
     },
     async exposeBridge(podAddress) {
-      const reply = await send('POST', `/ip/weave:expose/${networkText(podAddress)}`);
+      const reply = await send('allocate addresses', 'POST', `/ip/weave:expose/${networkText(podAddress)}`);
       if (reply.status !== 200) throw fail('unable to allocate an address for the bridge', reply);
       const cidr = reply.body.trim();
-      const exposed = await send('POST', `/expose/${cidr}`);
+      const exposed = await send('allocate addresses', 'POST', `/expose/${cidr}`);
       if (exposed.status !== 204) throw fail(`unable to expose ${cidr}`, exposed);
       return cidr.split('/')[0]!;
     },
     async ready() {
-      const reply = await send('GET', '/ipinfo/defaultsubnet');
+      const reply = await send('check addresses', 'GET', '/ipinfo/defaultsubnet');
       if (reply.status === 404) throw new CniError(ErrorCode.NotAvailable, 'weave IPAM is disabled on this router (--ipalloc-range "")', 'launch weave with an --ipalloc-range');
       if (reply.status !== 200) throw fail('the weave router is not ready', reply);
     },

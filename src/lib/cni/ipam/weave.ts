@@ -16,12 +16,26 @@ export interface RouterIpam {
   ready(): Promise<void>;
 }
 
-/** Said whenever weave IPAM is needed and no router answers. */
-export function routerDown(detail = ''): CniError {
+/** Said whenever weave IPAM is needed and no router answers; `work`: what it was needed for. */
+export function routerDown(work: string, detail = ''): CniError {
   return new CniError(
     ErrorCode.TryAgainLater,
-    'the weave router must be running to allocate addresses with weave IPAM',
+    `the weave router must be running to ${work} with weave IPAM`,
     `start it with \`weave launch\`, or set "ipam": {"type": "host-local", ...} in the network config${detail ? ` (${detail})` : ''}`,
+  );
+}
+
+/** An allocation that waited as long as the router allows (its --cni-ipam-wait); `reason`: for what. */
+export function ipamWaitFailure(reason: string): CniError {
+  return new CniError(ErrorCode.TryAgainLater, reason, 'the router gave up waiting (weave router --cni-ipam-wait); the runtime retries the call');
+}
+
+/** The router refused `ipam.subnet` (not IPv4, too small, outside its range): the same words on every path. */
+export function badSubnet(subnet: string, reason: string): CniError {
+  return new CniError(
+    ErrorCode.InvalidConfig,
+    `invalid "ipam.subnet" "${subnet}": ${reason}`,
+    'give an IPv4 subnet of at least 4 addresses inside the range weave allocates from (`weave status ipam` shows it), or leave "subnet" out',
   );
 }
 

@@ -1,12 +1,15 @@
 import {CniError, ErrorCode} from '../../cni/errors.js';
-import type {RouterIpam} from '../../cni/ipam/weave.js';
+import {badSubnet, ipamWaitFailure, type RouterIpam} from '../../cni/ipam/weave.js';
 import type {Dataplane} from '../dataplane/dataplane.js';
-import {CANCELLED, type IpamService} from '../ipam/service.js';
+import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
 import {EXPOSE_ID} from '../ipam/allocator.js';
 import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
 
-/** Weave IPAM for warm CNI calls: the router's own IPAM service and data plane, no HTTP. */
-export function localRouterIpam(ipam: IpamService | undefined, dataplane: Dataplane): RouterIpam {
+/**
+ * Weave IPAM for warm CNI calls: the router's own IPAM service and data plane, no HTTP. An
+ * allocation waits at most `waitMs`.
+ */
+export function localRouterIpam(ipam: IpamService | undefined, dataplane: Dataplane, waitMs: number): RouterIpam {
   const service = (): IpamService => {
     if (!ipam) {
       throw new CniError(ErrorCode.NotAvailable, 'weave IPAM is disabled on this router (--ipalloc-range "")', 'set "ipam": {"type": ...} in the network config, or launch weave with an --ipalloc-range');
@@ -15,7 +18,14 @@ export function localRouterIpam(ipam: IpamService | undefined, dataplane: Datapl
   };
   const allocate = async (id: string, subnet: string | undefined): Promise<string> => {
     const s = service();
-    const got = await s.allocate(id, subnet ? parseSubnet(subnet) : s.defaultSubnet, {cni: id !== EXPOSE_ID});
+    let got;
+    try {
+      got = await s.allocateWithin(id, subnet ? parseSubnet(subnet) : s.defaultSubnet, {cni: id !== EXPOSE_ID}, waitMs);
+    } catch (error) {
+      if (error instanceof IpamWaitError) throw ipamWaitFailure(error.reason);
+      if (error instanceof IpamInputError && subnet) throw badSubnet(subnet, error.message);
+      throw error;
+    }
     if (got === CANCELLED) throw new CniError(ErrorCode.TryAgainLater, 'the weave router is shutting down', 'retry once it runs again');
     return formatCidr(got);
   };

@@ -37,19 +37,26 @@ interface Route {
   method: string;
   segments: string[];
   handler: Handler;
+  changes: boolean;
 }
 
-export type Match = {handler: Handler; params: Record<string, string>} | {status: 404 | 405};
+export interface RouteOptions {
+  /** Whether the route changes the network, so that only root may call it (default: any method but GET). */
+  changes?: boolean;
+}
+
+export type Match = {handler: Handler; params: Record<string, string>; changes: boolean} | {status: 404 | 405};
 
 /**
  * Method + path patterns with `{name}` segments, matched like gorilla/mux: an unknown path is
- * 404, a known path with another method 405. Each concern registers its own routes.
+ * 404, a known path with another method 405. Each concern registers its own routes. A route
+ * changes the network unless it is a GET: new routes are guarded by default.
  */
 export class RouteTable {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({method, segments: pattern.split('/').slice(1), handler});
+  add(method: string, pattern: string, handler: Handler, options: RouteOptions = {}): this {
+    this.routes.push({method, segments: pattern.split('/').slice(1), handler, changes: options.changes ?? method !== 'GET'});
     return this;
   }
 
@@ -60,7 +67,7 @@ export class RouteTable {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
       pathKnown = true;
-      if (route.method === method) return {handler: route.handler, params};
+      if (route.method === method) return {handler: route.handler, params, changes: route.changes};
     }
     return {status: pathKnown ? 405 : 404};
   }

@@ -1,22 +1,49 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import type {Socket} from 'node:net';
+import {ChangeGuard} from './access.js';
 import {httpError, type Request, type Response, type RouteTable} from './routes.js';
 
-/** Largest request body accepted: the API takes short forms, never uploads. */
-const MAX_BODY = 1 << 20;
+/** How much one client may ask of the API server. */
+export interface ApiLimits {
+  /** Largest request body: the API takes short forms, never uploads. Larger ones get 413. */
+  maxBodyBytes: number;
+  /** Request headers must arrive within this (else 408); a connection that sends nothing is closed after twice this. */
+  headersTimeoutMs: number;
+  /** The whole request must arrive within this. Answers may take longer: an allocation can wait. */
+  requestTimeoutMs: number;
+  /** Connections open at once; further ones are closed as they come. */
+  maxConnections: number;
+}
 
-function readBody(req: IncomingMessage): Promise<string> {
+export const API_LIMITS: ApiLimits = {
+  maxBodyBytes: 1 << 20,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 512,
+};
+
+class BodyTooLarge extends Error {}
+
+function tooLarge(limits: ApiLimits): Response {
+  return httpError(413, `request body larger than ${limits.maxBodyBytes} bytes: the router's API takes short forms only`);
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
+      if (size > max) {
+        // Node discards the rest once the answer is sent, within the request timeout.
+        req.off('data', onData);
+        chunks.length = 0;
+        reject(new BodyTooLarge());
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString()));
     req.on('error', reject);
   });
@@ -32,11 +59,31 @@ function formOf(url: URL, req: IncomingMessage, body: string): URLSearchParams {
 
 export type Logger = (line: string) => void;
 
-async function serve(table: RouteTable, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<Response> {
+interface Context {
+  table: RouteTable;
+  log: Logger;
+  limits: ApiLimits;
+  guard: ChangeGuard;
+  /** A unix socket listener: root-only by its file mode, so no one else reaches it. */
+  unix: () => boolean;
+}
+
+async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<Response> {
   const url = new URL(req.url ?? '/', 'http://weave');
-  const match = table.match(req.method ?? 'GET', url.pathname);
+  const match = ctx.table.match(req.method ?? 'GET', url.pathname);
   if ('status' in match) return httpError(match.status, match.status === 404 ? '404 page not found' : 'Method Not Allowed');
-  const body = await readBody(req);
+  if (match.changes && !ctx.unix()) {
+    const refusal = await ctx.guard.refusal(req.socket);
+    if (refusal) return httpError(403, refusal);
+  }
+  if (Number(req.headers['content-length'] ?? 0) > ctx.limits.maxBodyBytes) return tooLarge(ctx.limits);
+  let body: string;
+  try {
+    body = await readBody(req, ctx.limits.maxBodyBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return tooLarge(ctx.limits);
+    throw error;
+  }
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
@@ -53,26 +100,56 @@ async function serve(table: RouteTable, req: IncomingMessage, res: ServerRespons
   try {
     return await match.handler(request);
   } catch (error) {
-    log(`${request.method} ${request.path}: ${(error as Error).message}`);
+    ctx.log(`${request.method} ${request.path}: ${(error as Error).message}`);
     return httpError(500, (error as Error).message);
   }
 }
 
-/** An HTTP server over a route table; every request is logged, as the original does. */
-export function createApiServer(table: RouteTable, log: Logger): Server {
-  return createServer((req, res) => {
-    serve(table, req, res, log)
-      .catch(error => httpError(400, (error as Error).message))
-      .then(response => {
-        log(`${req.method} ${req.url} ${response.status}`);
-        if (res.destroyed) return;
-        res.statusCode = response.status;
-        if (response.body !== undefined) {
-          res.setHeader('Content-Type', response.contentType ?? 'text/plain; charset=utf-8');
-          res.end(response.body);
-        } else {
-          res.end();
-        }
-      });
+function answer(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
+  // From here the answer may take long (an allocation waits for IPAM): no idle limit.
+  req.socket.setTimeout(0);
+  serve(ctx, req, res)
+    .catch(error => httpError(400, (error as Error).message))
+    .then(response => {
+      ctx.log(`${req.method} ${req.url} ${response.status}`);
+      if (res.destroyed) return;
+      res.statusCode = response.status;
+      if (response.body !== undefined) {
+        res.setHeader('Content-Type', response.contentType ?? 'text/plain; charset=utf-8');
+        res.end(response.body);
+      } else {
+        res.end();
+      }
+    });
+}
+
+/**
+ * An HTTP server over a route table; every request is logged, as the original does. Changes
+ * (any route but a GET, see RouteTable) are refused with 403 unless root on this host asks
+ * (ChangeGuard); the limits bound what one client can hold.
+ */
+export function createApiServer(table: RouteTable, log: Logger, limits: ApiLimits = API_LIMITS): Server {
+  const server: Server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // How often Node looks for connections past those timeouts (its default is 30 s).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
   });
+  const ctx: Context = {table, log, limits, guard: new ChangeGuard(), unix: () => typeof server.address() === 'string'};
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => log(`connection refused: ${limits.maxConnections} connections are open already`));
+  // Node's headers timeout may not cover a connection that never sends a byte: this one does.
+  server.on('connection', (socket: Socket) => socket.setTimeout(2 * limits.headersTimeoutMs, () => socket.destroy()));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    // `Expect: 100-continue` (curl's, for bodies over 1 MB): refuse a large body before it is sent.
+    if (Number(req.headers['content-length'] ?? 0) > limits.maxBodyBytes) {
+      const response = tooLarge(limits);
+      res.writeHead(response.status, {'Content-Type': response.contentType, Connection: 'close'}).end(response.body);
+      return;
+    }
+    res.writeContinue();
+    answer(ctx, req, res);
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => answer(ctx, req, res));
+  return server;
 }

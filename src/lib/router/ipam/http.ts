@@ -1,6 +1,6 @@
 import {httpError, json, type Request, type Response, type RouteTable, text} from '../http/routes.js';
 import {type Cidr, formatAddress, formatCidr, IpamInputError, parseAddress, parseCidr, parseSubnet} from './range.js';
-import {CANCELLED, type IpamService} from './service.js';
+import {CANCELLED, IpamWaitError, type IpamService} from './service.js';
 
 /** A bad request gets 400 with the message, as the original's badRequest(). */
 async function badRequestOn(fn: () => Promise<Response>): Promise<Response> {
@@ -20,9 +20,19 @@ function addresses(cidrs: Cidr[]): Response {
   return text(cidrs.map(formatCidr).join(' '));
 }
 
-async function allocate(service: IpamService, req: Request, subnet: Cidr): Promise<Response> {
+/**
+ * A CNI plugin's allocation (origin=cni, sent only by ours) waits at most `cniWaitMs`, then gets
+ * 503 with the reason; other clients (the original's plugin, `weave prime`) wait as there.
+ */
+async function allocate(service: IpamService, req: Request, subnet: Cidr, cniWaitMs: number): Promise<Response> {
   const flags = {container: req.form.get('check-alive') === 'true', cni: req.form.get('origin') === 'cni'};
-  const result = await service.allocate(req.params.id!, subnet, flags, req.signal);
+  let result;
+  try {
+    result = flags.cni ? await service.allocateWithin(req.params.id!, subnet, flags, cniWaitMs, req.signal) : await service.allocate(req.params.id!, subnet, flags, req.signal);
+  } catch (error) {
+    if (error instanceof IpamWaitError) return httpError(503, error.reason);
+    throw error;
+  }
   if (result === CANCELLED) return text(CANCELLED);
   return text(`${formatAddress(result.addr)}/${subnet.prefix}`);
 }
@@ -32,7 +42,7 @@ async function allocate(service: IpamService, req: Request, subnet: Cidr): Promi
  * allocations of attachments that no longer exist). Registered only when IPAM is on, so that
  * they answer 404 otherwise, as there.
  */
-export function registerIpamRoutes(table: RouteTable, service: IpamService): void {
+export function registerIpamRoutes(table: RouteTable, service: IpamService, cniWaitMs: number): void {
   table
     .add('GET', '/ipinfo/defaultsubnet', () => text(formatCidr(service.defaultSubnet)))
     // No address tracker (AWS VPC, no-masq-local) on this router.
@@ -50,10 +60,16 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService): voi
         }
       }),
     )
-    .add('GET', '/ring', async req => {
-      await service.prime(req.signal);
-      return text('');
-    })
+    // A GET that changes: it starts the ring's consensus, so it is root's as the other changes.
+    .add(
+      'GET',
+      '/ring',
+      async req => {
+        await service.prime(req.signal);
+        return text('');
+      },
+      {changes: true},
+    )
     .add('GET', '/ip/{id}/{ip}/{prefixlen}', req => badRequestOn(async () => addresses(await service.lookup(req.params.id!, subnetOf(req)))))
     .add('GET', '/ip/{id}', async req => addresses(await service.lookup(req.params.id!)))
     .add('GET', '/ip', async () => {
@@ -62,8 +78,8 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService): voi
       const body = owned.length === 0 ? null : owned.map(o => ({containerid: o.id, addrs: o.cidrs.map(formatCidr)}));
       return {status: 200, body: `${JSON.stringify({owned: body})}\n`, contentType: 'application/json'};
     })
-    .add('POST', '/ip/{id}/{ip}/{prefixlen}', req => badRequestOn(() => allocate(service, req, subnetOf(req))))
-    .add('POST', '/ip/{id}', req => badRequestOn(() => allocate(service, req, service.defaultSubnet)))
+    .add('POST', '/ip/{id}/{ip}/{prefixlen}', req => badRequestOn(() => allocate(service, req, subnetOf(req), cniWaitMs)))
+    .add('POST', '/ip/{id}', req => badRequestOn(() => allocate(service, req, service.defaultSubnet, cniWaitMs)))
     .add('DELETE', '/ip/{id}/{ip}', req =>
       badRequestOn(async () => {
         const addr = parseAddress(req.params.ip!);

@@ -1,3 +1,4 @@
+import {importLegacyState} from '../legacy/import.js';
 import type {Logger} from '../log.js';
 import type {IpamStatus} from '../state.js';
 import {Allocator, type AllocationFlags} from './allocator.js';
@@ -32,6 +33,17 @@ export interface FileIpamOptions extends IpamOptions {
 /** A blocked request that gave up: the client went away, or the router is shutting down. */
 export const CANCELLED = 'cancelled';
 export type Cancelled = typeof CANCELLED;
+
+/** An allocation that waited as long as its caller allows; `reason` says why and what to do. */
+export class IpamWaitError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly waitedMs: number,
+  ) {
+    super(`${reason} (gave up after ${waitedMs / 1000} s)`);
+    this.name = 'IpamWaitError';
+  }
+}
 
 /**
  * A consensus that made no progress this long is proposed again, and peers are asked again (the
@@ -118,11 +130,14 @@ export class IpamService {
     let store: FileStore | undefined;
     const allocator = new Allocator(universe, options.peerName, options.nickname, mutation => store!.append(mutation));
     const disk = await readStore(options.dbPrefix, identity, options.logger);
-    allocator.load(disk.state, disk.mutations);
+    const legacy = await importLegacyState({prefix: options.dbPrefix, universe: cidrSpan(universe), ourPeer: options.peerName, haveOwnState: disk.gen > 0, logger: options.logger});
+    allocator.load(legacy?.state ?? disk.state, disk.mutations);
     store = await FileStore.create(options.dbPrefix, identity, disk.gen + 1, () => allocator.snapshot(), {
       logger: options.logger,
       minLogBytes: options.minLogBytes,
     });
+    // Only now that our store holds it: a crash before leaves the file to import again.
+    await legacy?.done();
     return new IpamService(options, allocator, store);
   }
 
@@ -185,6 +200,30 @@ export class IpamService {
       this.pendingAllocates.push(pending);
       this.options.logger.debug('Allocation waits', {component: 'ipam', id, subnet: formatCidr(subnet), ring: this.allocator.ring.empty ? 'none yet' : 'established'});
     });
+  }
+
+  /** allocate(), giving up after `waitMs` with an IpamWaitError that says what it waits for. */
+  async allocateWithin(id: string, subnet: Cidr, flags: AllocationFlags, waitMs: number, signal?: AbortSignal): Promise<Cidr | Cancelled> {
+    const timeout = AbortSignal.timeout(waitMs);
+    const result = await this.allocate(id, subnet, flags, signal ? AbortSignal.any([signal, timeout]) : timeout);
+    if (result === CANCELLED && timeout.aborted && !signal?.aborted && !this.shuttingDown) throw new IpamWaitError(this.waitReason(subnet), waitMs);
+    return result;
+  }
+
+  /** Why an allocation in `subnet` cannot be answered yet, and what would unblock it. */
+  waitReason(subnet: Cidr): string {
+    const {ring} = this.allocator;
+    if (ring.empty) {
+      const consensus = this.gossiper?.consensusStatus();
+      if (consensus?.elector) {
+        return `IPAM awaits consensus: ${consensus.known} of ${consensus.quorum} peers known; connect the peers (weave connect) or use --ipalloc-init seed=<peer names>`;
+      }
+      return 'IPAM awaits the ring from a peer (this router is an observer, or no peer holding the ring has answered yet); connect it to a peer that holds the ring';
+    }
+    if (![...ring.sizes()].some(([peer, size]) => size > 0 && this.isKnownPeer(peer))) {
+      return "IPAM: all IP ranges are owned by unreachable peers; use 'weave rmpeer' for peers that are gone for good";
+    }
+    return `IPAM has no free address in ${formatCidr(subnet)} and waits for a peer to give space or for an address to be freed; free addresses that are no longer used, or widen the range`;
   }
 
   /** An address now, or undefined (then peers are asked for space); throws for a subnet out of range. */
@@ -398,8 +437,9 @@ export class IpamService {
   /**
    * DELETE /peer (`weave reset`): cancels waiting requests, refuses new allocations and claims,
    * and hands our spans to a live peer, as the original. With no peer to hand them to (one
-   * host), the allocations stay persisted and come back if the router starts again over the
-   * same data (`weave reset` deletes that data).
+   * host), they go to no one in memory alone (shown unreachable, as the original): the
+   * allocations stay persisted and come back if the router starts again over the same data
+   * (`weave reset` deletes that data).
    */
   async shutdown(): Promise<void> {
     this.options.logger.info('Shutdown', {component: 'ipam'});

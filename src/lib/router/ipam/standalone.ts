@@ -9,6 +9,7 @@
  * Prints `{"port":N}` on stdout once it listens on 127.0.0.1; exits on SIGTERM.
  */
 import {parseArgs} from 'node:util';
+import {DEFAULTS} from '../config.js';
 import {RouteTable} from '../http/routes.js';
 import {createApiServer} from '../http/server.js';
 import {keepHeapSmall} from '../heap.js';
@@ -48,7 +49,7 @@ try {
   process.exit(1);
 }
 const table = new RouteTable();
-registerIpamRoutes(table, service);
+registerIpamRoutes(table, service, DEFAULTS.cniIpamWait * 1000);
 registerPeerRoutes(table, service);
 const server = createApiServer(table, () => undefined);
 server.listen(Number(values.port), '127.0.0.1', () => {

@@ -10,13 +10,42 @@ export interface PeerAddress {
   port: number;
 }
 
-function splitHostPort(peer: string): {host: string; port: string} {
+function splitHostPort(peer: string): {host: string; port?: string} {
   const bracketed = /^\[([^\]]*)\]:([^:]*)$/.exec(peer);
   if (bracketed) return {host: bracketed[1]!, port: bracketed[2]!};
   const parts = peer.split(':');
   // No port, or a bare IPv6 address: the whole string is the host.
-  if (parts.length !== 2) return {host: peer, port: '0'};
+  if (parts.length !== 2) return {host: peer};
   return {host: parts[0]!, port: parts[1]!};
+}
+
+/** A host name as DNS takes it: letters, digits, "-", "_" and dots, 253 at most. */
+const HOST_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/;
+
+/** A peer that is not `host[:port]`: `why` says what is wrong with it. */
+export class PeerAddressError extends Error {
+  constructor(
+    readonly peer: string,
+    readonly why: string,
+  ) {
+    // The original's words, which /connect answers with.
+    super(`invalid peer name "${peer}", should be host[:port]`);
+    this.name = 'PeerAddressError';
+  }
+}
+
+/**
+ * Checks `host[:port]` as operators name peers (to launch, connect, forget): a host that is an
+ * IP address or a host name, and a port from 1 to 65535 when one is given (0 when none is).
+ */
+export function parsePeerAddress(peer: string): {host: string; port: number} {
+  const {host, port} = splitHostPort(peer);
+  const invalid = (why: string) => new PeerAddressError(peer, why);
+  if (host === '') throw invalid('the host is empty');
+  if (isIP(host) === 0 && (host.length > 253 || !HOST_NAME.test(host))) throw invalid(`"${host}" is neither an IP address nor a host name`);
+  if (port === undefined) return {host, port: 0};
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw invalid(`the port "${port}" is not a number from 1 to 65535`);
+  return {host, port: Number(port)};
 }
 
 /**
@@ -24,13 +53,11 @@ function splitHostPort(peer: string): {host: string; port: string} {
  * launch, or by `weave connect`); the error says what is wrong with that peer.
  */
 export async function resolvePeer(peer: string): Promise<PeerAddress> {
-  const {host, port} = splitHostPort(peer);
-  const portNumber = Number(port);
-  if (host === '' || !/^\d+$/.test(port) || portNumber > 65535) throw new Error(`invalid peer name "${peer}", should be host[:port]`);
-  if (isIP(host) === 4) return {peer, ip: host, port: portNumber};
+  const {host, port} = parsePeerAddress(peer);
+  if (isIP(host) === 4) return {peer, ip: host, port};
   try {
     const {address} = await lookup(host, {family: 4});
-    return {peer, ip: address, port: portNumber};
+    return {peer, ip: address, port};
   } catch {
     throw new Error(`lookup ${host}: no such host`);
   }

@@ -37,6 +37,12 @@ export class Backoff {
     this.tryAfter = this.now() + ms;
   }
 
+  /** At the longest interval from now on (with its jitter). */
+  tryRarely(): void {
+    this.interval = MAX_INTERVAL_MS;
+    this.tryLater();
+  }
+
   tryNever(): void {
     this.tryAfter = undefined;
     this.interval = MAX_INTERVAL_MS;

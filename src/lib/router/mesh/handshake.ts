@@ -2,6 +2,7 @@ import type {Socket} from 'node:net';
 import {Reader, Writer} from './codec.js';
 import {type DataPlaneKeys, deriveSession, ephemeralKeyPair, PUBLIC_KEY_BYTES, type Role, type Session} from './crypto.js';
 import {type FrameChannel, type FrameReader, plainChannel} from './framing.js';
+import {legacyHandshakeFields, LegacyPeerError} from './legacy-peer.js';
 import {encodeHeader, HEADER_BYTES, negotiateVersion, ProtocolError, type VersionRange} from './protocol.js';
 
 /** Who a peer says it is: sealed after the password proofs when there is a password, else sent with the header. */
@@ -86,6 +87,8 @@ async function readHello(p: HandshakeParams, withPassword: boolean): Promise<{re
 
 async function readIntro(p: HandshakeParams, channel: FrameChannel): Promise<Intro> {
   const body = await p.reader.readFrame();
+  const legacy = channel === plainChannel ? legacyHandshakeFields(body) : undefined;
+  if (legacy) throw new LegacyPeerError(legacy);
   try {
     return decodeIntro(channel.read(body));
   } catch (error) {
@@ -101,16 +104,23 @@ async function readIntro(p: HandshakeParams, channel: FrameChannel): Promise<Int
 async function authenticate(p: HandshakeParams, session: Session, channel: FrameChannel): Promise<void> {
   const proofFrame = (role: Role) => plainChannel.frame(Buffer.concat([Buffer.of(AUTH_PROOF), session.proof(role)]));
   const isProof = (body: Buffer, role: Role) => body[0] === AUTH_PROOF && session.verify(role, body.subarray(1));
+  // Not even shaped as a proof: weave 2.8.1 sends its sealed handshake fields here instead.
+  const proofBytes = 1 + session.proof(p.role).length;
+  const checkShape = (body: Buffer) => {
+    if (body.length !== proofBytes && !(body.length === 1 && body[0] === AUTH_REJECT)) throw new LegacyPeerError();
+  };
   const intro = channel.frame(encodeIntro(p.intro));
   if (p.role === 'initiator') {
     p.socket.write(proofFrame('initiator'));
     const answer = await p.reader.readFrame();
+    checkShape(answer);
     if (answer.length === 1 && answer[0] === AUTH_REJECT) throw new ProtocolError(`the peer refused our password: ${PASSWORDS_DIFFER}`);
     if (!isProof(answer, 'responder')) throw new ProtocolError(`the peer failed to prove the password: ${PASSWORDS_DIFFER}`);
     p.socket.write(intro);
     return;
   }
   const claim = await p.reader.readFrame();
+  checkShape(claim);
   if (!isProof(claim, 'initiator')) {
     p.socket.end(plainChannel.frame(Buffer.of(AUTH_REJECT)));
     throw new ProtocolError(`the peer failed to prove the password: ${PASSWORDS_DIFFER}`);

@@ -7,11 +7,12 @@ import type {MeshConnection} from './connection.js';
 import {Connector, MeshError, randomU64} from './connector.js';
 import {type DataPlaneKeys, passwordKey} from './crypto.js';
 import {decodeGossip, type Gossip, GossipChannel, type GossipHeader, type GossipNetwork, type Gossiper, SurrogateGossiper} from './gossip.js';
-import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, ProtocolError, Tag} from './protocol.js';
+import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, OUR_VERSIONS, ProtocolError, Tag} from './protocol.js';
 import {Routes} from './routes.js';
 import {type ConnectionFacts, connectionFacts, liveConnectionInfo, NO_OVERLAY, type OverlayDescriber, peerInfos} from './status.js';
 import {initialTargets, type SavedTargets, TargetStore} from './target-store.js';
 import {Pacer} from '../pacer.js';
+import {LegacyPeers} from './legacy-peer.js';
 import {ConnectionMaker, NeverRetryError} from './targets.js';
 import {TopologyData, TopologyGossiper} from './topology-gossip.js';
 import {type PeerRecord, Topology, type UpdateResult} from './topology.js';
@@ -37,6 +38,8 @@ export interface MeshOptions {
   resume: boolean;
   /** The saved targets live at `<dbPrefix>peers.json`. */
   dbPrefix: string;
+  /** --min-protocol-version: the lowest protocol version offered and accepted (default: ours). */
+  protocolMinVersion?: number;
   log: Logger;
   heartbeatMs?: number;
   gossipIntervalMs?: number;
@@ -56,7 +59,7 @@ export interface MeshEvents {
 }
 
 /** What the mesh puts in RouterState for the status views. */
-export type MeshStatus = Pick<RouterState, 'encryption' | 'peerDiscovery' | 'trustedSubnets' | 'targets' | 'connections' | 'peers' | 'terminationCount'>;
+export type MeshStatus = Pick<RouterState, 'encryption' | 'peerDiscovery' | 'trustedSubnets' | 'targets' | 'connections' | 'peers' | 'unicastRoutes' | 'broadcastRoutes' | 'terminationCount'>;
 
 /** How long changes to our own record gather before they are broadcast... */
 const ANNOUNCE_AFTER_MS = 50;
@@ -89,6 +92,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   private readonly live = new Map<string, MeshConnection>();
   private readonly connector: Connector;
   private readonly log: Logger;
+  private readonly legacyPeers: LegacyPeers;
   private gossipTimer?: NodeJS.Timeout;
   private stopping = false;
   private changeQueued = false;
@@ -105,6 +109,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
     super();
     this.ourName = opts.name;
     this.log = opts.log;
+    this.legacyPeers = new LegacyPeers(opts.log);
     this.topology = new Topology({name: opts.name, nickName: opts.nickName, uid: this.uid, shortId: randomInt(1 << 12), hasShortId: true, port: opts.port});
     this.routes = new Routes(this.topology);
     this.topologyChannel = this.addChannel('topology', new TopologyGossiper(this.topology, result => this.merged(result)));
@@ -124,6 +129,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
         ...(opts.host ? {host: opts.host} : {}),
         ...(passwordKey ? {passwordKey} : {}),
         trustedSubnets: opts.trustedSubnets,
+        versions: {...OUR_VERSIONS, min: opts.protocolMinVersion ?? OUR_VERSIONS.min},
         heartbeatMs: opts.heartbeatMs ?? HEARTBEAT_MS,
         handshakeTimeoutMs: opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
         log: opts.log,
@@ -131,12 +137,16 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       },
       {
         handshaken: (conn, acceptNewPeer) => {
+          this.legacyPeers.connected(conn.address);
           const refusal = this.stopping ? new Error('router stopping') : this.add(conn, acceptNewPeer);
           if (refusal) conn.shutdown(refusal);
           else conn.start();
         },
         aborted: (address, reason) => this.maker.connectionAborted(address, reason),
-        failed: (address, outbound, reason) => this.maker.connectionTerminated(address, outbound, reason),
+        failed: (address, outbound, reason) => {
+          this.legacyPeers.failed(address, outbound, reason);
+          this.maker.connectionTerminated(address, outbound, reason);
+        },
         frame: (conn, body) => this.onFrame(conn, body),
         closed: (conn, reason) => this.onClosed(conn, reason),
       },
@@ -241,8 +251,10 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       peerDiscovery: this.opts.discovery,
       trustedSubnets: this.opts.trustedSubnets,
       targets: this.maker.directPeers(),
-      connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status()],
+      connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status(), ...this.legacyPeers.status()],
       peers: peerInfos(this.topology, this.live.values()),
+      unicastRoutes: this.routes.unicastTable(),
+      broadcastRoutes: this.routes.broadcastTable(),
       terminationCount: this.maker.terminationCount,
     };
   }

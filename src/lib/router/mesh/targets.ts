@@ -1,6 +1,7 @@
 import type {ConnectionInfo} from '../state.js';
 import {hostPort, ipOf, type PeerAddress} from './address.js';
 import {Backoff} from './backoff.js';
+import {LegacyPeerError} from './legacy-peer.js';
 import type {PeerRecord} from './topology.js';
 
 /** A refusal that retrying cannot cure (we dialled ourselves, or another peer has our name). */
@@ -140,6 +141,8 @@ export class ConnectionMaker {
       target.state = 'waiting';
       target.lastError = error;
       if (error instanceof NeverRetryError) target.backoff.tryNever();
+      // It will not do until someone moves it over: no point knocking every few seconds.
+      else if (error instanceof LegacyPeerError) target.backoff.tryRarely();
       else target.backoff.afterDisconnect();
     }
     this.refresh();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {resolvePeer} from '../../../../src/lib/router/mesh/address.js';
+import {PeerAddressError, parsePeerAddress, resolvePeer} from '../../../../src/lib/router/mesh/address.js';
 import {ConnectionMaker, DISCOVERY_DEFER_MS, type LiveConnection, NeverRetryError} from '../../../../src/lib/router/mesh/targets.js';
 import type {PeerRecord} from '../../../../src/lib/router/mesh/topology.js';
 
@@ -209,9 +209,34 @@ describe('mesh peer addresses', () => {
     assert.deepEqual(await resolvePeer('192.168.90.2'), {peer: '192.168.90.2', ip: '192.168.90.2', port: 0});
     assert.deepEqual(await resolvePeer('192.168.90.2:7000'), {peer: '192.168.90.2:7000', ip: '192.168.90.2', port: 7000});
     assert.deepEqual(await resolvePeer('localhost:6783'), {peer: 'localhost:6783', ip: '127.0.0.1', port: 6783});
-    await assert.rejects(resolvePeer(':6783'), /^Error: invalid peer name ":6783", should be host\[:port\]$/);
+    await assert.rejects(resolvePeer(':6783'), /^PeerAddressError: invalid peer name ":6783", should be host\[:port\]$/);
     await assert.rejects(resolvePeer('host:port'), /invalid peer name "host:port"/);
     await assert.rejects(resolvePeer('10.0.0.1:99999'), /invalid peer name/);
     await assert.rejects(resolvePeer('no-such-host.invalid'), /^Error: lookup no-such-host.invalid: no such host$/);
+  });
+
+  it('says why a peer is not host[:port], for the CLI to name it before any router is asked', () => {
+    for (const [good, parsed] of [
+      ['host2', {host: 'host2', port: 0}],
+      ['host2.example.com:6783', {host: 'host2.example.com', port: 6783}],
+      ['[fd00::2]:6783', {host: 'fd00::2', port: 6783}],
+      ['fd00::2', {host: 'fd00::2', port: 0}],
+      ['10.0.0.1:65535', {host: '10.0.0.1', port: 65535}],
+    ] as const) {
+      assert.deepEqual(parsePeerAddress(good), parsed, good);
+    }
+    for (const [bad, why] of [
+      ['', /the host is empty/],
+      [':6783', /the host is empty/],
+      ['a b', /"a b" is neither an IP address nor a host name/],
+      ['a\nb:6783', /is neither an IP address nor a host name/],
+      ['bad:peer:x', /"bad:peer:x" is neither/],
+      ['a:99999', /the port "99999" is not a number from 1 to 65535/],
+      ['a:0', /the port "0"/],
+      ['a:', /the port ""/],
+      ['a:-1', /the port "-1"/],
+    ] as const) {
+      assert.throws(() => parsePeerAddress(bad), (e: unknown) => e instanceof PeerAddressError && e.peer === bad && why.test(e.why), JSON.stringify(bad));
+    }
   });
 });

@@ -1,0 +1,40 @@
+import {readFileSync} from 'node:fs';
+
+/**
+ * The TCP byte streams of a classic pcap file (Ethernet, IPv4), one per direction, keyed
+ * `src:port>dst:port`, in order, retransmissions dropped. Enough for captures of a few hundred
+ * packets on a LAN; not a general reader.
+ */
+export function tcpStreams(file: string): Map<string, Buffer> {
+  const pcap = readFileSync(file);
+  const magic = pcap.readUInt32LE(0);
+  if (magic !== 0xa1b2c3d4) throw new Error(`${file}: not a little-endian microsecond pcap (magic ${magic.toString(16)})`);
+  if (pcap.readUInt32LE(20) !== 1) throw new Error(`${file}: link type ${pcap.readUInt32LE(20)}, not Ethernet`);
+  const parts = new Map<string, {next?: number; chunks: Buffer[]}>();
+  for (let at = 24; at + 16 <= pcap.length; ) {
+    const length = pcap.readUInt32LE(at + 8);
+    const frame = pcap.subarray(at + 16, at + 16 + length);
+    at += 16 + length;
+    if (frame.readUInt16BE(12) !== 0x0800) continue;
+    const ip = frame.subarray(14);
+    if (ip[9] !== 6) continue;
+    const tcp = ip.subarray((ip[0]! & 0x0f) * 4, ip.readUInt16BE(2));
+    const payload = tcp.subarray((tcp[12]! >> 4) * 4);
+    const key = `${ip.subarray(12, 16).join('.')}:${tcp.readUInt16BE(0)}>${ip.subarray(16, 20).join('.')}:${tcp.readUInt16BE(2)}`;
+    const seq = tcp.readUInt32BE(4);
+    const stream = parts.get(key) ?? {chunks: []};
+    parts.set(key, stream);
+    if (payload.length === 0) continue;
+    if (stream.next !== undefined && seq !== stream.next) continue;
+    stream.chunks.push(payload);
+    stream.next = (seq + payload.length) >>> 0;
+  }
+  return new Map([...parts].map(([key, s]) => [key, Buffer.concat(s.chunks)]));
+}
+
+/** The stream one side sent: the direction whose source is `from` (`ip:port`, or `ip` for any port). */
+export function sentBy(streams: Map<string, Buffer>, from: string): Buffer {
+  const found = [...streams].find(([key]) => key.startsWith(from.includes(':') ? `${from}>` : `${from}:`));
+  if (!found) throw new Error(`no stream from ${from} among ${[...streams.keys()].join(', ')}`);
+  return found[1];
+}

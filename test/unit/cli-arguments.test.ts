@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import {Tripwire} from '../helpers/tripwire.js';
+import {weave} from '../helpers/weave-cli.js';
+
+/** oclif's usage follows some messages; the first line names the bad argument. */
+const USAGE = /USAGE\s+\$ weave \[COMMAND\]/;
+
+/** A command line with a bad argument, and what its first line of stderr must say. */
+const CASES: [string[], RegExp][] = [
+  [['launch', 'a b'], /^invalid peer "a b" for 'weave launch': "a b" is neither an IP address nor a host name/],
+  [['launch', 'host1:99999'], /^invalid peer "host1:99999" for 'weave launch': the port "99999" is not a number from 1 to 65535/],
+  [['launch', '--ipalloc-range', 'garbage'], /^weave launch: invalid --ipalloc-range "garbage": expected an IPv4 CIDR/],
+  [['launch', '--iprange=10.0.0.0/31'], /^weave launch: invalid --ipalloc-range "10.0.0.0\/31"/],
+  [['launch', '--port', '70000'], /^weave launch: invalid --port 70000: expected 1 to 65535/],
+  [['launch', '--mtu', 'big'], /^weave launch: Parsing --mtu: expected an integer but received: big/],
+  [['launch', '--ipalloc-init', 'seed=nope'], /^weave launch: invalid --ipalloc-init "seed=nope"/],
+  [['launch', '--http-addr', 'localhost'], /^weave launch: invalid --http-addr "localhost"/],
+  [['launch', '--no-such-flag'], /^weave launch: Nonexistent flag: --no-such-flag/],
+  [['launch', '--resume', 'host2'], /^weave launch: You must not specify an initial peer list in conjunction with --resume/],
+  [['connect', ''], /^invalid peer "" for 'weave connect': the host is empty/],
+  [['connect', 'a:99999'], /^invalid peer "a:99999" for 'weave connect': the port "99999" is not a number from 1 to 65535/],
+  [['connect', '--replace', 'host2', 'bad host'], /^invalid peer "bad host" for 'weave connect'/],
+  [['connect', 'host2:0'], /^invalid peer "host2:0" for 'weave connect': the port "0"/],
+  [['forget', 'x\ty'], /^invalid peer "x\ty" for 'weave forget'/],
+  [['expose', '1.2.3.4/99'], /^Invalid address '1\.2\.3\.4\/99' for 'weave expose'/],
+  [['expose', 'net:300.1.1.0/24'], /^Invalid address 'net:300\.1\.1\.0\/24' for 'weave expose'/],
+  [['hide', 'ip:10.0.0.1/33'], /^Invalid address 'ip:10\.0\.0\.1\/33' for 'weave hide'/],
+  [['status', 'nopage'], /^Invalid 'weave status' sub-command: nopage$/],
+  [['status', 'nopage', '--json'], /^Invalid 'weave status' sub-command: nopage$/],
+  [['status', 'peers', 'extra'], /^Invalid 'weave status' sub-command: peers extra$/],
+  [['rmpeer', ''], /^invalid peer name or nickname "" for 'weave rmpeer'/],
+  [['ps', 'a b'], /^invalid container id "a b" for 'weave ps'/],
+  [['ps', '--weave-bridge', 'name-over-15-chars'], /^invalid --weave-bridge "name-over-15-chars" for 'weave ps': it is longer than 15 characters/],
+];
+
+describe('the CLI checks its arguments before it contacts Docker or the router', function () {
+  this.timeout(120_000);
+  let docker: Tripwire;
+  let router: Tripwire;
+  const run = (args: string[]) => weave(args, {env: {DOCKER_HOST: `tcp://${docker.addr}`, WEAVE_HTTP_ADDR: router.addr, CI: '1'}});
+
+  before(async () => {
+    [docker, router] = await Promise.all([Tripwire.start(), Tripwire.start()]);
+  });
+  after(async () => {
+    await Promise.all([docker.close(), router.close()]);
+  });
+  beforeEach(() => {
+    docker.connections = 0;
+    router.connections = 0;
+  });
+
+  for (const [args, message] of CASES) {
+    it(`weave ${args.map(a => JSON.stringify(a)).join(' ')}: names the bad argument, exit 1, contacts nothing`, async () => {
+      const out = await run(args);
+      const [first] = out.stderr.split('\n');
+      assert.equal(out.exitCode, 1, out.stderr);
+      assert.equal(out.stdout, '');
+      assert.match(first!, message, out.stderr);
+      assert.doesNotMatch(out.stderr, /^\s+at /m, 'stack trace');
+      if (USAGE.test(out.stderr)) assert.ok(out.stderr.startsWith(`${first}\n\n`), 'the usage follows a blank line');
+      assert.deepEqual({docker: docker.connections, router: router.connections}, {docker: 0, router: 0});
+    });
+  }
+
+  // The wires must catch a contact, or the cases above prove nothing.
+  it('the same commands with good arguments do contact Docker and the router', async () => {
+    for (const [args, wire] of [
+      [['launch', 'host1:6783', '--ipalloc-range', '10.40.0.0/16'], () => docker.connections],
+      [['connect', 'host2:6783'], () => router.connections],
+      [['status', 'peers'], () => router.connections],
+      [['expose', '10.32.0.9/12'], () => router.connections],
+    ] as [string[], () => number][]) {
+      const before = wire();
+      const out = await run(args);
+      assert.equal(out.exitCode, 1, out.stderr);
+      assert.ok(wire() > before, `weave ${args.join(' ')} did not contact its tripwire:\n${out.stderr}`);
+    }
+  });
+});
