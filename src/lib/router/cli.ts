@@ -102,7 +102,7 @@ export function parseRouterArgv(argv: readonly string[]): {flags: RawRouterFlags
 async function printPeerName(flags: RawRouterFlags): Promise<void> {
   const name = flags.name ? parsePeerName(flags.name) : undefined;
   const {WeaveRouter} = await import('./router.js');
-  const chosen = await WeaveRouter.peerName({...(name ? {name} : {}), weaveBridge: flags['weave-bridge'], hostRoot: flags['host-root'] ?? ''});
+  const chosen = await WeaveRouter.peerName({...(name ? {name} : {}), weaveBridge: flags['weave-bridge'], hostRoot: flags['host-root'] ?? '', dbPrefix: flags['db-prefix']});
   process.stdout.write(`${chosen}\n`);
 }
 

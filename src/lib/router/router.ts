@@ -6,24 +6,26 @@ import {VERSION} from '../package.js';
 import {localRouterIpam} from './cni/local-ipam.js';
 import {CniSocketServer} from './cni/server.js';
 import type {ListenAddr, RouterConfig} from './config.js';
-import {readBridgeMac} from './dataplane/bridge.js';
-import {Dataplane} from './dataplane/dataplane.js';
+import {bridgeIdentity} from './dataplane/bridge.js';
+import {Dataplane, type DataplaneStart} from './dataplane/dataplane.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
 import {Overlay, overlayDevice} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
-import {EXPOSE_ID} from './ipam/allocator.js';
+import {EXPOSE_ID, NO_CONTAINER_ID} from './ipam/allocator.js';
 import {parseCidr} from './ipam/range.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
+import {persistedPeer} from './ipam/store-load.js';
 import {importLegacyState} from './legacy/import.js';
 import {createLogger, type Logger} from './log.js';
 import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
 import {PROTOCOL_MAX_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
+import {findExistingAddresses} from './reclaim.js';
 import type {RouterState} from './state.js';
 import {StateLock} from './state-lock.js';
 import {registerMetricsRoute, registerStatusRoutes, type StatusSources} from './status/http.js';
@@ -54,17 +56,28 @@ function ipamMesh(mesh: Mesh): IpamMesh {
 }
 
 /**
- * The bridge's addresses belong to weave:expose, so IPAM never hands them to a pod (as the
- * original). Before the ring exists such a claim is answered at once and completes later.
+ * Before IPAM serves anyone, as the original's pre-claims: the bridge's addresses belong to
+ * weave:expose, and every address a live pod on the bridge holds to that pod, whatever our data
+ * says (wiped, fresh, another router's), so that none is handed out twice. A pod whose recorded
+ * id our data already knows is not visited (a restart over intact data costs no process). Before
+ * the ring exists such claims are answered at once and completed first when it comes.
  */
-async function claimBridgeAddresses(ipam: IpamService, cidrs: readonly string[], log: Logger): Promise<void> {
-  for (const cidr of cidrs) {
-    try {
-      await ipam.claim(EXPOSE_ID, parseCidr(cidr), {noErrorOnUnknown: true});
-    } catch (error) {
-      log.warning('cannot claim a bridge address for weave:expose', {cidr, error: (error as Error).message});
-    }
-  }
+async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart, log: Logger): Promise<void> {
+  log.info(`Checking for pre-existing addresses on ${bridge} bridge`);
+  for (const cidr of found.cidrs) log.info(`${bridge} bridge has address ${cidr}`);
+  const known = new Set((await ipam.list()).map(owned => owned.id));
+  const unknown = found.pods.filter(pod => pod.containerId === undefined || !known.has(pod.containerId));
+  const claims = [...found.cidrs.map(cidr => ({id: EXPOSE_ID, cidr})), ...(await findExistingAddresses(unknown, log))];
+  await Promise.all(
+    claims.map(async ({id, cidr}) => {
+      try {
+        // Pods' addresses are the CNI plugin's (GC may free them), unless no id says whose they are.
+        await ipam.claim(id, parseCidr(cidr), {noErrorOnUnknown: true, cni: id !== EXPOSE_ID && id !== NO_CONTAINER_ID});
+      } catch (error) {
+        log.warning('cannot claim an address found in use', {id, cidr, error: (error as Error).message});
+      }
+    }),
+  );
 }
 
 const describe = (addr: ListenAddr) => ('socket' in addr ? addr.socket : `${addr.host}:${addr.port}`);
@@ -89,13 +102,19 @@ export class WeaveRouter {
     private readonly log: Logger,
   ) {}
 
-  /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original); also `--print-peer-name`. */
-  static async peerName(config: Pick<RouterConfig, 'name' | 'weaveBridge' | 'hostRoot'>): Promise<string> {
+  /**
+   * `--name`; else the name our persisted data belongs to, so that a bridge re-created without our
+   * MAC, or gone after a reboot, never makes us drop the allocations of live pods (this also
+   * covers the original's keeping of a name derived the old way); else the MAC of an existing
+   * bridge that has one of its own, where the original remembers its name (so we take over a
+   * host from it); else the original's derivation from the host's ids. Also `--print-peer-name`.
+   */
+  static async peerName(config: Pick<RouterConfig, 'name' | 'weaveBridge' | 'hostRoot' | 'dbPrefix'>): Promise<string> {
     if (config.name) return config.name;
-    const bridgeMac = await readBridgeMac(config.weaveBridge);
-    // A bridge made before any router (by the CNI plugin) and still without ports has MAC zero.
-    const fromBridge = bridgeMac && bridgeMac !== '00:00:00:00:00:00' ? bridgeMac : undefined;
-    return fromBridge ?? (await derivePeerName(config.hostRoot));
+    const persisted = await persistedPeer(config.dbPrefix);
+    if (persisted) return persisted;
+    const fromBridge = await bridgeIdentity(config.weaveBridge);
+    return fromBridge ?? (await derivePeerName({hostRoot: config.hostRoot}));
   }
 
   static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
@@ -105,7 +124,7 @@ export class WeaveRouter {
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
-    const bridgeCidrs = await dataplane.start();
+    const found = await dataplane.start();
     let ipam: IpamService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
@@ -140,7 +159,7 @@ export class WeaveRouter {
           mesh: ipamMesh(mesh),
           recover: config.ipamRecover,
         });
-        await claimBridgeAddresses(ipam, bridgeCidrs, log);
+        await reclaim(ipam, config.weaveBridge, found, log);
       } else {
         // No IPAM to carry weave 2.8.1's state into: refused if it holds a ring, else moved aside.
         await (await importLegacyState({prefix: config.dbPrefix, ourPeer: name, haveOwnState: false, logger: log}))?.done();
@@ -161,6 +180,10 @@ export class WeaveRouter {
         encrypted = sleeve;
         mesh.describeOverlay = c => sleeve.describe(c) ?? vxlan.describe(c);
       }
+      const ports = [overlay, ...(encrypted ? [encrypted] : [])];
+      dataplane.onBridgeRestored(async () => {
+        for (const port of ports) await port.reattach();
+      });
       router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
       await router.serve();
       return router;
@@ -201,7 +224,10 @@ export class WeaveRouter {
       registerMetricsRoute(metrics, state, sources);
       await this.listen(metrics, config.metricsAddr, 'metrics API');
     }
-    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log);
+    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log, {
+      name: config.weaveBridge,
+      link: () => this.dataplane.bridge(),
+    });
     await this.cniServer.start();
     await this.mesh.start();
     this.ready = true;

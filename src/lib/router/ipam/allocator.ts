@@ -215,8 +215,9 @@ export class Allocator {
    */
   claim(id: string, cidr: Cidr, flags: AllocationFlags): void {
     const add = (ident: string) => this.record({t: 'add', id: ident, cidr: formatCidr(cidr), container: flags.container ?? false, cni: flags.cni ?? false});
+    const anonymous = id === NO_CONTAINER_ID;
     if (!this.ring.contains(cidr.addr)) {
-      add(id);
+      if (!(anonymous && this.holderOf(cidr.addr) !== undefined)) add(anonymous ? formatAddress(cidr.addr) : id);
       return;
     }
     const owner = this.ring.owner(cidr.addr);
@@ -227,7 +228,9 @@ export class Allocator {
     const holder = this.holderOf(cidr.addr);
     if (holder === undefined) {
       if (!this.space.isFree(cidr.addr)) throw new IpamInputError(`address ${formatAddress(cidr.addr)} is not free to claim`);
-      add(id === NO_CONTAINER_ID ? formatAddress(cidr.addr) : id);
+      add(anonymous ? formatAddress(cidr.addr) : id);
+    } else if (anonymous) {
+      // As the original: a claim that names no container cannot prove the holder wrong, so the holder keeps it.
     } else if (holder === formatAddress(cidr.addr)) {
       if (holder !== id) throw new IpamInputError(`address ${formatCidr(cidr)} already in use`);
     } else if (holder !== id) {

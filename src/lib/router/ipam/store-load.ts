@@ -70,6 +70,16 @@ function isSnapshot(value: unknown): value is SnapshotRecord {
   return isHeader(value) && Array.isArray(s.owned) && Array.isArray(s.ring);
 }
 
+/**
+ * The peer name the persisted data belongs to, or undefined when there is none to read (damage is
+ * readStore's to report): the router keeps that name whatever its bridge says.
+ */
+export async function persistedPeer(prefix: string): Promise<string | undefined> {
+  const bytes = await readIfExists(storePaths(prefix).snapshot);
+  const snapshot = bytes && decodeFrames(bytes).values[0];
+  return isHeader(snapshot) ? snapshot.peer : undefined;
+}
+
 interface Damage {
   file: string;
   offset: number;
