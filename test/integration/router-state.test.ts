@@ -117,7 +117,7 @@ describe("the router's state under --db-prefix (real routers, root)", function (
       assert.equal(status, 200, `the log keeps room of its own: ${body}`);
     });
 
-    it('filled: refuses allocations (503, CNI code 11) naming the file and the space, answers reads; freed: allocates again by itself', async () => {
+    it('filled: refuses allocations (507, CNI code 11) naming the file and the space, answers reads; freed: allocates again by itself', async () => {
       const host = ns();
       const dbDir = join(disk.dir, 'db');
       mkdirSync(dbDir);
@@ -138,7 +138,7 @@ describe("the router's state under --db-prefix (real routers, root)", function (
         }
       };
       await Promise.all(Array.from({length: 8}, (_, w) => worker(w)));
-      assert.equal(refusal?.status, 503, refusal?.body);
+      assert.equal(refusal?.status, 507, refusal?.body);
       assert.match(
         refusal.body,
         new RegExp(`^IPAM data cannot be saved: no space for ${dbDir}/weavedata\\.snap \\(\\d+ KB needed in ${dbDir}, \\d+ KB free\\); changes are refused until space is freed there, and the router saves by itself then\\n$`),

@@ -37,9 +37,9 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
     return reply;
   };
 
-  // 503: the router refused the change for now (its disk is full); the body says what is needed.
+  // 507: the router refused the change for now (its disk is full); the body says what is needed.
   const fail = (what: string, reply: Reply) =>
-    reply.status === 503
+    reply.status === 507
       ? new CniError(ErrorCode.TryAgainLater, `${what}: ${reply.body.trim()}`, 'free space where the router keeps its state (--db-prefix)')
       : new CniError(ErrorCode.Internal, `${what}: ${reply.status}: ${reply.body.trim()}`, 'see the weave router\'s log (docker logs weave) for the cause');
   const enc = encodeURIComponent;

@@ -5,14 +5,14 @@ import {IpamStoreFullError} from './store-errors.js';
 
 /**
  * A bad request gets 400 with the message, as the original's badRequest(); a change refused
- * while the disk is full gets 503 (try again later), with what is needed.
+ * while the disk is full gets 507 (Insufficient Storage: try again later), with what is needed.
  */
 async function refusalsOn(fn: () => Promise<Response>): Promise<Response> {
   try {
     return await fn();
   } catch (error) {
     if (error instanceof IpamInputError) return httpError(400, error.message);
-    if (error instanceof IpamStoreFullError) return httpError(503, error.message);
+    if (error instanceof IpamStoreFullError) return httpError(507, error.message);
     throw error;
   }
 }
