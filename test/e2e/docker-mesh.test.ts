@@ -44,9 +44,11 @@ describe('weave launch on three hosts, each with its own Docker engine', functio
 
   it('launches A alone, then B and C with A as their peer', async () => {
     const [a, b, c] = hosts as [DockerHost, DockerHost, DockerHost];
-    const first = await a.weaveAsync(['launch']);
+    // The simulated hosts share this machine's machine-id, from which each router would take the
+    // same peer name (as clones of one VM image would): each is named, as an operator would then.
+    const first = await a.weaveAsync(['launch', '--name', '0e:00:00:00:93:01']);
     assert.equal(first.exitCode, 0, first.stderr);
-    const others = await Promise.all([b, c].map(h => h.weaveAsync(['launch', lan.hosts[0]!.ip])));
+    const others = await Promise.all([b, c].map((h, i) => h.weaveAsync(['launch', '--name', `0e:00:00:00:93:0${i + 2}`, lan.hosts[0]!.ip])));
     for (const run of others) assert.equal(run.exitCode, 0, run.stderr);
   });
 
