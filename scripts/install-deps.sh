@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   docker.io iptables podman containernetworking-plugins iputils-ping busybox-static
   iperf3 hyperfine socat util-linux iproute2 curl zsh fish tcpdump openvpn build-essential python3
+  shellcheck
 )
 
 step() { printf '==> %s\n' "$*"; }
