@@ -17,6 +17,8 @@ export default class Ps extends RouterCommand {
     id: Args.string({description: 'container id, or the start of one, or weave:expose (repeatable)'}),
   };
 
+  static override enableJsonFlag = true;
+
   static override flags = {
     json: Flags.boolean({description: 'Print a JSON array of {id, mac, cidrs} instead of text'}),
     'weave-bridge': Flags.string({description: 'Name of the weave bridge', default: 'weave'}),

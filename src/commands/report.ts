@@ -14,6 +14,8 @@ export default class Report extends RouterCommand {
     "<%= config.bin %> report -f '{{json .IPAM}}'",
   ];
 
+  static override enableJsonFlag = true;
+
   static override flags = {
     format: Flags.string({char: 'f', description: 'Go template to run over the report instead of printing its JSON', exclusive: ['json']}),
     json: Flags.boolean({description: 'Print the report as JSON (the default)'}),

@@ -1,6 +1,5 @@
 import {Args, Command, Flags} from '@oclif/core';
 import {ROUTER_FLAGS, type RouterFlagSpec} from '../lib/router/config.js';
-import {routerMain} from '../lib/router/cli.js';
 
 function oclifFlag(spec: RouterFlagSpec) {
   const {description} = spec;
@@ -27,6 +26,8 @@ export default class Router extends Command {
   static override flags = Object.fromEntries(Object.entries(ROUTER_FLAGS).map(([name, spec]) => [name, oclifFlag(spec)]));
 
   async run(): Promise<void> {
+    // Loaded here: the help above needs only the flag table, not the router.
+    const {routerMain} = await import('../lib/router/cli.js');
     await routerMain(this.argv);
   }
 }

@@ -7,6 +7,8 @@ export default class Version extends RouterCommand {
   static override description = 'Print the version of weave, and of the router when one answers';
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --json'];
 
+  static override enableJsonFlag = true;
+
   static override flags = {
     json: Flags.boolean({description: 'Print {"script": <version>, "router": <version, or null when no router answers>} instead of text'}),
   };

@@ -8,7 +8,7 @@ import {CNI_CLIENT, LAUNCHER_SOURCE, launcherScript} from '../../src/lib/setup/l
 import {VERSION} from '../../src/lib/package.js';
 import {CNI_MAIN, runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
-import {CniScratch, runWeave, unwrapOclif} from '../helpers/setup-cli.js';
+import {CniScratch, runWeave} from '../helpers/setup-cli.js';
 
 const LAUNCHER = `weave-plugin-${VERSION}`;
 const REFERENCE_PORTMAP = '/usr/lib/cni/portmap';
@@ -242,10 +242,7 @@ describe('weave setup', function () {
         const run = runWeave(['setup-cni', ...scratch.flags]);
         assert.equal(run.exitCode, 1);
         assert.equal(run.stdout, '');
-        assert.equal(
-          unwrapOclif(run.stderr),
-          `Error: cannot write ${join(scratch.binDir, LAUNCHER)}: the file system is read-only; choose another directory with --cni-bin-dir / --cni-conf-dir`,
-        );
+        assert.equal(run.stderr, `cannot write ${join(scratch.binDir, LAUNCHER)}: the file system is read-only; choose another directory with --cni-bin-dir / --cni-conf-dir\n`);
         assert.deepEqual(readdirSync(scratch.confDir), []);
       });
     });
@@ -265,13 +262,10 @@ describe('weave setup', function () {
       makeDirs();
       const old = runWeave(['setup-cni', ...scratch.flags, '--cni-version', '0.2.0']);
       assert.equal(old.exitCode, 1);
-      assert.equal(
-        unwrapOclif(old.stderr),
-        'Error: --cni-version 0.2.0 cannot be used: a conflist needs cniVersion 0.3.0 or later; choose one of 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0',
-      );
+      assert.equal(old.stderr, '--cni-version 0.2.0 cannot be used: a conflist needs cniVersion 0.3.0 or later; choose one of 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n');
       const unknown = runWeave(['setup-cni', ...scratch.flags, '--cni-version', '2.0.0']);
       assert.equal(unknown.exitCode, 1);
-      assert.match(unwrapOclif(unknown.stderr), /--cni-version 2\.0\.0 cannot be used: weave-net does not support it; choose one of/);
+      assert.match(unknown.stderr, /^--cni-version 2\.0\.0 cannot be used: weave-net does not support it; choose one of/);
       assert.deepEqual(readdirSync(scratch.binDir), []);
       assert.deepEqual(readdirSync(scratch.confDir), []);
     });
@@ -283,7 +277,7 @@ describe('weave setup', function () {
 
       const bad = runWeave(['setup-cni', ...scratch.flags], {HAIRPIN_MODE: 'maybe'});
       assert.equal(bad.exitCode, 1);
-      assert.match(unwrapOclif(bad.stderr), /HAIRPIN_MODE="maybe" is not a boolean: set it to true or false/);
+      assert.equal(bad.stderr, 'HAIRPIN_MODE="maybe" is not a boolean: set it to true or false\n');
     });
 
     it('offers only versions the plugin supports, 0.3.0 and later', () => {

@@ -1,7 +1,7 @@
 import type {RouterClient} from '../api/client.js';
 import {NotFoundError} from '../api/errors.js';
 import type {Address} from './addresses.js';
-import {CommandFailure} from './router-command.js';
+import {OperatorError} from '../errors.js';
 
 /** The IPAM id of the bridge's own addresses. */
 export const EXPOSE_ID = 'weave:expose';
@@ -22,7 +22,7 @@ async function allocate(client: RouterClient, addresses: readonly Address[]): Pr
       }
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
-      if (address.kind === 'net') throw new CommandFailure("IP address allocation must be enabled to use 'net:'");
+      if (address.kind === 'net') throw new OperatorError("IP address allocation must be enabled to use 'net:'");
       cidrs.push(address.cidr);
     }
   }
