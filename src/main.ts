@@ -1,4 +1,4 @@
-import {execute} from '@oclif/core';
+import {execute} from '@oclif/core/execute';
 
 /**
  * The CLI, as bin/weave.js runs it: oclif reads oclif.manifest.json and loads only the module of

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {COMPLETIONS_DIR, SHELLS} from '../lib/cli/completion/files.js';
 import {WeaveCommand} from '../lib/cli/weave-command.js';
 

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {checkPeers} from '../lib/cli/arguments.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {UsageError} from '../lib/errors.js';

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {checkPeers} from '../lib/cli/arguments.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {UsageError} from '../lib/errors.js';

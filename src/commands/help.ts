@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {showHelp} from '../lib/cli/usage.js';
 import {WeaveCommand} from '../lib/cli/weave-command.js';
 

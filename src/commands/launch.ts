@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {DockerCommand} from '../lib/cli/docker-command.js';
 import {runSteps} from '../lib/cli/task-list.js';
 import {RouterLaunch} from '../lib/docker/launch.js';

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {checkInterfaceName, checkNames} from '../lib/cli/arguments.js';
 import {listAttachments, UNKNOWN_MAC} from '../lib/cli/attachments.js';
 import {JSON_INDENT} from '../lib/cli/json-text.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {RouterCommand} from '../lib/cli/router-command.js';
 
 export default class Report extends RouterCommand {

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {HttpStatusError, NotFoundError} from '../lib/api/errors.js';
 import {checkNames} from '../lib/cli/arguments.js';
 import {RouterCommand} from '../lib/cli/router-command.js';

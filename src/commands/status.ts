@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import type {RouterClient} from '../lib/api/client.js';
 import {HttpStatusError, RouterUnreachableError} from '../lib/api/errors.js';
 import {parseInterval} from '../lib/cli/duration.js';

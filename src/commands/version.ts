@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {JSON_INDENT} from '../lib/cli/json-text.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {VERSION} from '../lib/package.js';

@@ -1,4 +1,5 @@
-import {Errors, type Hook} from '@oclif/core';
+import * as Errors from '@oclif/core/errors';
+import type {Hook} from '@oclif/core';
 import {removedCommandMessage} from '../lib/cli/removed-commands.js';
 import {closestWord} from '../lib/cli/suggest.js';
 import {splitUnmatchedId} from '../lib/cli/unknown-command.js';

@@ -1,4 +1,4 @@
-import {type Hook} from '@oclif/core';
+import type {Hook} from '@oclif/core';
 import {printUsageToStderr} from '../lib/cli/usage.js';
 
 /** `weave` alone prints the usage to stderr and fails, as the original did (oclif would exit 0). */

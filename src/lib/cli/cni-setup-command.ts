@@ -1,4 +1,5 @@
-import {Flags, type Interfaces} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
+import type {Interfaces} from '@oclif/core';
 import {CONFLIST_VERSIONS} from '../setup/conflist.js';
 import {mkdirCommand} from '../setup/dirs.js';
 import type {SetupOptions, SetupReport} from '../setup/install.js';

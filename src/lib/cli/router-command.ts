@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {RouterClient} from '../api/client.js';
 import {DEFAULT_HTTP_ADDR} from '../api/transport.js';
 import {WeaveCommand} from './weave-command.js';

@@ -1,4 +1,5 @@
-import {type Interfaces, loadHelpClass} from '@oclif/core';
+import {loadHelpClass} from '@oclif/core/help';
+import type {Interfaces} from '@oclif/core';
 
 /** oclif's help for `argv` (a command's words, or none for the root), on stdout or, for a bad command line, stderr. */
 export async function showHelp(config: Interfaces.Config, argv: readonly string[], sendToStderr = false): Promise<void> {

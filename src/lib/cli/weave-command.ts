@@ -1,4 +1,4 @@
-import {Command} from '@oclif/core';
+import {Command} from '@oclif/core/command';
 import {OperatorError, UsageError} from '../errors.js';
 import {CommandError} from '../net/exec.js';
 import {IpError} from '../net/ip.js';
