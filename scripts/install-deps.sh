@@ -50,3 +50,7 @@ fi
 
 step "npm run build"
 npm run --silent build || die "the TypeScript build failed (see the errors above)"
+
+# Only the router's encrypted path needs the TAP addon: a failure warns and says how to fix it.
+step "the TAP addon (native/)"
+node native/install.cjs
