@@ -18,7 +18,6 @@ const LIB = resolve(dirname(fileURLToPath(import.meta.url)), '../src/lib');
 const ALLOWED = new Set([
   'api -> router', // api/transport.ts: the listen-address parser of router/config.ts
   'cli -> api', // the commands' client of the router's API
-  'cli -> docker', // cli/cni-setup-command.ts: docker/errors.ts
   'cli -> router', // defaults and peer checks from router/config.ts, router/mesh/address.ts
   'cli -> setup', // cli/cni-setup-command.ts: setup/dirs.ts
   'cni -> api', // cni/ipam/router-http.ts: api/transport.ts

@@ -61,8 +61,8 @@ export abstract class WeaveCommand extends Command {
     }
     let text = failure.printed;
     if (text !== '' && !text.endsWith('\n')) text += '\n';
-    if (text !== '' && process.stderr.isTTY) {
-      // Loaded only here: a command that succeeds never pays for chalk.
+    if (text !== '') {
+      // Loaded only here: a command that succeeds never pays for chalk (which follows FORCE_COLOR, NO_COLOR, --no-color).
       const {stderrColors} = await import('./terminal.js');
       text = stderrColors().red(text);
     }
