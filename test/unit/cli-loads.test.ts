@@ -8,10 +8,10 @@ interface Metafile {
   outputs: Record<string, {imports: {path: string; kind: string; external?: boolean}[]; inputs: Record<string, unknown>}>;
 }
 
-/** What running `weave <id>` loads: the entry, the init hook and the command, with everything they import statically (not what they import() when needed). */
+/** What running `weave <id>` loads: the entry and the command, with everything they import statically (not what they import() when needed). */
 function sourcesLoadedBy(meta: Metafile, id: string): string[] {
   const seen = new Set<string>();
-  const stack = ['dist/cli/main.js', 'dist/cli/hooks/init.js', `dist/cli/commands/${id}.js`];
+  const stack = ['dist/cli/main.js', `dist/cli/commands/${id}.js`];
   for (let file = stack.pop(); file !== undefined; file = stack.pop()) {
     if (seen.has(file)) continue;
     seen.add(file);

@@ -1,8 +1,5 @@
 import {Command} from '@oclif/core/command';
 import {OperatorError, UsageError} from '../errors.js';
-import {CommandError} from '../net/exec.js';
-import {IpError} from '../net/ip.js';
-import {RouterConfigError} from '../router/config.js';
 import {JSON_INDENT} from './json-text.js';
 
 /**
@@ -10,8 +7,10 @@ import {JSON_INDENT} from './json-text.js';
  * (a program it ran, a router flag it checked) as exit 1 with its message; anything else is not
  * the operator's to act on (a bug: oclif prints it with its stack).
  */
-export function operatorFailure(error: unknown): OperatorError | undefined {
+export async function operatorFailure(error: unknown): Promise<OperatorError | undefined> {
   if (error instanceof OperatorError) return error;
+  // Their modules are loaded only for a failure: `weave version` and `status` run no program.
+  const [{CommandError}, {IpError}, {RouterConfigError}] = await Promise.all([import('../net/exec.js'), import('../net/ip.js'), import('../router/config.js')]);
   if (error instanceof CommandError || error instanceof IpError || error instanceof RouterConfigError) {
     return new OperatorError(error.message, 1, {cause: error});
   }
@@ -52,7 +51,7 @@ export abstract class WeaveCommand extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    const failure = operatorFailure(error);
+    const failure = await operatorFailure(error);
     if (!failure) return super.catch(error);
     if (this.jsonEnabled()) {
       process.exitCode = failure.exitCode;
