@@ -5,8 +5,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+# containerd and runc come with docker.io; named here because the CRI suite runs containerd itself.
 PACKAGES=(
-  docker.io iptables podman containernetworking-plugins iputils-ping busybox-static
+  docker.io containerd runc iptables podman containernetworking-plugins iputils-ping busybox-static
   iperf3 hyperfine socat util-linux iproute2 curl zsh fish tcpdump openvpn build-essential python3
   shellcheck
 )

@@ -45,11 +45,14 @@ bash scripts/start-dockerd.sh
 step "weave setup --cni-bin-dir $CNI_BIN_DIR --cni-conf-dir $CNI_CONF_DIR (the CNI plugin, and the router image, built here: no registry needed)"
 # A fresh machine has neither directory, and `weave setup` only installs into existing ones.
 mkdir -p "$CNI_BIN_DIR" "$CNI_CONF_DIR"
-# The weave conflist chains portmap, which runtimes look for beside weave-net.
-if [[ ! -e $CNI_BIN_DIR/portmap ]]; then
-  ln -s "$REFERENCE_PLUGINS/portmap" "$CNI_BIN_DIR/portmap"
-  echo "linked $CNI_BIN_DIR/portmap -> $REFERENCE_PLUGINS/portmap"
-fi
+# Runtimes look for these beside weave-net: the weave conflist chains portmap (hostPort), and
+# containerd's CRI plugin brings up every pod's lo with loopback before the weave network.
+for plugin in portmap loopback; do
+  if [[ ! -e $CNI_BIN_DIR/$plugin ]]; then
+    ln -s "$REFERENCE_PLUGINS/$plugin" "$CNI_BIN_DIR/$plugin"
+    echo "linked $CNI_BIN_DIR/$plugin -> $REFERENCE_PLUGINS/$plugin"
+  fi
+done
 weave setup --cni-bin-dir "$CNI_BIN_DIR" --cni-conf-dir "$CNI_CONF_DIR"
 for f in "$CNI_BIN_DIR/weave-net" "$CNI_BIN_DIR/weave-ipam" "$CNI_CONF_DIR/10-weave.conflist"; do
   [[ -e $f ]] || die "weave setup did not install $f (see its output above)"

@@ -30,7 +30,7 @@ export default class Rmpeer extends RouterCommand {
       } catch (error) {
         // As the original: carry on with the other peers, then fail.
         if (!(error instanceof HttpStatusError || error instanceof NotFoundError)) throw error;
-        if (error instanceof HttpStatusError) process.stderr.write(error.body);
+        process.stderr.write(error instanceof HttpStatusError && error.body.trim() ? error.body : `${error.message}\n`);
         failed = true;
       }
     }

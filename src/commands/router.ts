@@ -3,11 +3,22 @@ import {Command} from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import {ROUTER_FLAGS, type RouterFlagSpec} from '../lib/router/config.js';
 
+const IGNORED_GROUP = 'WEAVE 2.8.1 (ACCEPTED, NO EFFECT HERE)';
+
 function oclifFlag(spec: RouterFlagSpec) {
-  const {description} = spec;
-  if (spec.type === 'boolean') return Flags.boolean({description});
-  if (spec.type === 'integer') return Flags.integer({description, ...(spec.default === undefined ? {} : {default: spec.default})});
-  return Flags.string({description, ...(spec.default === undefined ? {} : {default: spec.default})});
+  const common = spec.ignored ? {description: `${spec.description} (ignored: ${spec.ignored})`, helpGroup: IGNORED_GROUP} : {description: spec.description};
+  switch (spec.type) {
+    case 'boolean':
+      return Flags.boolean(common);
+    case 'integer':
+      return Flags.integer({...common, ...(spec.default === undefined ? {} : {default: spec.default})});
+    case 'list':
+      return Flags.string({...common, multiple: true});
+    case 'duration':
+      return Flags.string(common);
+    case 'string':
+      return Flags.string({...common, ...(spec.default === undefined ? {} : {default: spec.default})});
+  }
 }
 
 /**

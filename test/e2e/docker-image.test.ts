@@ -6,7 +6,7 @@ import {DockerHost, ROUTER_IMAGE} from '../helpers/docker-host.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 
 /** What the image may execute: node, a shell, and the router's network tools. */
-const EXPECTED_PROGRAMS = ['bridge', 'dash', 'ip', 'iptables', 'iptables-restore', 'iptables-save', 'node', 'nsenter', 'sh', 'sysctl', 'xtables-nft-multi'];
+const EXPECTED_PROGRAMS = ['bridge', 'dash', 'flock', 'ip', 'iptables', 'iptables-restore', 'iptables-save', 'node', 'nsenter', 'setpriv', 'sh', 'sysctl', 'xtables-nft-multi'];
 
 describe('the router image, built from this machine with no registry', function () {
   requireRoot();
@@ -52,7 +52,7 @@ describe('the router image, built from this machine with no registry', function 
     // A set: a program may be in both directories (Debian's /usr/sbin/ip links to /usr/bin/ip).
     const programs = [...new Set(host.engine.must(['run', '--rm', '--entrypoint', '/usr/bin/node', ROUTER_IMAGE, '-e', list]).split('\n'))].sort();
     assert.deepEqual(programs, EXPECTED_PROGRAMS);
-    const versions = host.engine.docker(['run', '--rm', '--entrypoint', '/bin/sh', ROUTER_IMAGE, '-c', 'ip -V && bridge -V && iptables --version && iptables-save --version && nsenter --version && sysctl --version']);
+    const versions = host.engine.docker(['run', '--rm', '--entrypoint', '/bin/sh', ROUTER_IMAGE, '-c', 'ip -V && bridge -V && iptables --version && iptables-save --version && nsenter --version && flock --version && setpriv --version && sysctl --version']);
     assert.equal(versions.exitCode, 0, versions.stderr);
     assert.match(versions.stdout, /iptables v[\d.]+ \(nf_tables\)/);
   });

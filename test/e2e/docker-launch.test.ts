@@ -8,6 +8,7 @@ import {type DockerHost as Host, DockerHost, ROUTER_IMAGE} from '../helpers/dock
 import {Netns} from '../helpers/netns.js';
 import {runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
+import {derivePeerName} from '../../src/lib/router/peer-name.js';
 
 const ID = /^[0-9a-f]{64}\n$/;
 
@@ -62,20 +63,26 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
     assert.equal(mounts['/weavedb']?.Type, 'volume');
     assert.equal(mounts['/weavedb']?.Name, 'weavedb');
     assert.equal(mounts['/run/weave']?.Source, '/run/weave');
-    assert.equal(Object.keys(mounts).length, 2, `no other mounts (no docker socket): ${Object.keys(mounts).join(', ')}`);
+    // The host's ids for the default peer name, read-only, as the original's container had them.
+    for (const dir of ['/etc', '/var/lib/dbus']) {
+      assert.equal(mounts[`/host${dir}`]?.Source, dir);
+      assert.equal(mounts[`/host${dir}`]?.RW, false);
+    }
+    assert.equal(Object.keys(mounts).length, 4, `no other mounts (no docker socket): ${Object.keys(mounts).join(', ')}`);
     // The password travels in the environment only.
     assert.ok(info.Config.Env.includes('WEAVE_PASSWORD=pa55word'));
     assert.ok(!info.Config.Cmd.some(arg => arg.includes('pa55word')), `argv holds the password: ${info.Config.Cmd.join(' ')}`);
-    assert.deepEqual(info.Config.Cmd.slice(0, 2), ['--port', '6783']);
+    assert.deepEqual(info.Config.Cmd.slice(0, 4), ['--host-root', '/host', '--port', '6783']);
     assert.equal(info.Config.Cmd.filter(a => a === '--nickname').length, 1, 'a user --nickname replaces the default one');
   });
 
-  it('answers /status inside the host namespace, and `weave status` shows the router', () => {
+  it('answers /status inside the host namespace, and `weave status` shows the router, named from the host machine id as weave 2.8.1 would', async () => {
     assert.equal(host.api('GET', '/status')[0], 200);
     const status = host.weave(['status']);
     assert.equal(status.exitCode, 0, status.stderr);
     assert.match(status.stdout, /Service: router/);
-    assert.match(status.stdout, /Name: [0-9a-f:]{17}\(h1\)/);
+    // A fresh volume and no bridge in this namespace: the name is derived, from the host's /etc seen under /host.
+    assert.match(status.stdout, new RegExp(`Name: ${await derivePeerName()}\\(h1\\)`));
     assert.match(status.stdout, /Encryption: enabled/);
     // The encrypted path runs in the container: the TAP addon is in the image and /dev/net/tun is given.
     assert.ok(host.ns.links().includes('sleeve-6783'), `the sleeve's TAP is on the host: ${host.ns.links().join(' ')}`);

@@ -59,8 +59,8 @@ export class CniHost {
   }
 }
 
-/** Ping once from inside `ns`; true when answered. */
-export function pings(ns: Netns, address: string): boolean {
+/** Ping once from inside `ns` (any namespace path: a runtime's pods are no Netns of ours); true when answered. */
+export function pings(ns: Pick<Netns, 'path'>, address: string): boolean {
   try {
     execFileSync('nsenter', [`--net=${ns.path}`, 'ping', '-c', '1', '-W', '2', address], {stdio: 'ignore'});
     return true;

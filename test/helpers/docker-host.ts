@@ -136,5 +136,5 @@ export interface DockerInspect {
     ReadonlyPaths: string[] | null;
     Devices: {PathOnHost: string; PathInContainer: string; CgroupPermissions: string}[] | null;
   };
-  Mounts: {Type: string; Name?: string; Source: string; Destination: string; Propagation: string}[];
+  Mounts: {Type: string; Name?: string; Source: string; Destination: string; Propagation: string; RW: boolean}[];
 }

@@ -127,7 +127,7 @@ export class Dockerd {
 }
 
 /** Mount points at or below `dir`, from this process's mount table. */
-function mountsUnder(dir: string): string[] {
+export function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map(line => line.split(' ')[4] ?? '')

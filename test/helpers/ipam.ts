@@ -11,6 +11,8 @@ import type {IpamStore, Mutation} from '../../src/lib/router/ipam/records.js';
 export class MemoryStore implements IpamStore {
   readonly mutations: Mutation[] = [];
   private gate?: {promise: Promise<void>; open(): void};
+  /** What roomError() answers: set it to play a full disk. */
+  full?: Error;
 
   append(mutation: Mutation): void {
     this.mutations.push(mutation);
@@ -29,6 +31,10 @@ export class MemoryStore implements IpamStore {
   release(): void {
     this.gate?.open();
     this.gate = undefined;
+  }
+
+  roomError(): Error | undefined {
+    return this.full;
   }
 
   async close(): Promise<void> {}

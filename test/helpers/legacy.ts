@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import {type ChildProcess, spawn} from 'node:child_process';
 import {once} from 'node:events';
-import {join} from 'node:path';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
-import {PACKAGE_ROOT} from '../../src/lib/package.js';
 import type {Netns} from './netns.js';
 import {sentBy, tcpStreams} from './pcap.js';
 
-/** A file weave 2.8.1 itself produced, kept in test/fixtures/weave-2.8.1 (its README says how). */
-export function legacyFixture(name: string): string {
-  return join(PACKAGE_ROOT, 'test', 'fixtures', 'weave-2.8.1', name);
-}
+import {originalFixturePath as legacyFixture} from './fixtures.js';
+
+export {legacyFixture};
 
 /**
  * The handshake at the start of a weave 2.x mesh stream: the 7-byte header, the encryption flag

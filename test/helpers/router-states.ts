@@ -15,6 +15,8 @@ export const FRESH: RouterState = {
   targets: [],
   connections: [],
   peers: [{name: '8a:3e:3e:3e:3e:3e', nickName: 'host1', uid: '12345678901234567890', shortId: 4242, version: 1, connections: []}],
+  unicastRoutes: [{dest: '8a:3e:3e:3e:3e:3e', via: ''}],
+  broadcastRoutes: [{source: '8a:3e:3e:3e:3e:3e', via: []}],
   terminationCount: 0,
   ipam: {
     status: 'idle',
@@ -64,6 +66,14 @@ export const BUSY: RouterState = {
       connections: [{name: '8a:3e:3e:3e:3e:3e', nickName: 'host1', address: '192.168.48.11:6783', outbound: false, established: true}],
     },
     {name: '5e:01:02:03:04:05', nickName: 'host4', uid: '55', shortId: 9, version: 1, connections: []},
+  ],
+  unicastRoutes: [
+    {dest: '7e:21:4a:70:2f:45', via: '7e:21:4a:70:2f:45'},
+    {dest: '8a:3e:3e:3e:3e:3e', via: ''},
+  ],
+  broadcastRoutes: [
+    {source: '7e:21:4a:70:2f:45', via: []},
+    {source: '8a:3e:3e:3e:3e:3e', via: ['7e:21:4a:70:2f:45']},
   ],
   terminationCount: 3,
   ipam: {

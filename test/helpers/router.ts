@@ -13,6 +13,15 @@ export interface RouterOptions {
   env?: Record<string, string>;
   /** Run it in a PID namespace of its own, as a container without --pid=host would. */
   ownPidns?: boolean;
+  /** Where the router answers /status once ready (its control API unless moved or turned off). */
+  readyAddr?: string;
+  /** Leave out the harness's own --nickname, --db-prefix and --log-level (a test of those gives its own). */
+  bare?: boolean;
+  /**
+   * The control API on this unix socket instead of 127.0.0.1:6784 in the namespace: the test
+   * process reaches it directly (node:http's socketPath), without a curl per call.
+   */
+  apiSocket?: string;
 }
 
 /**
@@ -26,6 +35,8 @@ export class RouterProcess {
     readonly ns: Netns,
     readonly dbDir: string,
     readonly child: ChildProcess,
+    private readonly addr: string,
+    readonly apiSocket?: string,
   ) {
     child.stdout?.on('data', d => (this.log += d));
     child.stderr?.on('data', d => (this.log += d));
@@ -33,13 +44,14 @@ export class RouterProcess {
 
   static async start(ns: Netns, options: RouterOptions = {}): Promise<RouterProcess> {
     const dbDir = options.dbDir ?? mkdtempSync(join(tmpdir(), 'weave-db-'));
-    const args = ['--nickname', ns.name, '--db-prefix', join(dbDir, 'weave'), '--log-level', 'debug', ...(options.args ?? [])];
+    const api = options.apiSocket ? ['--http-addr', options.apiSocket] : [];
+    const defaults = options.bare ? [] : ['--nickname', ns.name, '--db-prefix', join(dbDir, 'weave'), '--log-level', 'debug'];
     const pidns = options.ownPidns ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'] : [];
-    const child = spawn('nsenter', [`--net=${ns.path}`, ...pidns, process.execPath, WEAVE_BIN, 'router', ...args], {
+    const child = spawn('nsenter', [`--net=${ns.path}`, ...pidns, process.execPath, WEAVE_BIN, 'router', ...defaults, ...api, ...(options.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {...process.env, ...options.env},
     });
-    const router = new RouterProcess(ns, dbDir, child);
+    const router = new RouterProcess(ns, dbDir, child, options.readyAddr ?? '127.0.0.1:6784', options.apiSocket);
     await router.waitReady();
     return router;
   }
@@ -48,9 +60,10 @@ export class RouterProcess {
     return this.log;
   }
 
-  /** An HTTP call to the control API, from inside the namespace: [status, body]. */
-  api(method: string, path: string, data?: string): [number, string] {
-    const out = this.ns.exec('curl', ['-s', '-X', method, '-w', '\n%{http_code}', ...(data === undefined ? [] : ['--data', data]), `http://127.0.0.1:6784${path}`]);
+  /** An HTTP call to the control API (or to `addr`), from inside the namespace: [status, body]. */
+  api(method: string, path: string, data?: string, addr = this.addr): [number, string] {
+    const to = this.apiSocket && addr === this.addr ? ['--unix-socket', this.apiSocket, `http://weave${path}`] : [`http://${addr}${path}`];
+    const out = this.ns.exec('curl', ['-s', '-X', method, '-w', '\n%{http_code}', ...(data === undefined ? [] : ['--data', data]), ...to]);
     const cut = out.lastIndexOf('\n');
     return [Number(out.slice(cut + 1)), out.slice(0, cut)];
   }

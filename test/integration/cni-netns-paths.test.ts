@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {type ChildProcess, execFileSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'mocha';
@@ -8,7 +8,7 @@ import {Netns} from '../helpers/netns.js';
 import {type PluginRun, runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {RouterProcess} from '../helpers/router.js';
-import {runWeave} from '../helpers/setup-cli.js';
+import {InstalledPlugin, SOCAT_CLIENT_TOOLS} from '../helpers/cni-install.js';
 
 type Json = Record<string, any>;
 
@@ -25,8 +25,8 @@ describe('CNI_NETNS in every form the host can open, on the warm and the cold pa
   this.timeout(120_000);
   let host: Netns;
   let router: RouterProcess;
-  let dir: string;
-  let binDir: string;
+  let installed: InstalledPlugin;
+  let scratch: string;
   let socatPath: string;
   const pods: Netns[] = [];
   const sleepers: ChildProcess[] = [];
@@ -36,8 +36,8 @@ describe('CNI_NETNS in every form the host can open, on the warm and the cold pa
 
   const env = (command: string, netns: string, id: string) => ({CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni'});
   const clients: Record<string, (e: Record<string, string>, on?: Netns) => Promise<PluginRun>> = {
-    perl: (e, on = host) => runPlugin({env: e, config: conf, hostNetns: on.path, executable: join(binDir, 'weave-net')}),
-    socat: (e, on = host) => runPlugin({env: {...e, PATH: socatPath}, config: conf, hostNetns: on.path, executable: join(binDir, 'weave-net')}),
+    perl: (e, on = host) => runPlugin({env: e, config: conf, hostNetns: on.path, executable: installed.plugin()}),
+    socat: (e, on = host) => runPlugin({env: {...e, PATH: socatPath}, config: conf, hostNetns: on.path, executable: installed.plugin()}),
     cold: (e, on = host) => runPlugin({env: e, config: conf, hostNetns: on.path}),
   };
 
@@ -77,19 +77,9 @@ describe('CNI_NETNS in every form the host can open, on the warm and the cold pa
 
   before(async function () {
     host = Netns.create('wth');
-    dir = mkdtempSync(join(tmpdir(), 'weave-netns-'));
-    binDir = join(dir, 'bin');
-    mkdirSync(binDir);
-    mkdirSync(join(dir, 'conf'));
-    const setup = runWeave(['setup-cni', '--cni-bin-dir', binDir, '--cni-conf-dir', join(dir, 'conf')]);
-    assert.equal(setup.exitCode, 0, setup.stderr);
-    // What the socat client needs, without perl: so the launcher picks socat.
-    const farm = join(dir, 'socat-path');
-    mkdirSync(farm);
-    for (const tool of ['nsenter', 'readlink', 'socat', 'cat', 'stat', 'sed', 'head']) {
-      symlinkSync(execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], {encoding: 'utf8'}).trim(), join(farm, tool));
-    }
-    socatPath = `${farm}:/usr/sbin`;
+    installed = new InstalledPlugin();
+    scratch = mkdtempSync(join(tmpdir(), 'weave-netns-'));
+    socatPath = installed.pathWith('socat-path', SOCAT_CLIENT_TOOLS);
     router = await RouterProcess.start(host);
   });
   after(async () => {
@@ -98,7 +88,8 @@ describe('CNI_NETNS in every form the host can open, on the warm and the cold pa
     await router?.destroy();
     for (const p of pods) p.delete();
     host?.delete();
-    rmSync(dir, {recursive: true, force: true});
+    installed?.remove();
+    rmSync(scratch, {recursive: true, force: true});
   });
 
   let n = 0;
@@ -130,15 +121,15 @@ describe('CNI_NETNS in every form the host can open, on the warm and the cold pa
     let fifo: string;
     let file: string;
     before(() => {
-      fifo = join(dir, 'a-fifo');
+      fifo = join(scratch, 'a-fifo');
       execFileSync('mkfifo', [fifo]);
-      file = join(dir, 'a-file');
+      file = join(scratch, 'a-file');
       writeFileSync(file, 'not a namespace');
     });
     const bad: [string, () => string, RegExp][] = [
       ['a FIFO', () => fifo, /^CNI_NETNS ".*a-fifo" is not a network namespace: it is a FIFO$/],
       ['a regular file', () => file, /^CNI_NETNS ".*a-file" is not a network namespace: it is a regular file$/],
-      ['a directory', () => dir, /^CNI_NETNS ".*" is not a network namespace: it is a directory$/],
+      ['a directory', () => scratch, /^CNI_NETNS ".*" is not a network namespace: it is a directory$/],
       ['a path that does not exist', () => '/var/run/netns/weave-absent', /^CNI_NETNS "\/var\/run\/netns\/weave-absent" does not exist$/],
       ['the host\'s own namespace', () => host.path, /^can not add a container to weave in the host network namespace$/],
     ];

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {connect, type Socket} from 'node:net';
-import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'mocha';
 import {GREETING} from '../../src/lib/router/cni/protocol.js';
@@ -11,7 +10,7 @@ import {Netns} from '../helpers/netns.js';
 import {type PluginRun, runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {RouterProcess} from '../helpers/router.js';
-import {runWeave} from '../helpers/setup-cli.js';
+import {InstalledPlugin} from '../helpers/cni-install.js';
 
 type Json = Record<string, any>;
 
@@ -38,8 +37,7 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
   this.timeout(120_000);
   let host: Netns;
   let router: RouterProcess;
-  let dir: string;
-  let binDir: string;
+  let installed: InstalledPlugin;
   let socketPath: string;
   const pods: Netns[] = [];
   const pod = () => {
@@ -49,19 +47,14 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
   };
   const conf = {cniVersion: '1.0.0', name: 'weave', type: 'weave-net'};
   const env = (command: string, p: Netns | undefined, id: string) => ({CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: p?.path ?? '', CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni'});
-  const warm = (e: Record<string, string>): Promise<PluginRun> => runPlugin({env: e, config: conf, hostNetns: host.path, executable: join(binDir, 'weave-net')});
+  const warm = (e: Record<string, string>): Promise<PluginRun> => runPlugin({env: e, config: conf, hostNetns: host.path, executable: installed.plugin()});
   const cold = (e: Record<string, string>): Promise<PluginRun> => runPlugin({env: e, config: conf, hostNetns: host.path});
   const owned = (): Json[] => JSON.parse(router.api('GET', '/ip')[1]).owned ?? [];
   const veths = () => host.links().filter(l => l.startsWith('vethwepl'));
 
   before(async () => {
     host = Netns.create('wth');
-    dir = mkdtempSync(join(tmpdir(), 'weave-bounds-'));
-    binDir = join(dir, 'bin');
-    mkdirSync(binDir);
-    mkdirSync(join(dir, 'conf'));
-    const setup = runWeave(['setup-cni', '--cni-bin-dir', binDir, '--cni-conf-dir', join(dir, 'conf')]);
-    assert.equal(setup.exitCode, 0, setup.stderr);
+    installed = new InstalledPlugin();
     router = await RouterProcess.start(host);
     const inode = execFileSync('stat', ['-L', '-c', '%i', host.path], {encoding: 'utf8'}).trim();
     socketPath = join(DEFAULTS.cniSocketDir, `cni-${inode}.sock`);
@@ -70,7 +63,7 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
     await router?.destroy();
     for (const p of pods) p.delete();
     host?.delete();
-    rmSync(dir, {recursive: true, force: true});
+    installed?.remove();
   });
 
   it('takes a value with a newline as one value: the same answer as the cold path, nothing injected', async () => {
@@ -97,18 +90,29 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
     assert.equal((await warm(env('DEL', p, 'inj2'))).exitCode, 0);
   });
 
-  it('refuses a 100 MB request once it passes the cap, and the router stays small', async () => {
-    const before = rssMb(router.child.pid!);
+  it('refuses a request that says it is larger than the cap, at once and with the reason', async () => {
     const socket = connect(socketPath);
     const answer = closed(socket);
-    socket.on('error', () => undefined);
     socket.write(`${GREETING}\nCONFIG ${100 << 20}\n`);
-    const block = Buffer.alloc(1 << 20, 0x20);
-    for (let i = 0; i < 100 && !socket.destroyed; i++) {
-      if (!socket.write(block)) await new Promise(resolve => setTimeout(resolve, 5));
+    assert.match(await answer, /^1\n\{.*"code":6,"msg":"malformed request on the warm CNI socket: field CONFIG is larger than 1048576 bytes"/);
+  });
+
+  it('cuts off 100 MB sent in fields under the cap once the request passes it, and the router stays small', async () => {
+    const before = rssMb(router.child.pid!);
+    const socket = connect(socketPath);
+    const gone = closed(socket);
+    socket.on('error', () => undefined);
+    socket.write(`${GREETING}\n`);
+    // Fields of half a MiB, each under the cap and each named once: the sum passes it.
+    const names = ['CONFIG', 'CNI_ARGS', 'CNI_PATH', 'CNI_NETNS'];
+    let sent = 0;
+    for (let i = 0; sent < 100 << 20 && !socket.destroyed; i++) {
+      const field = Buffer.from(`${names[i % names.length]} ${1 << 19}\n${' '.repeat(1 << 19)}\n`);
+      if (!socket.write(field)) await new Promise(resolve => setTimeout(resolve, 5));
+      sent += field.length;
     }
-    const reply = await answer;
-    assert.match(reply, /^1\n\{.*"code":6,"msg":"malformed request on the warm CNI socket: field CONFIG is larger than 1048576 bytes"/);
+    await gone;
+    assert.ok(sent < 100 << 20, `the router read all ${sent} bytes`);
     const grown = rssMb(router.child.pid!) - before;
     assert.ok(grown < 30, `the router grew by ${grown.toFixed(1)} MB`);
     // It still serves calls.
@@ -179,7 +183,7 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
       const p = pod();
       const config = {...conf, ipam: {subnet}};
       const answers: PluginRun[] = [];
-      for (const executable of [join(binDir, 'weave-net'), undefined]) {
+      for (const executable of [installed.plugin(), undefined]) {
         answers.push(await runPlugin({env: env('ADD', p, 'badsubnet'), config, hostNetns: host.path, ...(executable ? {executable} : {})}));
       }
       for (const answer of answers) {
@@ -221,7 +225,7 @@ describe('the warm CNI socket: bounds, framing and calls that never run twice', 
 
     it('fails after --cni-ipam-wait with code 11 and the cause, the same words on both paths, leaving nothing', async () => {
       const said: string[] = [];
-      for (const [path, executable] of [['warm', join(binDir, 'weave-net')], ['cold', undefined]] as const) {
+      for (const [path, executable] of [['warm', installed.plugin()], ['cold', undefined]] as const) {
         const p = pod();
         const add = await runPlugin({env: env('ADD', p, `consensus${path}`), config: conf, hostNetns: other.path, ...(executable ? {executable} : {})});
         assert.equal(add.json?.code, 11, `${path}: ${add.stdout}${add.stderr}`);

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import {execFileSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
 import {after, before, describe, it} from 'mocha';
 import {pings} from '../helpers/cni-host.js';
 import {Netns} from '../helpers/netns.js';
 import {type PluginRun, runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {RouterProcess, ipIn} from '../helpers/router.js';
-import {runWeave} from '../helpers/setup-cli.js';
+import {InstalledPlugin, SOCAT_CLIENT_TOOLS} from '../helpers/cni-install.js';
 
 type Json = Record<string, any>;
 
@@ -19,8 +15,7 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
   requireTool('/usr/lib/cni/bridge', 'containernetworking-plugins');
   let host: Netns;
   let router: RouterProcess;
-  let dir: string;
-  let binDir: string;
+  let installed: InstalledPlugin;
   const pods: Netns[] = [];
   const pod = () => {
     const p = Netns.create('wtp');
@@ -33,11 +28,11 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
     CNI_CONTAINERID: id,
     CNI_NETNS: p?.path ?? '',
     CNI_IFNAME: ifname,
-    CNI_PATH: `${binDir}:/usr/lib/cni`,
+    CNI_PATH: `${installed.binDir}:/usr/lib/cni`,
   });
   /** Through the installed shim: warm while the router's socket answers. */
-  const viaShim = (e: Record<string, string>, config: unknown, name = 'weave-net'): Promise<PluginRun> =>
-    runPlugin({env: e, config, hostNetns: host.path, executable: join(binDir, name)});
+  const viaShim = (e: Record<string, string>, config: unknown, name: 'weave-net' | 'weave-ipam' = 'weave-net'): Promise<PluginRun> =>
+    runPlugin({env: e, config, hostNetns: host.path, executable: installed.plugin(name)});
   /** The cold plugin, talking to the router over its HTTP API. */
   const cold = (e: Record<string, string>, config: unknown): Promise<PluginRun> => runPlugin({env: e, config, hostNetns: host.path});
   const owned = (): Json[] => JSON.parse(router.api('GET', '/ip')[1]).owned;
@@ -45,19 +40,14 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
   before(async function () {
     this.timeout(60_000);
     host = Netns.create('wth');
-    dir = mkdtempSync(join(tmpdir(), 'weave-cni-'));
-    binDir = join(dir, 'bin');
-    mkdirSync(binDir);
-    mkdirSync(join(dir, 'conf'));
-    const setup = runWeave(['setup-cni', '--cni-bin-dir', binDir, '--cni-conf-dir', join(dir, 'conf')]);
-    assert.equal(setup.exitCode, 0, setup.stderr);
+    installed = new InstalledPlugin();
     router = await RouterProcess.start(host);
   });
   after(async () => {
     await router?.destroy();
     for (const p of pods) p.delete();
     host?.delete();
-    rmSync(dir, {recursive: true, force: true});
+    installed?.remove();
   });
 
   it('ADD through the warm path allocates from 10.32.0.0/12, exposes the bridge as gateway, and DEL frees', async () => {
@@ -96,19 +86,13 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
   });
 
   describe('on hosts without perl', () => {
-    /** A PATH of what the plugin itself runs (/usr/sbin, nsenter, readlink), plus `extra`, without perl. */
-    const pathWith = (name: string, extra: string[]): string => {
-      const farm = join(dir, name);
-      mkdirSync(farm);
-      for (const tool of ['nsenter', 'readlink', ...extra]) symlinkSync(execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], {encoding: 'utf8'}).trim(), join(farm, tool));
-      return `${farm}:/usr/sbin`;
-    };
     let socatOnly: string;
     let noClient: string;
     before(() => {
       requireTool('socat', 'socat');
-      socatOnly = pathWith('socat-only', ['socat', 'cat', 'stat', 'sed', 'head']);
-      noClient = pathWith('no-client', []);
+      socatOnly = installed.pathWith('socat-only', SOCAT_CLIENT_TOOLS);
+      // What the plugin itself runs, and no client.
+      noClient = installed.pathWith('no-client', ['nsenter', 'readlink']);
     });
 
     it('the socat client takes the warm path, with the same answers and errors', async () => {
@@ -212,7 +196,7 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
     for (const p of many) p.delete();
   });
 
-  it('STATUS answers 0 with the router up; with it down STATUS is 50 and ADD is 11, leaving nothing', async function () {
+  it('STATUS answers 0 with the router up; with it down STATUS is 50 and ADD and DEL are 11, leaving nothing', async function () {
     this.timeout(60_000);
     const c = conf({cniVersion: '1.1.0'});
     assert.equal((await viaShim(env('STATUS', undefined, ''), c)).exitCode, 0);
@@ -224,8 +208,12 @@ describe('weave IPAM through the router: warm and cold CNI paths', function () {
       const p = pod();
       const add = await viaShim(env('ADD', p, 'downpod'), c);
       assert.equal(add.json?.code, 11, add.stdout);
-      assert.match(add.json?.msg, /weave router must be running/);
+      assert.match(add.json?.msg, /weave router must be running to allocate addresses/);
       assert.match(add.json?.details, /weave launch/);
+      // A runtime tears the failed ADD down with a DEL, which must say what it could not do.
+      const del = await viaShim(env('DEL', p, 'downpod'), c);
+      assert.equal(del.json?.code, 11, del.stdout);
+      assert.match(del.json?.msg, /weave router must be running to release the addresses of downpod/);
       assert.deepEqual(p.links(), ['lo']);
       assert.ok(!host.links().includes('vethwepldownpod'.slice(0, 15)), 'no veth left for the failed ADD');
       router = await RouterProcess.start(host, {dbDir});

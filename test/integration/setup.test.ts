@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {execFileSync, spawnSync} from 'node:child_process';
 import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {basename, join} from 'node:path';
 import {ADVERTISED_VERSIONS, CONFLIST_VERSIONS, renderConflist, validateCniVersion} from '../../src/lib/setup/conflist.js';
 import {mkdirCommand, resolveCniDirs} from '../../src/lib/setup/dirs.js';
 import {CNI_CLIENT, LAUNCHER_SOURCE, launcherScript} from '../../src/lib/setup/launcher.js';
@@ -12,7 +12,8 @@ import {requireRoot, requireTool} from '../helpers/root.js';
 import {CniScratch, runWeave} from '../helpers/setup-cli.js';
 
 const LAUNCHER = `weave-plugin-${VERSION}`;
-const REFERENCE_PORTMAP = '/usr/lib/cni/portmap';
+/** The reference plugins setup checks for in the bin dir. */
+const REFERENCE_PLUGINS = ['/usr/lib/cni/portmap', '/usr/lib/cni/loopback'];
 
 /** What a later run must leave exactly as it was: the directory's mtime, and identity, mtime and content of every entry. */
 function snapshot(dir: string): Record<string, string> {
@@ -297,12 +298,14 @@ describe('weave setup', function () {
   });
 
   describe('prerequisites', () => {
-    it('warns when portmap is missing from the bin dir or nsenter or both perl and socat from PATH, with the fix', () => {
+    it('warns when portmap or loopback is missing from the bin dir or nsenter or both perl and socat from PATH, with the fix', () => {
       makeDirs();
       const run = runWeave(['setup-cni', ...scratch.flags], {PATH: scratch.root});
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stderr, new RegExp(`^warning: portmap is missing from ${scratch.binDir}:`, 'm'));
       assert.match(run.stderr, new RegExp(`^  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/portmap ${join(scratch.binDir, 'portmap')}$`, 'm'));
+      assert.match(run.stderr, new RegExp(`^warning: loopback is missing from ${scratch.binDir}: containerd's CRI plugin calls it for every pod's lo`, 'm'));
+      assert.match(run.stderr, new RegExp(`^  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/loopback ${join(scratch.binDir, 'loopback')}$`, 'm'));
       assert.match(run.stderr, /^warning: nsenter is not in PATH: .*\n {2}apt-get install util-linux$/m);
       assert.match(run.stderr, /^warning: neither perl nor socat is in PATH: .*warm path.*\n {2}apt-get install socat$/m);
     });
@@ -319,11 +322,11 @@ describe('weave setup', function () {
     });
 
     it('is quiet when all are there', () => {
-      requireTool(REFERENCE_PORTMAP, 'containernetworking-plugins');
+      for (const plugin of REFERENCE_PLUGINS) requireTool(plugin, 'containernetworking-plugins');
       requireTool('nsenter', 'util-linux');
       requireTool('socat', 'socat');
       makeDirs();
-      symlinkSync(REFERENCE_PORTMAP, join(scratch.binDir, 'portmap'));
+      for (const plugin of REFERENCE_PLUGINS) symlinkSync(plugin, join(scratch.binDir, basename(plugin)));
       const run = runWeave(['setup-cni', ...scratch.flags]);
       assert.equal(run.exitCode, 0);
       assert.equal(run.stderr, '');

@@ -85,6 +85,11 @@ export class RouterClient {
     await this.call({method: 'DELETE', path: `/expose/${cidrPath(cidr)}`});
   }
 
+  /** `DELETE /name/<id>/<ip>`: weaveDNS forgets the names of `id` at `ip` (the original router's DNS). */
+  async forgetName(id: string, ip: string): Promise<void> {
+    await this.call({method: 'DELETE', path: `/name/${seg(id)}/${seg(ip)}`});
+  }
+
   /** `POST /ip/<id>[/<subnet>]`: an address for `id` (the same one again if it has one); may block. */
   allocate(id: string, subnet?: string): Promise<string> {
     return this.call({method: 'POST', path: `/ip/${seg(id)}${subnet ? `/${cidrPath(subnet)}` : ''}`});

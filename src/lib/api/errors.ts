@@ -1,3 +1,4 @@
+import {STATUS_CODES} from 'node:http';
 import {OperatorError} from '../errors.js';
 
 /** A failed call to the router's HTTP API, with the exit code the `weave` script gave it. */
@@ -27,20 +28,21 @@ export class RouterTimeoutError extends ApiError {
   }
 }
 
-/** HTTP 404: an unknown route, or a service turned off (IPAM without --ipalloc-range). Exit 4, body dropped. */
+/** HTTP 404: an unknown route, or a service turned off (IPAM without --ipalloc-range). Exit 4, as the script's, with a word on stderr (it dropped the answer). */
 export class NotFoundError extends ApiError {
   constructor(
     readonly method: string,
     readonly path: string,
     readonly body: string,
   ) {
-    super(`${method} ${path}: 404 ${body.trim() || 'not found'}`, 4);
+    super(`the router answered ${method} ${path} with HTTP 404 (Not Found)${body.trim() ? `: ${body.trim()}` : ''}`, 4);
   }
+}
 
-  /** The script dropped a 404's body and printed nothing. */
-  override get printed(): string {
-    return '';
-  }
+/** An error answer without a body still says what failed: a command never exits 1 without a word. */
+function emptyAnswer(method: string, path: string, status: number): string {
+  const reason = STATUS_CODES[status] ? ` (${STATUS_CODES[status]})` : '';
+  return `the router answered ${method} ${path} with HTTP ${status}${reason} and no message`;
 }
 
 /** Any other status outside 2xx: the router's answer is the message (printed as is to stderr). */
@@ -51,11 +53,11 @@ export class HttpStatusError extends ApiError {
     readonly status: number,
     readonly body: string,
   ) {
-    super(body.trim() || `${method} ${path}: HTTP ${status}`);
+    super(body.trim() || emptyAnswer(method, path, status));
   }
 
-  /** The router's answer as it came (empty when it sent none), as the script printed curl's body. */
+  /** The router's answer as it came, as the script printed curl's body; what failed, when it sent none. */
   override get printed(): string {
-    return this.body;
+    return this.body.trim() === '' ? this.message : this.body;
   }
 }

@@ -1,7 +1,13 @@
 import type {RouterClient} from '../api/client.js';
-import {NotFoundError} from '../api/errors.js';
-import type {Address} from './addresses.js';
+import {HttpStatusError, NotFoundError} from '../api/errors.js';
 import {OperatorError} from '../errors.js';
+import {ipv4Addresses} from '../net/address.js';
+import {IpError} from '../net/ip.js';
+import {DEFAULTS} from '../router/config.js';
+import {hideAddress} from '../router/dataplane/expose.js';
+import {Iptables} from '../router/dataplane/iptables.js';
+import {createLogger} from '../router/log.js';
+import type {Address} from './addresses.js';
 
 /** The IPAM id of the bridge's own addresses. */
 export const EXPOSE_ID = 'weave:expose';
@@ -56,9 +62,33 @@ export async function hideAddresses(client: RouterClient, addresses: readonly Ad
     try {
       await client.hide(cidr);
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
+      if (error instanceof HttpStatusError && error.status === 405) await hideHere(client, cidr);
+      else if (!(error instanceof NotFoundError)) throw error;
     }
   }
   for (const cidr of fromIpam) await client.free(EXPOSE_ID, cidr.split('/')[0]);
   return all;
+}
+
+async function onBridge(bridge: string, cidr: string): Promise<boolean> {
+  try {
+    return (await ipv4Addresses(bridge)).includes(cidr);
+  } catch (error) {
+    // No bridge: nothing is exposed.
+    if (error instanceof IpError && /does not exist/.test(error.reason)) return false;
+    throw error;
+  }
+}
+
+/**
+ * For a router without our DELETE /expose (weave 2.8.1's answers 405): the original script's
+ * client-side hide, on this host. When the address is on the bridge it comes off, with its
+ * network's rules, as our router does it; then weaveDNS forgets the bridge's name for it.
+ */
+async function hideHere(client: RouterClient, cidr: string): Promise<void> {
+  const bridge = DEFAULTS.weaveBridge;
+  if (!(await onBridge(bridge, cidr))) return;
+  await hideAddress({bridge, iptables: new Iptables(), log: createLogger('error')}, cidr);
+  // The script's delete_dns, whose failures it ignored (a router without weaveDNS answers 404).
+  await client.forgetName(EXPOSE_ID, cidr.split('/')[0]!).catch(() => undefined);
 }

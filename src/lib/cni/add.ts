@@ -3,7 +3,7 @@ import {configureInterface} from '../net/addressing.js';
 import {ensureBridge} from '../net/bridge.js';
 import {containsV4, parseCidr} from '../net/cidr.js';
 import {IpError} from '../net/ip.js';
-import {deleteLink, showLink} from '../net/link.js';
+import {deleteLink, type LinkInfo, showLink} from '../net/link.js';
 import {createVeth, hostVethName} from '../net/veth.js';
 import {DEFAULT_MTU} from './config.js';
 import {CniError, ErrorCode} from './errors.js';
@@ -75,17 +75,33 @@ function routesFor(call: Invocation, ipamRoutes: Route[], ips: IpConfig[]): Rout
   return [...onLink, ...filled];
 }
 
+/**
+ * The bridge the pod joins. Inside the router, the router's own, put back with its MAC if it
+ * went. A plugin process makes a missing bridge only when another IPAM allocates (no router
+ * needed): with weave IPAM a router owns the bridge, makes it at start and puts it back when it
+ * goes, and one made here would lack its MAC; the original refused so too.
+ */
+async function podBridge(call: Invocation): Promise<LinkInfo> {
+  const {conf} = call;
+  if (call.ownBridge?.name === conf.bridge) return call.ownBridge.link();
+  const bridge = await ensureBridge(conf.bridge, conf.mtu || DEFAULT_MTU, {create: conf.ipam.type !== undefined});
+  if (!bridge) {
+    throw new CniError(ErrorCode.TryAgainLater, `bridge "${conf.bridge}" not present; did you launch weave?`, 'start the router with `weave launch` (a running router puts its bridge back by itself), then retry');
+  }
+  return bridge;
+}
+
 export async function cmdAdd(call: Invocation): Promise<Result> {
   const {env, conf} = call;
   await requireContainerNetns(env);
   const ipam = ipamFor(call);
   return withUndo(async undo => {
-    const bridge = await ensureBridge(conf.bridge, conf.mtu || DEFAULT_MTU);
+    const bridge = await podBridge(call);
     const mtu = conf.mtu || bridge.mtu;
     const hostName = hostVethName(env.containerId);
     let hostLink;
     try {
-      hostLink = await createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode});
+      hostLink = await createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, containerId: env.containerId});
     } catch (error) {
       if (error instanceof IpError && error.exists && error.command[1] === 'add') throw await vethExistsError(call, hostName);
       // Created but not finished: deleting the host end removes its peer too.

@@ -1,6 +1,13 @@
 import type {NetConf} from './config.js';
 import type {CniEnv} from './env.js';
 import type {Ipam} from './ipam/ipam.js';
+import type {LinkInfo} from '../net/link.js';
+
+/** Inside the router: its bridge, which it puts back with its identity (MAC) when it is gone. */
+export interface OwnBridge {
+  name: string;
+  link(): Promise<LinkInfo>;
+}
 
 /** One parsed CNI call: what every command and IPAM backend works from. */
 export interface Invocation {
@@ -10,4 +17,6 @@ export interface Invocation {
   processEnv: Record<string, string | undefined>;
   /** Weave's own IPAM: over HTTP in a plugin process, in-process inside the router. */
   weaveIpam: Ipam;
+  /** Set inside the router: then a pod on its bridge gets the router's bridge, never one made here. */
+  ownBridge?: OwnBridge;
 }

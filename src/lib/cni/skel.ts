@@ -4,7 +4,7 @@ import {parseConfig} from './config.js';
 import {cmdDel} from './del.js';
 import type {NetnsHandle} from '../net/netns.js';
 import {parseEnv} from './env.js';
-import type {Invocation} from './invocation.js';
+import type {Invocation, OwnBridge} from './invocation.js';
 import type {Ipam} from './ipam/ipam.js';
 import {routerOverHttp} from './ipam/router-http.js';
 import {WeaveIpam} from './ipam/weave.js';
@@ -58,6 +58,8 @@ function replyVersion(stdin: string): string {
 export interface PluginOptions {
   /** The router's IPAM in-process (warm path); by default reached over its HTTP API. */
   weaveIpam?: Ipam;
+  /** The router's bridge (warm path). */
+  ownBridge?: OwnBridge;
   /** CNI_NETNS as the caller holds it open (holdNetns, or the launcher's client). */
   netns?: NetnsHandle;
 }
@@ -82,7 +84,8 @@ export async function runPlugin(
     // As an IPAM plugin the config is another plugin's: its own fields are none of our business.
     const conf = parseConfig(stdin, plugin === 'weave-net');
     requireVersionFor(env.command, conf.cniVersion);
-    const result = await HANDLERS[plugin][env.command]({env, conf, processEnv, weaveIpam: options.weaveIpam ?? overHttp});
+    const own = options.ownBridge ? {ownBridge: options.ownBridge} : {};
+    const result = await HANDLERS[plugin][env.command]({env, conf, processEnv, weaveIpam: options.weaveIpam ?? overHttp, ...own});
     return {stdout: result ? JSON.stringify(encodeResult(result, conf.cniVersion)) + '\n' : '', exitCode: 0};
   } catch (error) {
     return {stdout: JSON.stringify(asCniError(error).toJSON(replyVersion(stdin))) + '\n', exitCode: 1};

@@ -1,6 +1,6 @@
 import {ArgumentError, UsageError} from '../errors.js';
 import {parseRouterArgv, RouterUsageError} from '../router/cli.js';
-import {DEFAULTS, RouterConfigError, routerConfig} from '../router/config.js';
+import {DEFAULTS, ignoredFlagWarnings, RouterConfigError, routerConfig} from '../router/config.js';
 import {PeerAddressError, parsePeerAddress} from '../router/mesh/address.js';
 
 /** A launch command line the original answered with its usage and exit 1 (a flag without its value). */
@@ -83,9 +83,10 @@ export interface RouterArgsContext {
 
 /**
  * The router's command line, as section 5's Cmd where it applies to our router: --port,
- * --nickname, --weave-bridge, [--mtu], --ipalloc-range, --http-addr, --status-addr, then the
- * user's words. A default is left out when the user gives the flag: the router takes each
- * flag once. --db-prefix and --cni-socket-dir keep their defaults, which the mounts match.
+ * --nickname, [--docker-bridge], --weave-bridge, [--mtu] [--no-fastdp] [--no-bridged-fastdp],
+ * --ipalloc-range, --http-addr, --status-addr, then the user's words. A default is left out when
+ * the user gives the flag: the router takes each flag once. --db-prefix and --cni-socket-dir
+ * keep their defaults, which the mounts match.
  */
 export function routerArgs(args: LaunchArgs, context: RouterArgsContext): string[] {
   const {env} = context;
@@ -94,10 +95,16 @@ export function routerArgs(args: LaunchArgs, context: RouterArgsContext): string
   const add = (name: string, value: string | undefined) => {
     if (value !== undefined && !gives(user, name)) out.push(`--${name}`, value);
   };
+  const addSwitch = (name: string, on: boolean) => {
+    if (on && !gives(user, name)) out.push(`--${name}`);
+  };
   add('port', args.port ?? env.WEAVE_PORT ?? String(DEFAULTS.port));
   add('nickname', context.hostname);
+  add('docker-bridge', env.DOCKER_BRIDGE || undefined);
   add('weave-bridge', DEFAULTS.weaveBridge);
   add('mtu', env.WEAVE_MTU || undefined);
+  addSwitch('no-fastdp', Boolean(env.WEAVE_NO_FASTDP));
+  addSwitch('no-bridged-fastdp', Boolean(env.WEAVE_NO_BRIDGED_FASTDP));
   add('ipalloc-range', args.ipallocRange ?? DEFAULTS.ipallocRange);
   add('http-addr', args.httpAddr ?? env.WEAVE_HTTP_ADDR ?? DEFAULTS.httpAddr);
   add('status-addr', env.WEAVE_STATUS_ADDR ?? DEFAULTS.statusAddr);
@@ -118,6 +125,66 @@ export function checkRouterArgs(words: readonly string[]): void {
       throw new ArgumentError(`invalid peer "${error.peer}" for 'weave launch': ${error.why}; a peer is <ip_address_or_fqdn>[:<port>]`, 1, {cause: error});
     }
     if (error instanceof RouterConfigError || error instanceof RouterUsageError) throw new ArgumentError(`weave launch: ${error.message}`, 1, {cause: error});
+    throw error;
+  }
+}
+
+/** Variables of weave 2.8.1's Kubernetes addon, which its script's `launch` never read: the flag to use instead. */
+const ADDON_VARIABLES: Record<string, string> = {
+  IPALLOC_RANGE: '--ipalloc-range',
+  IPALLOC_INIT: '--ipalloc-init',
+  CONN_LIMIT: '--conn-limit',
+  DB_PREFIX: '--db-prefix',
+  HOST_ROOT: '--host-root',
+  WEAVE_METRICS_ADDR: '--metrics-addr',
+  EXPECT_NPC: '--expect-npc',
+  NO_MASQ_LOCAL: '--no-masq-local',
+  EXTRA_ARGS: 'router flags after the command',
+  KUBE_PEERS: 'peers after the command',
+};
+
+/** Variables the original's script read for things this CLI does not have, and why they do nothing. */
+const UNUSED_SCRIPT_VARIABLES: [names: string[], why: string][] = [
+  [['WEAVE_VERSION', 'DOCKERHUB_USER'], "named weave 2.8.1's images: set WEAVE_IMAGE to choose the router image"],
+  [['WEAVE_DOCKER_ARGS'], 'the router container is created with fixed options here'],
+  [['WEAVEEXEC_DOCKER_ARGS', 'DOCKER_CLIENT_ARGS'], 'there is no weaveexec container: the CLI talks to Docker itself (DOCKER_HOST)'],
+  [['PROXY_HOST'], 'there is no Docker API proxy'],
+  [['AWSVPC'], 'AWS VPC mode is not supported'],
+  [['WEAVE_DEBUG'], 'it traced the original shell script: use --log-level debug for the router'],
+];
+
+/**
+ * One line for each group of variables set in `weave launch`'s environment that have no effect
+ * here, so none is ignored without a word: the Kubernetes addon's (the router reads them from its
+ * own environment, which launch does not fill, as the original script did not), and the
+ * script's own that governed what this CLI does not have.
+ */
+export function launchEnvWarnings(env: Record<string, string | undefined>): string[] {
+  const set = (name: string) => Boolean(env[name]);
+  const warnings: string[] = [];
+  const addon = Object.keys(ADDON_VARIABLES).filter(set);
+  if (addon.length > 0) {
+    warnings.push(
+      `WARNING: ${addon.join(', ')}: read by the router from its own environment (as weave 2.8.1's Kubernetes addon), not by weave launch (nor by the original's script); give ${addon.map(v => ADDON_VARIABLES[v]).join(', ')} instead`,
+    );
+  }
+  for (const [names, why] of UNUSED_SCRIPT_VARIABLES) {
+    const given = names.filter(set);
+    if (given.length > 0) warnings.push(`WARNING: ignoring ${given.join(', ')}: ${why}`);
+  }
+  return warnings;
+}
+
+/**
+ * The router's warnings about flags it accepts without effect (`--no-dns`, `--proxy`, ...), for
+ * launch to show at once: the router logs them too, but only `docker logs` would show them.
+ */
+export function routerFlagWarnings(routerArgv: readonly string[]): string[] {
+  try {
+    return ignoredFlagWarnings(parseRouterArgv(routerArgv).flags).map(line => `WARNING: ${line}`);
+  } catch (error) {
+    // A bad flag: the router refuses it and launch reports the router's own words.
+    if (error instanceof RouterUsageError) return [];
     throw error;
   }
 }

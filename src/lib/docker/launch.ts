@@ -12,7 +12,7 @@ import {DockerOperatorError, engineMessage} from './errors.js';
 import {prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
 import {chooseImage, formatImageRef, type ImageRef} from './image-ref.js';
-import {checkRouterArgs, controlAddr, ipallocRange, type LaunchArgs, meshPort, parseLaunchArgs, routerArgs} from './launch-args.js';
+import {checkRouterArgs, controlAddr, ipallocRange, type LaunchArgs, launchEnvWarnings, meshPort, parseLaunchArgs, routerArgs, routerFlagWarnings} from './launch-args.js';
 import {checkPortsFree, type TcpEndpoint} from './port-check.js';
 import {checkRange, hostRoutes} from './route-check.js';
 import {checkNotRunning, inspectContainer, isRunning, lastLogLines} from './router-container.js';
@@ -51,6 +51,7 @@ export class RouterLaunch {
     this.name = containerName(this.env);
     this.image = chooseImage(this.args.image, this.env, VERSION);
     this.client = new RouterClient(controlAddr(this.args, this.env), 1000);
+    this.warnings.push(...launchEnvWarnings(this.env));
   }
 
   /** The full id of the started container. */
@@ -125,6 +126,7 @@ export class RouterLaunch {
 
   private async start(retitle: (title: string) => void): Promise<void> {
     await prepareSocketDir(DEFAULTS.cniSocketDir);
+    this.warnings.push(...routerFlagWarnings(this.routerArgv));
     const spec = routerContainerSpec({
       name: this.name,
       image: formatImageRef(this.image),

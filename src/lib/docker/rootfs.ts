@@ -13,7 +13,7 @@ interface Tool {
   apt: string;
 }
 
-/** What the router executes: node, iproute2, iptables (nft), nsenter, sysctl, and a /bin/sh. */
+/** What the router executes: node, iproute2, iptables (nft), nsenter, flock (its state lock), setpriv, sysctl, and a /bin/sh. */
 function tools(node: string): Tool[] {
   return [
     {host: node, image: '/usr/bin/node', apt: 'nodejs'},
@@ -21,6 +21,9 @@ function tools(node: string): Tool[] {
     {host: 'bridge', image: '/usr/sbin/bridge', apt: 'iproute2'},
     {host: 'xtables-nft-multi', image: '/usr/sbin/xtables-nft-multi', apt: 'iptables'},
     {host: 'nsenter', image: '/usr/bin/nsenter', apt: 'util-linux'},
+    {host: 'flock', image: '/usr/bin/flock', apt: 'util-linux'},
+    // Ties the router's long-running `ip monitor` to its life (--pdeathsig).
+    {host: 'setpriv', image: '/usr/bin/setpriv', apt: 'util-linux'},
     {host: 'sysctl', image: '/usr/sbin/sysctl', apt: 'procps'},
     {host: 'dash', image: '/usr/bin/dash', apt: 'dash'},
   ];

@@ -50,6 +50,12 @@ export interface RouterSpecInput {
   version: string;
 }
 
+/**
+ * Where the router sees the host's /etc and /var/lib/dbus (read-only), as the original's
+ * container did: its default peer name hashes the host's machine id, not the image's.
+ */
+export const HOST_ROOT = '/host';
+
 const PASSED_ENV = ['CHECKPOINT_DISABLE', 'WEAVE_DEBUG'];
 
 /** The router container as Docker create options: data, so tests can read what a launch asks for. */
@@ -60,7 +66,7 @@ export function routerContainerSpec(input: RouterSpecInput): Dockerode.Container
   return {
     name: input.name,
     Image: input.image,
-    Cmd: input.args,
+    Cmd: ['--host-root', HOST_ROOT, ...input.args],
     Env: env,
     Labels: {[ROUTER_LABEL]: input.version},
     HostConfig: {
@@ -72,6 +78,8 @@ export function routerContainerSpec(input: RouterSpecInput): Dockerode.Container
       ReadonlyPaths: READONLY_PATHS,
       Devices: [{PathOnHost: TUN_DEVICE, PathInContainer: TUN_DEVICE, CgroupPermissions: 'rwm'}],
       RestartPolicy: {Name: input.restart ? 'always' : 'no'},
+      // Binds, not Mounts: the engine creates a missing /var/lib/dbus, as with the original's -v.
+      Binds: [`/etc:${HOST_ROOT}/etc:ro`, `/var/lib/dbus:${HOST_ROOT}/var/lib/dbus:ro`],
       Mounts: [
         {Type: 'volume', Source: stateVolume(input.name), Target: STATE_DIR},
         // No namespace directory: the launcher's client hands each pod's namespace over as an

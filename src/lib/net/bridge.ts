@@ -9,10 +9,16 @@ export class NotABridgeError extends Error {
   }
 }
 
-/** The bridge `name`, created up with `mtu` when missing; an existing one keeps its settings. */
-export async function ensureBridge(name: string, mtu: number): Promise<LinkInfo> {
+/**
+ * The bridge `name`, created up with `mtu` when missing (unless `create` is false: then
+ * undefined); an existing one keeps its settings.
+ */
+export async function ensureBridge(name: string, mtu: number, options?: {create: true}): Promise<LinkInfo>;
+export async function ensureBridge(name: string, mtu: number, options: {create: boolean}): Promise<LinkInfo | undefined>;
+export async function ensureBridge(name: string, mtu: number, {create} = {create: true}): Promise<LinkInfo | undefined> {
   let link = await showLink(name);
   if (!link) {
+    if (!create) return undefined;
     try {
       await ipBatch([
         ['link', 'add', 'name', name, 'type', 'bridge'],

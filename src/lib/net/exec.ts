@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process';
+import {type ChildProcessWithoutNullStreams, spawn, type StdioOptions} from 'node:child_process';
 
 /**
  * Runs a program with an argument array, never through a shell. Built on node:child_process
@@ -21,6 +21,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Killed (SIGKILL) after this long; RUN_TIMEOUT_MS by default. */
   timeoutMs?: number;
+  /** An open file descriptor of ours the child gets as its fd 3 (the same open file, not a copy). */
+  fd3?: number;
 }
 
 /**
@@ -37,7 +39,9 @@ export interface RunOutput {
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunOutput> {
   return new Promise((resolve, reject) => {
     const timeoutMs = options.timeoutMs ?? RUN_TIMEOUT_MS;
-    const child = spawn(file, args, {env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL'});
+    const stdio: StdioOptions = ['pipe', 'pipe', 'pipe', ...(options.fd3 === undefined ? [] : [options.fd3])];
+    // Pipes on 0 to 2, so its streams exist whatever follows.
+    const child = spawn(file, args, {env: options.env ?? process.env, stdio, timeout: timeoutMs, killSignal: 'SIGKILL'}) as ChildProcessWithoutNullStreams;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -16,6 +16,10 @@ export interface FdbEntry {
   flags: string[];
   /** Set on the bridge's own view of its port (not the device's). */
   master?: string;
+  /** The link the entry is on (bridge-wide listings). */
+  ifname?: string;
+  /** Seconds since the entry was last refreshed (with `-s`). */
+  updated?: number;
 }
 
 /** A VXLAN remote: where one copy of a flooded frame goes. */
@@ -52,6 +56,12 @@ function words(dev: string, change: FdbChange): string[] {
 export async function fdbEntries(dev: string, netns?: string): Promise<FdbEntry[]> {
   const {stdout} = await runInNetns(netns, 'bridge', ['-j', 'fdb', 'show', 'dev', dev]);
   return (JSON.parse(stdout || '[]') as FdbEntry[]).filter(e => e.master === undefined);
+}
+
+/** Every entry of a bridge and of its ports, the bridge's view and the devices' own, with their ages. */
+export async function bridgeFdb(bridge: string, netns?: string): Promise<FdbEntry[]> {
+  const {stdout} = await runInNetns(netns, 'bridge', ['-j', '-s', 'fdb', 'show', 'br', bridge]);
+  return JSON.parse(stdout || '[]') as FdbEntry[];
 }
 
 /**

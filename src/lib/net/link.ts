@@ -4,11 +4,17 @@ import {ip, IpError} from './ip.js';
 
 /** The fields of `ip -j -d link show` the plugin reads. */
 export interface LinkInfo {
+  ifindex: number;
   ifname: string;
   address: string;
   mtu: number;
   master?: string;
   flags: string[];
+  /** `ip link set ... alias`: the CNI plugin records a pod's container id on its host veth. */
+  ifalias?: string;
+  /** A veth's peer: its index, in the namespace `link_netnsid` names (absent: ours). */
+  link_index?: number;
+  link_netnsid?: number;
   linkinfo?: {info_kind?: string; info_slave_data?: {hairpin?: boolean}};
 }
 

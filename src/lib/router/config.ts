@@ -4,6 +4,7 @@ import {parseCidr} from '../net/cidr.js';
 import type {IpamInit} from './ipam/consensus.js';
 import {LOG_LEVELS, type LogLevel} from './log.js';
 import {parseTrustedSubnets, TrustedSubnetsError} from './mesh/address.js';
+import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
 
 /** A bad router flag: the message names the flag, the value and what it accepts. */
 export class RouterConfigError extends Error {
@@ -25,14 +26,21 @@ export interface RouterConfig {
   ipallocDefaultSubnet: string;
   /** --ipalloc-init: how the IPAM ring comes to exist (consensus by default). */
   ipallocInit: IpamInit;
-  httpAddr: ListenAddr;
+  /** Absent with `--http-addr ""`: no control API (stand-alone use, as the original). */
+  httpAddr?: ListenAddr;
   statusAddr?: ListenAddr;
+  /** --metrics-addr: a listener serving /metrics alone. */
+  metricsAddr?: ListenAddr;
+  /** --min-protocol-version: the lowest mesh protocol version offered and accepted. */
+  protocolMinVersion: number;
+  /** --host-root: where the host's /etc and /var/lib/dbus are (its machine id derives the peer name). */
+  hostRoot: string;
   /** State files live at `<dbPrefix>data...`. */
   dbPrefix: string;
   weaveBridge: string;
   mtu: number;
   logLevel: LogLevel;
-  /** From WEAVE_PASSWORD, never from argv. */
+  /** --password, else WEAVE_PASSWORD (the original's order). */
   password?: string;
   peers: string[];
   /** Mesh: listen (and dial) on this address only. */
@@ -51,6 +59,10 @@ export interface RouterConfig {
   sleeveOffloads: boolean;
   /** Longest a CNI call's allocation waits for IPAM before failing with "try again". */
   cniIpamWaitMs: number;
+  /** IPAM starts from what precedes damage in its data, moving the damaged files aside (--ipam-recover). */
+  ipamRecover: boolean;
+  /** Lines the router logs as warnings at start: flags accepted without effect, a password in argv. */
+  warnings: string[];
 }
 
 export const DEFAULTS = {
@@ -108,10 +120,41 @@ function parseRange(flag: string, value: string): string {
 }
 
 /** One `weave router` flag: how its value is read, its help line, and its default if any. */
-export type RouterFlagSpec =
-  | {type: 'string'; description: string; default?: string}
-  | {type: 'integer'; description: string; default?: number}
-  | {type: 'boolean'; description: string};
+export type RouterFlagSpec = (
+  | {type: 'string'; default?: string}
+  | {type: 'integer'; default?: number}
+  | {type: 'boolean'}
+  /** Go's time.ParseDuration syntax (`5s`, `1m30s`): checked, then only an ignored flag has one. */
+  | {type: 'duration'}
+  /** Repeatable: every value counts (the original's `-H`). */
+  | {type: 'list'}
+) & {
+  description: string;
+  /**
+   * A weave 2.8.1 flag for something this router does not have: accepted (so 2.8.1 launch lines
+   * keep working) and answered by one warning line per reason. A boolean asks for it when true,
+   * another flag when given a non-empty value.
+   */
+  ignored?: string;
+  /** A value that asks for what this router does anyway: no warning. */
+  quiet?: string;
+};
+
+// Why a weave 2.8.1 flag has no effect here: one warning line per reason names its flags.
+const DNS = 'weaveDNS is not built yet';
+const PROXY = 'there is no Docker API proxy';
+const PLUGIN = 'there is no Docker network plugin';
+const DOCKER = 'the router never talks to Docker';
+const ODP = 'fast datapath here is kernel VXLAN, without Open vSwitch (ODP)';
+const NO_FASTDP = 'pod traffic between hosts always goes through kernel VXLAN; the sleeve carries encrypted traffic only';
+const NO_CAPTURE = 'no pod frame passes through the router process (kernel VXLAN), so there is nothing to capture or log';
+const AWSVPC = 'AWS VPC mode is not supported';
+const DISCOVERY = "Weave Cloud's peer discovery service no longer exists";
+const NPC = 'weave-npc (Kubernetes network policy) is not part of this package';
+const NO_MASQ_LOCAL = 'not built yet: traffic from outside into an exposed network is masqueraded, to local pods too';
+const PROC = "the router reads this host's /proc: run it in the host's pid namespace";
+const PROFILE = "there is no Go profiler: run the router's node with --cpu-prof instead";
+const DOCKER_BRIDGE_ONLY = 'the router guards docker0 alone';
 
 /**
  * The router's flags, once: the oclif command (help, completions) and the lean parser of the
@@ -124,11 +167,11 @@ export const ROUTER_FLAGS = {
   'ipalloc-range': {type: 'string', description: 'IP range all peers allocate from; "" disables IPAM', default: DEFAULTS.ipallocRange},
   'ipalloc-default-subnet': {type: 'string', description: 'subnet to allocate in when none is named (default: the whole range)'},
   'ipalloc-init': {type: 'string', description: 'how the IPAM ring starts: consensus[=<count>], seed=<mac>,... or observer'},
-  'http-addr': {type: 'string', description: 'control API address (host:port or a unix socket path)', default: DEFAULTS.httpAddr},
+  'http-addr': {type: 'string', description: 'control API address (host:port or a unix socket path); "" disables it', default: DEFAULTS.httpAddr},
   'status-addr': {type: 'string', description: 'read-only status and metrics address; "" disables it', default: DEFAULTS.statusAddr},
   'db-prefix': {type: 'string', description: 'path prefix of the files the router keeps its state in', default: DEFAULTS.dbPrefix},
   'weave-bridge': {type: 'string', description: 'name of the bridge pods attach to', default: DEFAULTS.weaveBridge},
-  mtu: {type: 'integer', description: 'MTU of the weave bridge and its pods', default: Number(process.env.WEAVE_MTU) || DEFAULTS.mtu},
+  mtu: {type: 'integer', description: 'MTU of the weave bridge and its pods; 0 for the default 1376', default: DEFAULTS.mtu},
   'log-level': {type: 'string', description: 'debug, info, warning or error', default: DEFAULTS.logLevel},
   'cni-socket-dir': {type: 'string', description: 'directory of the root-only socket of the warm CNI path', default: DEFAULTS.cniSocketDir},
   host: {type: 'string', description: 'address the mesh listens on and dials from (default: all)'},
@@ -138,12 +181,64 @@ export const ROUTER_FLAGS = {
   'trusted-subnets': {type: 'string', description: 'comma-separated CIDRs of peers that may get pod traffic unencrypted'},
   'no-sleeve-offloads': {type: 'boolean', description: 'encrypted traffic in MTU-sized datagrams, for networks that drop IP fragments (slower)'},
   'cni-ipam-wait': {type: 'integer', description: 'seconds a CNI call waits for IPAM (consensus, space from a peer) before it fails with "try again"', default: DEFAULTS.cniIpamWait},
+  'ipam-recover': {type: 'boolean', description: 'start over damaged IPAM data with what precedes the damage; the damaged files are kept aside'},
+
+  // weave 2.8.1's flags that work here as they did there (issue 13).
+  version: {type: 'boolean', description: 'print "weave <version>" and exit'},
+  'print-peer-name': {type: 'boolean', description: 'print the peer name this router would use, and exit'},
+  password: {type: 'string', description: 'network password; it shows in ps: prefer WEAVE_PASSWORD in the environment'},
+  'metrics-addr': {type: 'string', description: 'address serving /metrics alone (host:port or a unix socket path)'},
+  'min-protocol-version': {type: 'integer', description: 'lowest mesh protocol version accepted from peers (1 or 2)', default: PROTOCOL_MIN_VERSION},
+  'host-root': {type: 'string', description: "path to the host's root filesystem, whose machine id names the peer"},
+
+  // weave 2.8.1's flags for what this router does not have: accepted, with one warning line per reason (issue 13).
+  'no-dns': {type: 'boolean', description: 'disable weaveDNS', ignored: DNS},
+  'dns-domain': {type: 'string', description: 'weaveDNS domain', ignored: DNS},
+  'dns-listen-address': {type: 'string', description: 'weaveDNS listen address', ignored: DNS},
+  'dns-ttl': {type: 'integer', description: 'weaveDNS answer TTL', ignored: DNS},
+  'dns-fallback-timeout': {type: 'duration', description: 'weaveDNS upstream timeout', ignored: DNS},
+  'resolv-conf': {type: 'string', description: 'weaveDNS upstream resolvers', ignored: DNS},
+  proxy: {type: 'boolean', description: 'Docker API proxy', ignored: PROXY},
+  H: {type: 'list', description: 'Docker API proxy address', ignored: PROXY},
+  'hostname-from-label': {type: 'string', description: 'Docker API proxy: hostname label', ignored: PROXY},
+  'hostname-match': {type: 'string', description: 'Docker API proxy: hostname pattern', ignored: PROXY},
+  'hostname-replacement': {type: 'string', description: 'Docker API proxy: hostname replacement', ignored: PROXY},
+  'rewrite-inspect': {type: 'boolean', description: 'Docker API proxy: rewrite inspect', ignored: PROXY},
+  'no-default-ipalloc': {type: 'boolean', description: 'Docker API proxy: no automatic addresses', ignored: PROXY},
+  'no-rewrite-hosts': {type: 'boolean', description: 'Docker API proxy: keep /etc/hosts', ignored: PROXY},
+  'without-dns': {type: 'boolean', description: 'Docker API proxy: no weaveDNS for containers', ignored: PROXY},
+  'no-multicast-route': {type: 'boolean', description: 'Docker API proxy: no multicast route', ignored: PROXY},
+  tls: {type: 'boolean', description: 'Docker API proxy: TLS', ignored: PROXY},
+  tlsverify: {type: 'boolean', description: 'Docker API proxy: TLS with verification', ignored: PROXY},
+  tlscacert: {type: 'string', description: 'Docker API proxy: TLS CA', ignored: PROXY},
+  tlscert: {type: 'string', description: 'Docker API proxy: TLS certificate', ignored: PROXY},
+  tlskey: {type: 'string', description: 'Docker API proxy: TLS key', ignored: PROXY},
+  plugin: {type: 'boolean', description: 'Docker network plugin (v1)', ignored: PLUGIN},
+  'plugin-v2': {type: 'boolean', description: 'Docker network plugin (v2)', ignored: PLUGIN},
+  'plugin-v2-multicast': {type: 'boolean', description: 'Docker network plugin (v2) multicast', ignored: PLUGIN},
+  'plugin-socket': {type: 'string', description: 'Docker network plugin socket', ignored: PLUGIN},
+  'plugin-mesh-socket': {type: 'string', description: 'Docker network plugin mesh socket', ignored: PLUGIN},
+  'docker-api': {type: 'string', description: 'Docker API endpoint ("" for none, what this router does)', ignored: DOCKER},
+  'docker-bridge': {type: 'string', description: 'the Docker bridge whose containers may not reach the router (docker0 here)', ignored: DOCKER_BRIDGE_ONLY, quiet: 'docker0'},
+  datapath: {type: 'string', description: 'ODP datapath name', ignored: ODP},
+  'no-bridged-fastdp': {type: 'boolean', description: 'ODP datapath without the bridge', ignored: ODP},
+  'no-fastdp': {type: 'boolean', description: 'sleeve instead of fast datapath', ignored: NO_FASTDP},
+  'pkt-debug': {type: 'boolean', description: 'log every packet', ignored: NO_CAPTURE},
+  bufsz: {type: 'integer', description: 'packet capture buffer, MB', ignored: NO_CAPTURE},
+  awsvpc: {type: 'boolean', description: 'AWS VPC routing', ignored: AWSVPC},
+  token: {type: 'string', description: 'Weave Cloud peer discovery token', ignored: DISCOVERY},
+  'peer-discovery-url': {type: 'string', description: 'Weave Cloud peer discovery URL', ignored: DISCOVERY},
+  'advertise-address': {type: 'string', description: 'Weave Cloud peer discovery addresses', ignored: DISCOVERY},
+  'expect-npc': {type: 'boolean', description: 'iptables rules for weave-npc', ignored: NPC},
+  'no-masq-local': {type: 'boolean', description: 'no SNAT of outside traffic to local pods', ignored: NO_MASQ_LOCAL},
+  'proc-path': {type: 'string', description: "path to the host's /proc", ignored: PROC},
+  profile: {type: 'string', description: 'Go CPU profile directory', ignored: PROFILE},
 } as const satisfies Record<string, RouterFlagSpec>;
 
 type Specs = typeof ROUTER_FLAGS;
-type FlagValue<S extends RouterFlagSpec> = S['type'] extends 'integer' ? number : S['type'] extends 'boolean' ? boolean : string;
-/** Flags that always have a value once parsed: those with a default, and the booleans. */
-type Valued = {[K in keyof Specs]: Specs[K] extends {default: unknown} | {type: 'boolean'} ? K : never}[keyof Specs];
+type FlagValue<S extends RouterFlagSpec> = S['type'] extends 'integer' ? number : S['type'] extends 'boolean' ? boolean : S['type'] extends 'list' ? string[] : string;
+/** Flags that always have a value once parsed: those with a default, the booleans and the lists. */
+type Valued = {[K in keyof Specs]: Specs[K] extends {default: unknown} | {type: 'boolean'} | {type: 'list'} ? K : never}[keyof Specs];
 
 /** The router's flags as parsed, before routerConfig() checks them. */
 export type RawRouterFlags = {[K in Valued]: FlagValue<Specs[K]>} & {[K in Exclude<keyof Specs, Valued>]?: FlagValue<Specs[K]>};
@@ -184,6 +279,27 @@ function meshFlags(flags: RawRouterFlags, peers: string[]): Pick<RouterConfig, '
   }
 }
 
+/**
+ * One line per reason for the weave 2.8.1 flags given that ask for something this router does
+ * not have, naming them: `ignoring --dns-domain, --no-dns: weaveDNS is not built yet`.
+ */
+export function ignoredFlagWarnings(flags: RawRouterFlags): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const [name, spec] of Object.entries(ROUTER_FLAGS) as [string, RouterFlagSpec][]) {
+    if (!spec.ignored) continue;
+    const value = (flags as Record<string, unknown>)[name];
+    const asked = Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false && value !== '' && value !== spec.quiet;
+    if (asked) byReason.set(spec.ignored, [...(byReason.get(spec.ignored) ?? []), name]);
+  }
+  return [...byReason].map(([reason, names]) => `ignoring ${names.map(n => (n.length === 1 ? `-${n}` : `--${n}`)).join(', ')}: ${reason}`);
+}
+
+export const PASSWORD_FLAG_WARNING = 'the --password flag shows in ps and /proc/<pid>/cmdline to every user of this host: give the router WEAVE_PASSWORD in its environment instead';
+
+function optionalAddr(flag: string, value: string | undefined): ListenAddr | undefined {
+  return value ? parseListenAddr(flag, value) : undefined;
+}
+
 /** Checks every flag up front so a bad one stops the router before it touches anything. */
 export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record<string, string | undefined>): RouterConfig {
   const range = flags['ipalloc-range'] === '' ? '' : parseRange('--ipalloc-range', flags['ipalloc-range']);
@@ -193,8 +309,14 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
   if (!LOG_LEVELS.includes(flags['log-level'] as LogLevel)) {
     throw new RouterConfigError(`invalid --log-level "${flags['log-level']}": expected one of ${LOG_LEVELS.join(', ')}`);
   }
-  if (!Number.isInteger(flags.mtu) || flags.mtu < 576 || flags.mtu > 65535) {
-    throw new RouterConfigError(`invalid --mtu ${flags.mtu}: expected a whole number from 576 to 65535`);
+  // 0 is the original's "not set".
+  const mtu = flags.mtu === 0 ? DEFAULTS.mtu : flags.mtu;
+  if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) {
+    throw new RouterConfigError(`invalid --mtu ${flags.mtu}: expected a whole number from 576 to 65535, or 0 for the default ${DEFAULTS.mtu}`);
+  }
+  const minVersion = flags['min-protocol-version'];
+  if (minVersion < PROTOCOL_MIN_VERSION || minVersion > PROTOCOL_MAX_VERSION) {
+    throw new RouterConfigError(`--min-protocol-version must be in range [${PROTOCOL_MIN_VERSION},${PROTOCOL_MAX_VERSION}]`);
   }
   if (!Number.isInteger(flags['cni-ipam-wait']) || flags['cni-ipam-wait'] < 1 || flags['cni-ipam-wait'] > 100) {
     throw new RouterConfigError(`invalid --cni-ipam-wait ${flags['cni-ipam-wait']}: expected whole seconds from 1 to 100 (the launcher waits 110 s for a call)`);
@@ -208,20 +330,30 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     ipallocRange: range,
     ipallocDefaultSubnet: defaultSubnet,
     ipallocInit,
-    httpAddr: parseListenAddr('--http-addr', flags['http-addr']),
+    protocolMinVersion: minVersion,
     dbPrefix: flags['db-prefix'],
     weaveBridge: flags['weave-bridge'],
-    mtu: flags.mtu,
+    hostRoot: flags['host-root'] ?? '',
+    mtu,
     logLevel: flags['log-level'] as LogLevel,
     peers,
     cniSocketDir: flags['cni-socket-dir'],
     sleeveOffloads: !flags['no-sleeve-offloads'],
     cniIpamWaitMs: flags['cni-ipam-wait'] * 1000,
+    ipamRecover: flags['ipam-recover'],
     ...meshFlags(flags, peers),
+    warnings: ignoredFlagWarnings(flags),
   };
   if (flags.host) config.host = flags.host;
   if (flags.name) config.name = parsePeerName(flags.name);
-  if (flags['status-addr']) config.statusAddr = parseListenAddr('--status-addr', flags['status-addr']);
-  if (env.WEAVE_PASSWORD) config.password = env.WEAVE_PASSWORD;
+  const httpAddr = optionalAddr('--http-addr', flags['http-addr']);
+  const statusAddr = optionalAddr('--status-addr', flags['status-addr']);
+  const metricsAddr = optionalAddr('--metrics-addr', flags['metrics-addr']);
+  if (httpAddr) config.httpAddr = httpAddr;
+  if (statusAddr) config.statusAddr = statusAddr;
+  if (metricsAddr) config.metricsAddr = metricsAddr;
+  const password = flags.password || env.WEAVE_PASSWORD;
+  if (password) config.password = password;
+  if (flags.password) config.warnings.push(PASSWORD_FLAG_WARNING);
   return config;
 }

@@ -1,30 +1,35 @@
 import {chmod, rm} from 'node:fs/promises';
+import {bridgeFdb} from '../net/fdb.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
 import {localRouterIpam} from './cni/local-ipam.js';
 import {CniSocketServer} from './cni/server.js';
 import type {ListenAddr, RouterConfig} from './config.js';
-import {readBridgeMac} from './dataplane/bridge.js';
-import {Dataplane} from './dataplane/dataplane.js';
+import {bridgeIdentity} from './dataplane/bridge.js';
+import {Dataplane, type DataplaneStart} from './dataplane/dataplane.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
-import {Overlay} from './dataplane/overlay.js';
+import {Overlay, overlayDevice} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
-import {EXPOSE_ID} from './ipam/allocator.js';
+import {EXPOSE_ID, NO_CONTAINER_ID} from './ipam/allocator.js';
 import {parseCidr} from './ipam/range.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
+import {persistedPeer} from './ipam/store-load.js';
 import {importLegacyState} from './legacy/import.js';
 import {createLogger, type Logger} from './log.js';
 import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
-import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
+import {PROTOCOL_MAX_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
+import {findExistingAddresses} from './reclaim.js';
 import type {RouterState} from './state.js';
-import {registerStatusRoutes} from './status/http.js';
+import {StateLock} from './state-lock.js';
+import {registerMetricsRoute, registerStatusRoutes, type StatusSources} from './status/http.js';
+import {seenMacs} from './status/macs.js';
 
 function listen(server: Server, addr: ListenAddr): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -51,17 +56,28 @@ function ipamMesh(mesh: Mesh): IpamMesh {
 }
 
 /**
- * The bridge's addresses belong to weave:expose, so IPAM never hands them to a pod (as the
- * original). Before the ring exists such a claim is answered at once and completes later.
+ * Before IPAM serves anyone, as the original's pre-claims: the bridge's addresses belong to
+ * weave:expose, and every address a live pod on the bridge holds to that pod, whatever our data
+ * says (wiped, fresh, another router's), so that none is handed out twice. A pod whose recorded
+ * id our data already knows is not visited (a restart over intact data costs no process). Before
+ * the ring exists such claims are answered at once and completed first when it comes.
  */
-async function claimBridgeAddresses(ipam: IpamService, cidrs: readonly string[], log: Logger): Promise<void> {
-  for (const cidr of cidrs) {
-    try {
-      await ipam.claim(EXPOSE_ID, parseCidr(cidr), {noErrorOnUnknown: true});
-    } catch (error) {
-      log.warning('cannot claim a bridge address for weave:expose', {cidr, error: (error as Error).message});
-    }
-  }
+async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart, log: Logger): Promise<void> {
+  log.info(`Checking for pre-existing addresses on ${bridge} bridge`);
+  for (const cidr of found.cidrs) log.info(`${bridge} bridge has address ${cidr}`);
+  const known = new Set((await ipam.list()).map(owned => owned.id));
+  const unknown = found.pods.filter(pod => pod.containerId === undefined || !known.has(pod.containerId));
+  const claims = [...found.cidrs.map(cidr => ({id: EXPOSE_ID, cidr})), ...(await findExistingAddresses(unknown, log))];
+  await Promise.all(
+    claims.map(async ({id, cidr}) => {
+      try {
+        // Pods' addresses are the CNI plugin's (GC may free them), unless no id says whose they are.
+        await ipam.claim(id, parseCidr(cidr), {noErrorOnUnknown: true, cni: id !== EXPOSE_ID && id !== NO_CONTAINER_ID});
+      } catch (error) {
+        log.warning('cannot claim an address found in use', {id, cidr, error: (error as Error).message});
+      }
+    }),
+  );
 }
 
 const describe = (addr: ListenAddr) => ('socket' in addr ? addr.socket : `${addr.host}:${addr.port}`);
@@ -86,23 +102,29 @@ export class WeaveRouter {
     private readonly log: Logger,
   ) {}
 
-  /** `--name`, else the MAC of an existing bridge, else derived from the machine id (as the original). */
-  private static async peerName(config: RouterConfig): Promise<string> {
+  /**
+   * `--name`; else the name our persisted data belongs to, so that a bridge re-created without our
+   * MAC, or gone after a reboot, never makes us drop the allocations of live pods (this also
+   * covers the original's keeping of a name derived the old way); else the MAC of an existing
+   * bridge that has one of its own, where the original remembers its name (so we take over a
+   * host from it); else the original's derivation from the host's ids. Also `--print-peer-name`.
+   */
+  static async peerName(config: Pick<RouterConfig, 'name' | 'weaveBridge' | 'hostRoot' | 'dbPrefix'>): Promise<string> {
     if (config.name) return config.name;
-    const bridgeMac = await readBridgeMac(config.weaveBridge);
-    // A bridge made before any router (by the CNI plugin) and still without ports has MAC zero.
-    const fromBridge = bridgeMac && bridgeMac !== '00:00:00:00:00:00' ? bridgeMac : undefined;
-    return fromBridge ?? (await derivePeerName());
+    const persisted = await persistedPeer(config.dbPrefix);
+    if (persisted) return persisted;
+    const fromBridge = await bridgeIdentity(config.weaveBridge);
+    return fromBridge ?? (await derivePeerName({hostRoot: config.hostRoot}));
   }
 
   static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
     const name = await WeaveRouter.peerName(config);
     log.info('starting weave router', {version: VERSION, name, nickname: config.nickname, peers: config.peers});
-    const httpPort = 'port' in config.httpAddr ? config.httpAddr.port : undefined;
+    const httpPort = config.httpAddr && 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
-    const bridgeCidrs = await dataplane.start();
+    const found = await dataplane.start();
     let ipam: IpamService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
@@ -121,6 +143,7 @@ export class WeaveRouter {
         peers: config.peers,
         resume: config.resume,
         dbPrefix: config.dbPrefix,
+        protocolMinVersion: config.protocolMinVersion,
         log,
       });
       if (config.ipallocRange) {
@@ -134,8 +157,9 @@ export class WeaveRouter {
           dbPrefix: config.dbPrefix,
           init: config.ipallocInit,
           mesh: ipamMesh(mesh),
+          recover: config.ipamRecover,
         });
-        await claimBridgeAddresses(ipam, bridgeCidrs, log);
+        await reclaim(ipam, config.weaveBridge, found, log);
       } else {
         // No IPAM to carry weave 2.8.1's state into: refused if it holds a ring, else moved aside.
         await (await importLegacyState({prefix: config.dbPrefix, ourPeer: name, haveOwnState: false, logger: log}))?.done();
@@ -156,6 +180,10 @@ export class WeaveRouter {
         encrypted = sleeve;
         mesh.describeOverlay = c => sleeve.describe(c) ?? vxlan.describe(c);
       }
+      const ports = [overlay, ...(encrypted ? [encrypted] : [])];
+      dataplane.onBridgeRestored(async () => {
+        for (const port of ports) await port.reattach();
+      });
       router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
       await router.serve();
       return router;
@@ -175,20 +203,31 @@ export class WeaveRouter {
   private async serve(): Promise<void> {
     const {config, log} = this;
     const state = () => this.state();
-    const sleeveStats = async () => this.encrypted?.stats();
+    const sources: StatusSources = {
+      sleeveStats: async () => this.encrypted?.stats(),
+      macs: async current => seenMacs(await bridgeFdb(config.weaveBridge), current, [overlayDevice(config.port)], Date.now()),
+    };
     const api = new RouteTable();
-    registerStatusRoutes(api, state, sleeveStats);
+    registerStatusRoutes(api, state, sources);
     registerDataplaneRoutes(api, this.dataplane);
     if (this.ipam) registerIpamRoutes(api, this.ipam, config.cniIpamWaitMs);
     registerPeerRoutes(api, this.ipam);
     registerMeshRoutes(api, this.mesh);
-    await this.listen(api, config.httpAddr, 'control API');
+    if (config.httpAddr) await this.listen(api, config.httpAddr, 'control API');
     if (config.statusAddr) {
       const status = new RouteTable();
-      registerStatusRoutes(status, state, sleeveStats);
+      registerStatusRoutes(status, state, sources);
       await this.listen(status, config.statusAddr, 'status API');
     }
-    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log);
+    if (config.metricsAddr) {
+      const metrics = new RouteTable();
+      registerMetricsRoute(metrics, state, sources);
+      await this.listen(metrics, config.metricsAddr, 'metrics API');
+    }
+    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log, {
+      name: config.weaveBridge,
+      link: () => this.dataplane.bridge(),
+    });
     await this.cniServer.start();
     await this.mesh.start();
     this.ready = true;
@@ -231,7 +270,7 @@ export class WeaveRouter {
       name: this.name,
       nickName: config.nickname,
       port: config.port,
-      protocolMinVersion: PROTOCOL_MIN_VERSION,
+      protocolMinVersion: config.protocolMinVersion,
       protocolMaxVersion: PROTOCOL_MAX_VERSION,
       ...this.mesh.status(),
       ...(this.ipam ? {ipam: this.ipam.status()} : {}),
@@ -253,13 +292,18 @@ export class WeaveRouter {
 /** `weave router`: runs until SIGTERM or SIGINT, then stops cleanly. */
 export async function runRouter(config: RouterConfig): Promise<void> {
   const log = createLogger(config.logLevel);
+  let lock: StateLock | undefined;
   let router: WeaveRouter;
   try {
+    // First: a second router over the same state must change nothing before it is refused.
+    lock = await StateLock.acquire(config.dbPrefix, config.nickname);
     router = await WeaveRouter.start(config, log);
   } catch (error) {
     log.error('router failed to start', {error: (error as Error).message});
-    process.exitCode = 1;
-    return;
+    await lock?.release();
+    // Exit now: whatever start left running (a child process, a timer) must not keep a failed
+    // router alive, where `weave launch` and Docker would take it for one still starting.
+    process.exit(1);
   }
   await new Promise<void>(resolve => {
     const stop = (signal: string) => {
@@ -270,4 +314,5 @@ export async function runRouter(config: RouterConfig): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await router.stop();
+  await lock.release();
 }

@@ -53,6 +53,18 @@ export interface IpamStatus {
   owned: {peer: string; nickname: string; ips: number; reachable: boolean}[];
 }
 
+/** A peer a path leads to, and the neighbour it goes through ('' for ourselves). */
+export interface UnicastRoute {
+  dest: string;
+  via: string;
+}
+
+/** Where a broadcast from `source` goes on from here. */
+export interface BroadcastRoute {
+  source: string;
+  via: string[];
+}
+
 export interface RouterState {
   ready: boolean;
   version: string;
@@ -67,6 +79,8 @@ export interface RouterState {
   targets: string[];
   connections: ConnectionInfo[];
   peers: PeerInfo[];
+  unicastRoutes: UnicastRoute[];
+  broadcastRoutes: BroadcastRoute[];
   terminationCount: number;
   /** Absent when IPAM is disabled (`--ipalloc-range ""`). */
   ipam?: IpamStatus;

@@ -19,14 +19,24 @@ async function onPath(program: string, path: string | undefined): Promise<boolea
   return false;
 }
 
+/**
+ * Reference plugins runtimes call beside weave-net, which weave does not ship: a runtime fails
+ * every pod whose plugins it cannot find in the bin dir.
+ */
+const REFERENCE_PLUGINS = [
+  {name: 'portmap', why: 'the weave conflist chains it for hostPort mappings'},
+  {name: 'loopback', why: "containerd's CRI plugin calls it for every pod's lo before the weave network"},
+] as const;
+
 /** What the installed plugin needs from the host but weave does not ship, each with its fix. */
 export async function prerequisiteWarnings(binDir: string, env: Record<string, string | undefined>): Promise<string[]> {
   const warnings: string[] = [];
-  if (!(await isExecutable(join(binDir, 'portmap')))) {
+  for (const plugin of REFERENCE_PLUGINS) {
+    if (await isExecutable(join(binDir, plugin.name))) continue;
     warnings.push(
-      `portmap is missing from ${binDir}: the weave conflist chains it for hostPort mappings, and runtimes fail ` +
-        `pods whose plugins they cannot find. Install the CNI reference plugins:\n` +
-        `  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/portmap ${shellWord(join(binDir, 'portmap'))}\n` +
+      `${plugin.name} is missing from ${binDir}: ${plugin.why}, and runtimes fail pods whose plugins they cannot find. ` +
+        `Install the CNI reference plugins:\n` +
+        `  apt-get install containernetworking-plugins && ln -s /usr/lib/cni/${plugin.name} ${shellWord(join(binDir, plugin.name))}\n` +
         `  (not Debian/Ubuntu: unpack a release of github.com/containernetworking/plugins into ${shellWord(binDir)})`,
     );
   }

@@ -68,7 +68,7 @@ describe('cni/env parseEnv', () => {
 
     it('VERSION needs nothing but CNI_COMMAND', () => {
       const env = parseEnv({CNI_COMMAND: 'VERSION'});
-      assert.deepEqual(env, {command: 'VERSION', containerId: '', netns: '', ifname: '', args: {}, path: []});
+      assert.deepEqual(env, {command: 'VERSION', containerId: '', netns: '', netnsPath: '', netnsHandle: {}, ifname: '', args: {}, path: []});
     });
 
     it('GC needs no container id, namespace or interface (and does not validate them)', () => {
@@ -89,10 +89,19 @@ describe('cni/env parseEnv', () => {
         command: 'ADD',
         containerId: 'c0ffee42',
         netns: '/run/netns/pod1',
+        netnsPath: '/run/netns/pod1',
+        netnsHandle: {},
         ifname: 'eth0',
         args: {IgnoreUnknown: '1'},
         path: ['/opt/cni/bin', '/usr/lib/cni'],
       });
+    });
+
+    it('enters the namespace its caller holds open, and names it as given', () => {
+      const env = parseEnv(envFor('ADD'), {path: '/proc/42/fd/3', id: '4:4026532174'});
+      assert.equal(env.netns, '/run/netns/pod1');
+      assert.equal(env.netnsPath, '/proc/42/fd/3');
+      assert.deepEqual(env.netnsHandle, {path: '/proc/42/fd/3', id: '4:4026532174'});
     });
 
     it('splits CNI_PATH on ":" and drops empty entries', () => {

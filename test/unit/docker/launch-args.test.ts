@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
-import {LaunchUsageError, parseLaunchArgs, routerArgs} from '../../../src/lib/docker/launch-args.js';
+import {launchEnvWarnings, LaunchUsageError, parseLaunchArgs, routerArgs, routerFlagWarnings} from '../../../src/lib/docker/launch-args.js';
 
 const context = {env: {}, hostname: 'host1'};
 
@@ -53,5 +53,26 @@ describe('weave launch arguments (as the original script split them)', () => {
     assert.equal(argv.filter(a => a === '--nickname').length, 1);
     assert.ok(!argv.includes('--status-addr'));
     assert.deepEqual(argv.slice(-4), ['--nickname', 'mine', '--status-addr=', 'host2']);
+  });
+
+  it("passes the script's WEAVE_NO_FASTDP, WEAVE_NO_BRIDGED_FASTDP and DOCKER_BRIDGE as its router_bridge_opts did, the user's flags last", () => {
+    const env = {WEAVE_NO_FASTDP: '1', WEAVE_NO_BRIDGED_FASTDP: 'yes', DOCKER_BRIDGE: 'br0'};
+    const argv = routerArgs(parseLaunchArgs(['--no-fastdp=false']), {env, hostname: 'h'});
+    assert.deepEqual(argv.slice(0, 8), ['--port', '6783', '--nickname', 'h', '--docker-bridge', 'br0', '--weave-bridge', 'weave']);
+    assert.ok(argv.includes('--no-bridged-fastdp'));
+    assert.ok(!argv.includes('--no-fastdp'), 'the user gave --no-fastdp=false: no default added');
+    assert.equal(argv.at(-1), '--no-fastdp=false');
+  });
+
+  it("names the router flags that will have no effect, and the environment launch does not use, one line per reason", () => {
+    assert.deepEqual(routerFlagWarnings(['--no-dns', '--dns-domain', 'x.', '--plugin=false', 'host2']), ['WARNING: ignoring --no-dns, --dns-domain: weaveDNS is not built yet']);
+    assert.deepEqual(routerFlagWarnings(['--bogus']), [], 'a bad flag is the router\'s to refuse');
+    const lines = launchEnvWarnings({IPALLOC_RANGE: '10.40.0.0/16', CONN_LIMIT: '30', WEAVE_VERSION: '2.8.1', DOCKERHUB_USER: 'me', WEAVE_DOCKER_ARGS: '-m 1g', AWSVPC: '', HOME: '/root'});
+    assert.deepEqual(lines, [
+      "WARNING: IPALLOC_RANGE, CONN_LIMIT: read by the router from its own environment (as weave 2.8.1's Kubernetes addon), not by weave launch (nor by the original's script); give --ipalloc-range, --conn-limit instead",
+      "WARNING: ignoring WEAVE_VERSION, DOCKERHUB_USER: named weave 2.8.1's images: set WEAVE_IMAGE to choose the router image",
+      'WARNING: ignoring WEAVE_DOCKER_ARGS: the router container is created with fixed options here',
+    ]);
+    assert.deepEqual(launchEnvWarnings({PATH: '/bin'}), []);
   });
 });

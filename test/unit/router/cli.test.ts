@@ -32,13 +32,25 @@ describe('weave router flags without oclif (src/lib/router/cli.ts)', () => {
       assert.deepEqual(peers, ['10.0.0.2']);
     });
 
+    it("reads Go's flag forms as the original's parser did: one dash or two, quoted values, booleans with values, Go integers, lists", () => {
+      const {flags, peers} = parseRouterArgv([
+        '-port=0x1e87', '--nickname="a b"', "--dns-domain='x.'", '--no-discovery=t', '--resume=False', '--conn-limit', '010',
+        '-H', 'unix:///a.sock', '-H=tcp://0.0.0.0:12375', '--dns-fallback-timeout', '1m30s', '--', '--not-a-flag',
+      ]);
+      assert.deepEqual(
+        [flags.port, flags.nickname, flags['dns-domain'], flags['no-discovery'], flags.resume, flags['conn-limit'], flags.H, flags['dns-fallback-timeout'], peers],
+        [7815, 'a b', 'x.', true, false, 8, ['unix:///a.sock', 'tcp://0.0.0.0:12375'], '1m30s', ['--not-a-flag']],
+      );
+    });
+
     it('refuses an unknown flag, a missing value, a value for a boolean, and a non-integer', () => {
       const cases: [string[], RegExp][] = [
         [['--bogus'], /^Nonexistent flag: --bogus\nSee more help with weave router --help$/],
         [['-h'], /^Nonexistent flag: -h\n/],
         [['--port'], /^--port needs a value\n/],
-        [['--resume=yes'], /^--resume takes no value\n/],
+        [['--resume=yes'], /^invalid boolean value "yes" for --resume: expected true or false/],
         [['--mtu', '1500x'], /^Parsing --mtu: expected an integer but received: 1500x\n/],
+        [['--dns-fallback-timeout', '5'], /^Parsing --dns-fallback-timeout: expected a duration such as 5s or 1m30s but received: 5\n/],
       ];
       for (const [argv, message] of cases) {
         assert.throws(() => parseRouterArgv(argv), (error: Error) => error instanceof RouterUsageError && message.test(error.message), argv.join(' '));
@@ -49,7 +61,7 @@ describe('weave router flags without oclif (src/lib/router/cli.ts)', () => {
   describe('bin/weave.js router', () => {
     it('a bad flag value: its message on stderr and exit 1, before touching anything', () => {
       for (const [args, message] of [
-        [['--mtu', '1'], 'invalid --mtu 1: expected a whole number from 576 to 65535\n'],
+        [['--mtu', '1'], 'invalid --mtu 1: expected a whole number from 576 to 65535, or 0 for the default 1376\n'],
         [['--resume', 'host2'], 'You must not specify an initial peer list in conjunction with --resume\n'],
       ] as const) {
         const run = runWeave(['router', ...args]);

@@ -185,7 +185,7 @@ describe('router data plane: rules and plans', () => {
   });
 
   it('names bridge set-ups as the original does, and refuses the ones it cannot adopt', async () => {
-    const link = (kind?: string) => ({ifname: 'x', address: '', mtu: 1500, flags: [], ...(kind === undefined ? {} : {linkinfo: {info_kind: kind}})});
+    const link = (kind?: string) => ({ifindex: 2, ifname: 'x', address: '', mtu: 1500, flags: [], ...(kind === undefined ? {} : {linkinfo: {info_kind: kind}})});
     assert.equal(existingBridgeType(undefined, undefined), undefined);
     assert.equal(existingBridgeType(link('bridge'), undefined), 'bridge');
     assert.equal(existingBridgeType(link('openvswitch'), undefined), 'fastdp');
@@ -196,7 +196,7 @@ describe('router data plane: rules and plans', () => {
 
     const datapath: HostLink = {...link('openvswitch'), ifname: 'datapath', cidrs: []};
     const bridge: HostLink = {...link('bridge'), ifname: 'weave', cidrs: []};
-    await assert.rejects(ensureWeaveBridge({name: 'weave', mtu: 1376}, {bridge, datapath, names: []}, log), {
+    await assert.rejects(ensureWeaveBridge({name: 'weave', mtu: 1376}, {bridge, datapath, names: [], pods: []}, log), {
       message: `Existing bridge type "bridged_fastdp" is different than requested "bridge". Please do 'weave reset' and try again`,
     });
   });

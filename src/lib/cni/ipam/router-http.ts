@@ -37,8 +37,11 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
     return reply;
   };
 
+  // 503: the router refused the change for now (its disk is full); the body says what is needed.
   const fail = (what: string, reply: Reply) =>
-    new CniError(ErrorCode.Internal, `${what}: ${reply.status}: ${reply.body.trim()}`, 'see the weave router\'s log (docker logs weave) for the cause');
+    reply.status === 503
+      ? new CniError(ErrorCode.TryAgainLater, `${what}: ${reply.body.trim()}`, 'free space where the router keeps its state (--db-prefix)')
+      : new CniError(ErrorCode.Internal, `${what}: ${reply.status}: ${reply.body.trim()}`, 'see the weave router\'s log (docker logs weave) for the cause');
   const enc = encodeURIComponent;
 
   return {

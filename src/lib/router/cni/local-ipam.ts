@@ -4,6 +4,17 @@ import type {Dataplane} from '../dataplane/dataplane.js';
 import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
 import {EXPOSE_ID} from '../ipam/allocator.js';
 import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
+import {IpamStoreFullError} from '../ipam/store-errors.js';
+
+/** A change refused while the disk is full: code 11 with the text the cold path gives the router's 503. */
+async function tryAgainWhenFull<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof IpamStoreFullError) throw new CniError(ErrorCode.TryAgainLater, `${what}: ${error.message}`, 'free space where the router keeps its state (--db-prefix)');
+    throw error;
+  }
+}
 
 /**
  * Weave IPAM for warm CNI calls: the router's own IPAM service and data plane, no HTTP. An
@@ -20,7 +31,7 @@ export function localRouterIpam(ipam: IpamService | undefined, dataplane: Datapl
     const s = service();
     let got;
     try {
-      got = await s.allocateWithin(id, subnet ? parseSubnet(subnet) : s.defaultSubnet, {cni: id !== EXPOSE_ID}, waitMs);
+      got = await tryAgainWhenFull('unable to allocate IP address', () => s.allocateWithin(id, subnet ? parseSubnet(subnet) : s.defaultSubnet, {cni: id !== EXPOSE_ID}, waitMs));
     } catch (error) {
       if (error instanceof IpamWaitError) throw ipamWaitFailure(error.reason);
       if (error instanceof IpamInputError && subnet) throw badSubnet(subnet, error.message);
@@ -33,14 +44,14 @@ export function localRouterIpam(ipam: IpamService | undefined, dataplane: Datapl
     allocate,
     async release(id) {
       try {
-        await service().delete(id);
+        await tryAgainWhenFull('unable to release IP address', () => service().delete(id));
       } catch (error) {
         // DEL runs again and again: an id holding nothing is already released.
         if (!(error instanceof IpamInputError)) throw error;
       }
     },
     async releaseAllBut(keep) {
-      await service().collectCni(keep);
+      await tryAgainWhenFull('unable to release stale IP addresses', () => service().collectCni(keep));
     },
     async exposeBridge(podAddress) {
       const cidr = await allocate(EXPOSE_ID, networkText(podAddress));

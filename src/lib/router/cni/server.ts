@@ -1,5 +1,6 @@
 import {chmod, mkdir, rm} from 'node:fs/promises';
 import {createServer, type Server, type Socket} from 'node:net';
+import type {OwnBridge} from '../../cni/invocation.js';
 import {CniError, ErrorCode} from '../../cni/errors.js';
 import type {Ipam} from '../../cni/ipam/ipam.js';
 import type {PluginName} from '../../cni/skel.js';
@@ -54,6 +55,7 @@ export class CniSocketServer {
     private readonly dir: string,
     private readonly weaveIpam: Ipam,
     private readonly log: Logger,
+    private readonly ownBridge?: OwnBridge,
   ) {}
 
   private serve(socket: Socket): void {
@@ -149,7 +151,7 @@ export class CniSocketServer {
     const began = performance.now();
     // Loaded on the first call, not at start: a third of the modules a router would load.
     const {runPlugin} = await import('../../cni/skel.js');
-    const reply = await runPlugin(request.plugin as PluginName, env, request.stdin, {weaveIpam: this.weaveIpam, netns});
+    const reply = await runPlugin(request.plugin as PluginName, env, request.stdin, {weaveIpam: this.weaveIpam, netns, ...(this.ownBridge ? {ownBridge: this.ownBridge} : {})});
     const ms = Math.round(performance.now() - began);
     this.log.debug('cni call', {plugin: request.plugin, command: env.CNI_COMMAND, container: env.CNI_CONTAINERID, exit: reply.exitCode, ms});
     socket.end(formatReply(reply.exitCode, reply.stdout));

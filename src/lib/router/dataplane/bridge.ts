@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto';
 import {type IpCommand, ipBatch, IpError} from '../../net/ip.js';
-import {type LinkInfo, showLink} from '../../net/link.js';
+import type {LinkInfo} from '../../net/link.js';
 import {setSysctls} from '../../net/sysctl.js';
 import type {Logger} from '../log.js';
 import {type HostLink, type HostLinks, readHostLinks} from './host.js';
@@ -41,9 +41,24 @@ function randomMac(): string {
   return octets.map(o => o.toString(16).padStart(2, '0')).join(':');
 }
 
-/** The MAC of the bridge, or undefined when there is none: the peer name's source when --name is not given. */
-export async function readBridgeMac(bridge: string, netns?: string): Promise<string | undefined> {
-  return (await showLink(bridge, netns))?.address;
+/**
+ * The MAC of the bridge when it can be a router's identity (the peer name when --name is not
+ * given, as the original remembers it there); undefined when there is no bridge or its MAC was
+ * never set: all zeros, or taken from one of its ports, as a bridge created without a MAC (by a
+ * CNI plugin) does. Read in one `ip` call.
+ */
+export async function bridgeIdentity(bridge: string, netns?: string): Promise<string | undefined> {
+  let shown: unknown[];
+  try {
+    shown = await ipBatch([['link', 'show', 'dev', bridge], ['link', 'show', 'master', bridge]], netns);
+  } catch (error) {
+    if (error instanceof IpError && error.notFound) return undefined;
+    throw error;
+  }
+  const [[link], ports] = shown as [LinkInfo[], LinkInfo[]];
+  const mac = link?.address;
+  if (!mac || mac === '00:00:00:00:00:00' || ports.some(port => port.address === mac)) return undefined;
+  return mac;
 }
 
 export interface BridgeSpec {

@@ -5,6 +5,7 @@ import type {DataPlaneKeys} from '../mesh/crypto.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
 import {Sleeve, type SleeveStats} from './sleeve/sleeve.js';
+import {attachTap} from './sleeve/tap.js';
 
 /** A sleeve that failed is restarted after this, doubling up to RESTART_MAX_MS while it keeps failing. */
 const RESTART_MS = 1000;
@@ -89,6 +90,13 @@ export class EncryptedPath {
     const sleeve = this.sleeve;
     this.sleeve = undefined;
     await sleeve?.stop();
+  }
+
+  /** The bridge was made anew: the sleeve's TAP goes back on it. */
+  async reattach(): Promise<void> {
+    if (!this.sleeve) return;
+    await attachTap(this.sleeve.tap, this.options.bridge, this.options.mtu);
+    this.options.log.info('sleeve TAP put back on the bridge', {tap: this.sleeve.tap, bridge: this.options.bridge});
   }
 
   /** How `status connections` shows a connection it is in charge of; undefined for the others (VXLAN's). */

@@ -2,6 +2,7 @@ import type {AddrInfo} from '../../net/addressing.js';
 import {v4Cidrs} from '../../net/address.js';
 import {ip} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
+import {hostVethName} from '../../net/veth.js';
 import {DOCKER_BRIDGE} from './rules.js';
 
 /** The original's ODP datapath name, looked at only to recognise a fastdp set-up left behind. */
@@ -12,6 +13,19 @@ export interface HostLink extends LinkInfo {
   cidrs: string[];
 }
 
+/** The host end of a pod's veth, as the CNI plugin made it (`vethwepl<id[:7]>`). */
+export interface PodPort {
+  ifname: string;
+  ifindex: number;
+  /** The pod's end: its index in the pod's namespace, and that namespace's id here. */
+  peerIndex: number;
+  netnsid: number;
+  /** The container id the plugin recorded (undefined for veths made before it did, or by weave 2.8.1). */
+  containerId?: string;
+  /** Whether it is a port of the bridge now (else it lost it: the bridge was deleted). */
+  attached: boolean;
+}
+
 /** What the data plane needs to know of the host's links, read in one `ip` call. */
 export interface HostLinks {
   bridge?: HostLink;
@@ -19,6 +33,26 @@ export interface HostLinks {
   docker?: HostLink;
   /** Names of every link, for tear-down (`vethwe*`). */
   names: string[];
+  /** Pods' veths on the bridge, or on no bridge at all. */
+  pods: PodPort[];
+}
+
+const POD_VETH_PREFIX = 'vethwepl';
+
+/** An alias counts as the container id only when the veth's name was made from it. */
+function recordedId(link: LinkInfo): string | undefined {
+  const id = link.ifalias;
+  return id && hostVethName(id) === link.ifname ? id : undefined;
+}
+
+export function podPorts(links: readonly LinkInfo[], bridge: string): PodPort[] {
+  return links.flatMap(link => {
+    const {ifname, ifindex, link_index: peerIndex, link_netnsid: netnsid, master} = link;
+    if (!ifname.startsWith(POD_VETH_PREFIX) || link.linkinfo?.info_kind !== 'veth') return [];
+    if (peerIndex === undefined || netnsid === undefined || (master !== undefined && master !== bridge)) return [];
+    const containerId = recordedId(link);
+    return [{ifname, ifindex, peerIndex, netnsid, attached: master === bridge, ...(containerId ? {containerId} : {})}];
+  });
 }
 
 export async function readHostLinks(bridge: string, netns?: string): Promise<HostLinks> {
@@ -27,9 +61,8 @@ export async function readHostLinks(bridge: string, netns?: string): Promise<Hos
     const link = links.find(l => l.ifname === name);
     return link && {...link, cidrs: v4Cidrs(link.addr_info ?? [])};
   };
-  return {bridge: find(bridge), datapath: find(DATAPATH), docker: find(DOCKER_BRIDGE), names: links.map(l => l.ifname)};
+  return {bridge: find(bridge), datapath: find(DATAPATH), docker: find(DOCKER_BRIDGE), names: links.map(l => l.ifname), pods: podPorts(links, bridge)};
 }
-
 
 /** docker0 as the base rules take it: absent, or present with its first IPv4 address if any. */
 export function dockerOf(host: HostLinks): {ip?: string} | undefined {

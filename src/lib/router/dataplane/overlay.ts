@@ -139,6 +139,11 @@ export class Overlay {
     await this.fdb.close();
   }
 
+  /** The bridge was made anew: the device goes back on it, its forwarding entries with it. */
+  async reattach(): Promise<void> {
+    await this.ensureDevice();
+  }
+
   /** How `status connections` shows a connection's data path. */
   describe(c: ConnectionFacts): ReturnType<OverlayDescriber> {
     if (isIP(c.ip) !== 4) return {name: 'none', attrs: {reason: 'the overlay runs over IPv4 only'}};

@@ -11,11 +11,14 @@ import {
   spansOverlap,
 } from './range.js';
 import type {Mutation, OwnedRecord, PersistedState} from './records.js';
-import {type ForeignRing, Ring} from './ring.js';
+import {type ForeignRing, Ring, type RingRecord} from './ring.js';
 import {Space} from './space.js';
 
 /** The bridge's id in the original. */
 export const EXPOSE_ID = 'weave:expose';
+/** The original's UnknownPeerName: who owns what a peer leaving alone gave up. */
+export const NO_PEER = '00:00:00:00:00:00';
+
 /** The original's NoContainerID: allocations under it are filed by their address. */
 export const NO_CONTAINER_ID = '_';
 
@@ -44,6 +47,8 @@ export class Allocator {
   private readonly owned = new Map<string, Owned>();
   /** Peer names to nicknames, for the status and rmpeer by nickname. */
   readonly nicknames = new Map<string, string>();
+  /** The ring as last recorded, once abandon() has given ours to no one in memory alone. */
+  private recordedRing?: RingRecord;
 
   constructor(
     readonly universe: Cidr,
@@ -77,7 +82,7 @@ export class Allocator {
       if (entry.cni) record.cni = true;
       owned.push(record);
     }
-    const {tokens, seeds} = this.ring.toRecord();
+    const {tokens, seeds} = this.recordedRing ?? this.ring.toRecord();
     return {ring: tokens, seeds, owned};
   }
 
@@ -152,6 +157,19 @@ export class Allocator {
     return chunk;
   }
 
+  /**
+   * Shutdown with no peer to take our spans: they go to no one (the original's unknown peer,
+   * so shown unreachable) in memory alone, as the original, which persisted the ring only when
+   * handing it to a peer; a router started again over the same data owns them again.
+   */
+  abandon(): void {
+    const ring = this.ring.copy();
+    if (ring.transfer(this.ourName, NO_PEER).length === 0) return;
+    this.recordedRing ??= this.ring.toRecord();
+    const {tokens, seeds} = ring.toRecord();
+    this.apply({t: 'ring', ring: tokens, seeds});
+  }
+
   /** Shutdown: every span of ours goes to `heir`. */
   handOver(heir: string): void {
     const ring = this.ring.copy();
@@ -197,8 +215,9 @@ export class Allocator {
    */
   claim(id: string, cidr: Cidr, flags: AllocationFlags): void {
     const add = (ident: string) => this.record({t: 'add', id: ident, cidr: formatCidr(cidr), container: flags.container ?? false, cni: flags.cni ?? false});
+    const anonymous = id === NO_CONTAINER_ID;
     if (!this.ring.contains(cidr.addr)) {
-      add(id);
+      if (!(anonymous && this.holderOf(cidr.addr) !== undefined)) add(anonymous ? formatAddress(cidr.addr) : id);
       return;
     }
     const owner = this.ring.owner(cidr.addr);
@@ -209,7 +228,9 @@ export class Allocator {
     const holder = this.holderOf(cidr.addr);
     if (holder === undefined) {
       if (!this.space.isFree(cidr.addr)) throw new IpamInputError(`address ${formatAddress(cidr.addr)} is not free to claim`);
-      add(id === NO_CONTAINER_ID ? formatAddress(cidr.addr) : id);
+      add(anonymous ? formatAddress(cidr.addr) : id);
+    } else if (anonymous) {
+      // As the original: a claim that names no container cannot prove the holder wrong, so the holder keeps it.
     } else if (holder === formatAddress(cidr.addr)) {
       if (holder !== id) throw new IpamInputError(`address ${formatCidr(cidr)} already in use`);
     } else if (holder !== id) {

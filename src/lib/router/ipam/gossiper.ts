@@ -215,6 +215,7 @@ export class RingGossiper implements Gossiper {
     const heir = this.pickHeir();
     if (!heir) {
       this.o.logger.info('No peer to hand our IP ranges to', {component: 'ipam'});
+      this.o.allocator.abandon();
       return undefined;
     }
     this.o.allocator.handOver(heir);

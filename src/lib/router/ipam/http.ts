@@ -1,13 +1,18 @@
 import {httpError, json, type Request, type Response, type RouteTable, text} from '../http/routes.js';
 import {type Cidr, formatAddress, formatCidr, IpamInputError, parseAddress, parseCidr, parseSubnet} from './range.js';
 import {CANCELLED, IpamWaitError, type IpamService} from './service.js';
+import {IpamStoreFullError} from './store-errors.js';
 
-/** A bad request gets 400 with the message, as the original's badRequest(). */
-async function badRequestOn(fn: () => Promise<Response>): Promise<Response> {
+/**
+ * A bad request gets 400 with the message, as the original's badRequest(); a change refused
+ * while the disk is full gets 503 (try again later), with what is needed.
+ */
+async function refusalsOn(fn: () => Promise<Response>): Promise<Response> {
   try {
     return await fn();
   } catch (error) {
     if (error instanceof IpamInputError) return httpError(400, error.message);
+    if (error instanceof IpamStoreFullError) return httpError(503, error.message);
     throw error;
   }
 }
@@ -48,7 +53,7 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService, cniW
     // No address tracker (AWS VPC, no-masq-local) on this router.
     .add('GET', '/ipinfo/tracker', () => text('\n'))
     .add('PUT', '/ip/{id}/{ip}/{prefixlen}', req =>
-      badRequestOn(async () => {
+      refusalsOn(async () => {
         const cidr = parseCidr(`${req.params.ip}/${req.params.prefixlen}`);
         const flags = {container: req.form.get('check-alive') === 'true', noErrorOnUnknown: req.form.get('noErrorOnUnknown') === 'true'};
         try {
@@ -70,7 +75,7 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService, cniW
       },
       {changes: true},
     )
-    .add('GET', '/ip/{id}/{ip}/{prefixlen}', req => badRequestOn(async () => addresses(await service.lookup(req.params.id!, subnetOf(req)))))
+    .add('GET', '/ip/{id}/{ip}/{prefixlen}', req => refusalsOn(async () => addresses(await service.lookup(req.params.id!, subnetOf(req)))))
     .add('GET', '/ip/{id}', async req => addresses(await service.lookup(req.params.id!)))
     .add('GET', '/ip', async () => {
       const owned = await service.list();
@@ -78,10 +83,10 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService, cniW
       const body = owned.length === 0 ? null : owned.map(o => ({containerid: o.id, addrs: o.cidrs.map(formatCidr)}));
       return {status: 200, body: `${JSON.stringify({owned: body})}\n`, contentType: 'application/json'};
     })
-    .add('POST', '/ip/{id}/{ip}/{prefixlen}', req => badRequestOn(() => allocate(service, req, subnetOf(req), cniWaitMs)))
-    .add('POST', '/ip/{id}', req => badRequestOn(() => allocate(service, req, service.defaultSubnet, cniWaitMs)))
+    .add('POST', '/ip/{id}/{ip}/{prefixlen}', req => refusalsOn(() => allocate(service, req, subnetOf(req), cniWaitMs)))
+    .add('POST', '/ip/{id}', req => refusalsOn(() => allocate(service, req, service.defaultSubnet, cniWaitMs)))
     .add('DELETE', '/ip/{id}/{ip}', req =>
-      badRequestOn(async () => {
+      refusalsOn(async () => {
         const addr = parseAddress(req.params.ip!);
         try {
           await service.free(req.params.id!, addr);
@@ -93,12 +98,12 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService, cniW
       }),
     )
     .add('DELETE', '/ip/{id}', req =>
-      badRequestOn(async () => {
+      refusalsOn(async () => {
         await service.delete(req.params.id!);
         return {status: 204};
       }),
     )
-    .add('POST', '/ip-gc/cni', async req => json({freed: await service.collectCni(req.form.getAll('keep'))}));
+    .add('POST', '/ip-gc/cni', req => refusalsOn(async () => json({freed: await service.collectCni(req.form.getAll('keep'))})));
 }
 
 /**
@@ -107,13 +112,17 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService, cniW
  */
 export function registerPeerRoutes(table: RouteTable, service: IpamService | undefined): void {
   table
-    .add('DELETE', '/peer', async () => {
-      await service?.shutdown();
-      return {status: 204};
-    })
-    .add('DELETE', '/peer/{name}', async req => {
-      if (!service) return text('');
-      const name = req.params.name!;
-      return text(`${await service.takeOver(name)} IPs taken over from ${name}\n`);
-    });
+    .add('DELETE', '/peer', () =>
+      refusalsOn(async () => {
+        await service?.shutdown();
+        return {status: 204};
+      }),
+    )
+    .add('DELETE', '/peer/{name}', req =>
+      refusalsOn(async () => {
+        if (!service) return text('');
+        const name = req.params.name!;
+        return text(`${await service.takeOver(name)} IPs taken over from ${name}\n`);
+      }),
+    );
 }

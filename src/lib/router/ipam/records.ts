@@ -26,11 +26,21 @@ export type Mutation =
   | {t: 'ring'; ring: RingToken[]; seeds: string[]};
 
 /**
+ * While the disk is full, what a wait for durability does: `refuse` rejects at once with
+ * IpamStoreFullError (a client's change, saved later once space returns), `read` resolves at
+ * once (a read shows the state as it will be saved), `wait` waits for the space (ring changes,
+ * which peers must not see before they are on disk).
+ */
+export type WhileFull = 'refuse' | 'read' | 'wait';
+
+/**
  * Where mutations go. `append` only queues; `durable()` settles once everything appended so far
- * is on stable storage, and rejects for good once a write has failed.
+ * is on stable storage, and rejects for good once a write has failed. `roomError()` is asked
+ * before a change a client wants: an error when the change could not be saved now.
  */
 export interface IpamStore {
   append(mutation: Mutation): void;
-  durable(): Promise<void>;
+  durable(whileFull?: WhileFull): Promise<void>;
+  roomError(): Error | undefined;
   close(): Promise<void>;
 }

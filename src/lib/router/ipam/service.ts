@@ -6,7 +6,8 @@ import type {IpamInit} from './consensus.js';
 import {type IpamMesh, RingGossiper} from './gossiper.js';
 import {type Cidr, cidrSize, cidrSpan, formatAddress, formatCidr, hostSpan, IpamInputError, networkOf, parseSubnet, type Span, spanContains, spansOverlap} from './range.js';
 import type {IpamStore} from './records.js';
-import {FileStore, readStore, type StoreIdentity} from './store.js';
+import {FileStore} from './store.js';
+import {readStore, type StoreIdentity} from './store-load.js';
 
 export interface IpamOptions {
   /** --ipalloc-range, a subnet such as 10.32.0.0/12. */
@@ -28,6 +29,8 @@ export interface FileIpamOptions extends IpamOptions {
   dbPrefix: string;
   /** Size of a fresh log file (tests shrink it to exercise compaction). */
   minLogBytes?: number;
+  /** --ipam-recover: start from what precedes damage in the data, moving the damaged files aside. */
+  recover?: boolean;
 }
 
 /** A blocked request that gave up: the client went away, or the router is shutting down. */
@@ -129,10 +132,10 @@ export class IpamService {
     const identity: StoreIdentity = {peer: options.peerName, range: formatCidr(universe)};
     let store: FileStore | undefined;
     const allocator = new Allocator(universe, options.peerName, options.nickname, mutation => store!.append(mutation));
-    const disk = await readStore(options.dbPrefix, identity, options.logger);
+    const disk = await readStore(options.dbPrefix, identity, {logger: options.logger, recover: options.recover});
     const legacy = await importLegacyState({prefix: options.dbPrefix, universe: cidrSpan(universe), ourPeer: options.peerName, haveOwnState: disk.gen > 0, logger: options.logger});
     allocator.load(legacy?.state ?? disk.state, disk.mutations);
-    store = await FileStore.create(options.dbPrefix, identity, disk.gen + 1, () => allocator.snapshot(), {
+    store = await FileStore.open(options.dbPrefix, identity, disk, () => allocator.snapshot(), {
       logger: options.logger,
       minLogBytes: options.minLogBytes,
     });
@@ -176,9 +179,10 @@ export class IpamService {
    */
   async allocate(id: string, subnet: Cidr, flags: AllocationFlags = {}, signal?: AbortSignal): Promise<Cidr | Cancelled> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
+    this.checkRoom();
     const addr = this.tryAllocate(id, subnet, flags);
     if (addr !== undefined) {
-      await this.store.durable();
+      await this.store.durable('refuse');
       return {addr, prefix: subnet.prefix};
     }
     return new Promise<Cidr | Cancelled>((resolve, reject) => {
@@ -268,6 +272,7 @@ export class IpamService {
     for (const pending of this.pendingAllocates) {
       let addr: number | undefined;
       try {
+        this.checkRoom();
         addr = this.tryAllocate(pending.id, pending.subnet, pending.flags);
       } catch (error) {
         pending.settle(error as Error);
@@ -278,7 +283,7 @@ export class IpamService {
         continue;
       }
       const cidr = {addr, prefix: pending.subnet.prefix};
-      this.store.durable().then(
+      this.store.durable('refuse').then(
         () => pending.settle(cidr),
         (error: Error) => pending.settle(error),
       );
@@ -294,10 +299,11 @@ export class IpamService {
    */
   async claim(id: string, cidr: Cidr, flags: AllocationFlags & {noErrorOnUnknown?: boolean} = {}, signal?: AbortSignal): Promise<'ok' | Cancelled> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
+    this.checkRoom();
     if (!this.allocator.ring.contains(cidr.addr)) {
       this.options.logger.info(`Address ${formatCidr(cidr)} claimed by ${id} - not in our range`, {component: 'ipam'});
       this.allocator.claim(id, cidr, flags);
-      await this.store.durable();
+      await this.store.durable('refuse');
       return 'ok';
     }
     return new Promise<'ok' | Cancelled>((resolve, reject) => {
@@ -325,6 +331,12 @@ export class IpamService {
       signal?.addEventListener('abort', onAbort, {once: true});
       if (!this.tryClaim(claim)) this.pendingClaims.push(claim);
     });
+  }
+
+  /** Before a change a client asked for: refused while the disk is full (HTTP 503, CNI code 11), so that it is never applied unsaved. */
+  private checkRoom(): void {
+    const error = this.store.roomError();
+    if (error) throw error;
   }
 
   private ownedByOther(addr: number, owner: string): IpamInputError {
@@ -355,12 +367,13 @@ export class IpamService {
       return false;
     }
     try {
+      this.checkRoom();
       this.allocator.claim(claim.id, claim.cidr, claim.flags);
     } catch (error) {
       claim.settle(error as Error);
       return true;
     }
-    this.store.durable().then(
+    this.store.durable('refuse').then(
       () => claim.settle('ok'),
       (error: Error) => claim.settle(error),
     );
@@ -389,33 +402,36 @@ export class IpamService {
   /** The addresses `id` holds in `subnet` (default: the default subnet); never waits for space. */
   async lookup(id: string, subnet: Cidr = this.defaultSubnet): Promise<Cidr[]> {
     const found = this.allocator.lookup(id, hostSpan(subnet));
-    await this.store.durable();
+    await this.store.durable('read');
     return found;
   }
 
   async list(): Promise<{id: string; cidrs: Cidr[]}[]> {
     const owned = this.allocator.list();
-    await this.store.durable();
+    await this.store.durable('read');
     return owned;
   }
 
   async free(id: string, addr: number): Promise<void> {
+    this.checkRoom();
     this.allocator.free(id, addr);
     this.retryPending();
-    await this.store.durable();
+    await this.store.durable('refuse');
   }
 
   async delete(id: string): Promise<void> {
+    this.checkRoom();
     this.allocator.delete(id);
     this.retryPending();
-    await this.store.durable();
+    await this.store.durable('refuse');
   }
 
   /** CNI GC: frees the CNI allocations of every id not in `keep`; returns those ids. */
   async collectCni(keep: Iterable<string>): Promise<string[]> {
+    this.checkRoom();
     const freed = this.allocator.collectCni(new Set(keep));
     this.retryPending();
-    await this.store.durable();
+    await this.store.durable('refuse');
     return freed;
   }
 
@@ -425,27 +441,30 @@ export class IpamService {
       this.options.logger.warning('attempt to take over range from ourself', {component: 'ipam'});
       return 0;
     }
+    this.checkRoom();
     const taken = this.allocator.takeOver(nameOrNickname);
     if (taken > 0) {
       this.retryPending();
       await this.gossiper?.takenOver();
     }
-    await this.store.durable();
+    await this.store.durable('refuse');
     return taken;
   }
 
   /**
    * DELETE /peer (`weave reset`): cancels waiting requests, refuses new allocations and claims,
    * and hands our spans to a live peer, as the original. With no peer to hand them to (one
-   * host), the allocations stay persisted and come back if the router starts again over the
-   * same data (`weave reset` deletes that data).
+   * host), they go to no one in memory alone (shown unreachable, as the original): the
+   * allocations stay persisted and come back if the router starts again over the same data
+   * (`weave reset` deletes that data).
    */
   async shutdown(): Promise<void> {
+    this.checkRoom();
     this.options.logger.info('Shutdown', {component: 'ipam'});
     this.shuttingDown = true;
     this.cancelPending();
     await this.gossiper?.handOver();
-    await this.store.durable();
+    await this.store.durable('refuse');
   }
 
   private cancelPending(): void {

@@ -5,7 +5,7 @@ import {hostPort, ipOf, isTrusted} from './address.js';
 import {type ConnectionHandlers, MeshConnection} from './connection.js';
 import {FrameReader} from './framing.js';
 import {handshake, type HandshakeResult, type Intro} from './handshake.js';
-import {OUR_VERSIONS} from './protocol.js';
+import type {VersionRange} from './protocol.js';
 
 /** The mesh cannot start: the message says why (a bad peer, the port in use). */
 export class MeshError extends Error {
@@ -32,6 +32,8 @@ export interface ConnectorOptions {
   host?: string;
   passwordKey?: Buffer;
   trustedSubnets: string[];
+  /** The protocol versions offered and accepted (--min-protocol-version raises the lowest). */
+  versions: VersionRange;
   heartbeatMs: number;
   handshakeTimeoutMs: number;
   log: Logger;
@@ -156,7 +158,7 @@ export class Connector {
         socket,
         reader,
         role: outbound ? 'initiator' : 'responder',
-        versions: OUR_VERSIONS,
+        versions: this.opts.versions,
         ...(this.opts.passwordKey ? {passwordKey: this.opts.passwordKey} : {}),
         intro: {...this.opts.intro(), connId, trusted: trustRemote},
         timeoutMs: this.opts.handshakeTimeoutMs,

@@ -7,7 +7,7 @@ import type {MeshConnection} from './connection.js';
 import {Connector, MeshError, randomU64} from './connector.js';
 import {type DataPlaneKeys, passwordKey} from './crypto.js';
 import {decodeGossip, type Gossip, GossipChannel, type GossipHeader, type GossipNetwork, type Gossiper, SurrogateGossiper} from './gossip.js';
-import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, ProtocolError, Tag} from './protocol.js';
+import {GOSSIP_INTERVAL_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, OUR_VERSIONS, ProtocolError, Tag} from './protocol.js';
 import {Routes} from './routes.js';
 import {type ConnectionFacts, connectionFacts, liveConnectionInfo, NO_OVERLAY, type OverlayDescriber, peerInfos} from './status.js';
 import {initialTargets, type SavedTargets, TargetStore} from './target-store.js';
@@ -38,6 +38,8 @@ export interface MeshOptions {
   resume: boolean;
   /** The saved targets live at `<dbPrefix>peers.json`. */
   dbPrefix: string;
+  /** --min-protocol-version: the lowest protocol version offered and accepted (default: ours). */
+  protocolMinVersion?: number;
   log: Logger;
   heartbeatMs?: number;
   gossipIntervalMs?: number;
@@ -57,7 +59,7 @@ export interface MeshEvents {
 }
 
 /** What the mesh puts in RouterState for the status views. */
-export type MeshStatus = Pick<RouterState, 'encryption' | 'peerDiscovery' | 'trustedSubnets' | 'targets' | 'connections' | 'peers' | 'terminationCount'>;
+export type MeshStatus = Pick<RouterState, 'encryption' | 'peerDiscovery' | 'trustedSubnets' | 'targets' | 'connections' | 'peers' | 'unicastRoutes' | 'broadcastRoutes' | 'terminationCount'>;
 
 /** How long changes to our own record gather before they are broadcast... */
 const ANNOUNCE_AFTER_MS = 50;
@@ -127,6 +129,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
         ...(opts.host ? {host: opts.host} : {}),
         ...(passwordKey ? {passwordKey} : {}),
         trustedSubnets: opts.trustedSubnets,
+        versions: {...OUR_VERSIONS, min: opts.protocolMinVersion ?? OUR_VERSIONS.min},
         heartbeatMs: opts.heartbeatMs ?? HEARTBEAT_MS,
         handshakeTimeoutMs: opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
         log: opts.log,
@@ -250,6 +253,8 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       targets: this.maker.directPeers(),
       connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status(), ...this.legacyPeers.status()],
       peers: peerInfos(this.topology, this.live.values()),
+      unicastRoutes: this.routes.unicastTable(),
+      broadcastRoutes: this.routes.broadcastTable(),
       terminationCount: this.maker.terminationCount,
     };
   }

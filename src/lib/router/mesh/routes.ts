@@ -1,3 +1,4 @@
+import type {BroadcastRoute, UnicastRoute} from '../state.js';
 import type {PeerRecord, Topology} from './topology.js';
 
 /**
@@ -63,6 +64,16 @@ export class Routes {
     }
     this.broadcast.set(source, hops);
     return hops;
+  }
+
+  /** Every peer a path leads to, by name, with its next hop ('' for ourselves): the report's UnicastRoutes. */
+  unicastTable(): UnicastRoute[] {
+    return [...this.unicastRoutes()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([dest, via]) => ({dest, via}));
+  }
+
+  /** For each of those peers, where its broadcasts go on from here: the report's BroadcastRoutes. */
+  broadcastTable(): BroadcastRoute[] {
+    return this.unicastTable().map(({dest}) => ({source: dest, via: this.broadcastAll(dest)}));
   }
 
   /**

@@ -37,6 +37,7 @@ function encode(v: GoValue, indent: string, prefix: string): string {
     case 'invalid':
       return 'null';
     case 'slice':
+      if (v.nil) return 'null';
       return container('[', ']', v.items.map(item => encode(item, indent, prefix + indent)), indent, prefix);
     case 'map':
       return container(

@@ -11,7 +11,8 @@ export type GoValue =
   | {kind: 'nil'}
   /** What a missing map key gives a template: prints `<no value>`. */
   | {kind: 'invalid'}
-  | {kind: 'slice'; items: GoValue[]}
+  /** `nil`: a nil slice (`var s []T` never appended to), which encoding/json writes as null. */
+  | {kind: 'slice'; items: GoValue[]; nil?: true}
   | {kind: 'map'; entries: Map<string, GoValue>}
   | GoStruct;
 
@@ -33,6 +34,8 @@ export const NIL: GoValue = {kind: 'nil'};
 export const INVALID: GoValue = {kind: 'invalid'};
 export const slice = (items: GoValue[]): GoValue => ({kind: 'slice', items});
 export const strings = (items: readonly string[]): GoValue => slice(items.map(str));
+/** What the original built by appending to a nil slice: nil (JSON null) when nothing was appended. */
+export const appended = (items: GoValue[]): GoValue => (items.length === 0 ? {kind: 'slice', items, nil: true} : slice(items));
 
 export function struct(fields: Record<string, GoValue>, extra: Omit<GoStruct, 'kind' | 'fields'> = {}): GoStruct {
   return {kind: 'struct', fields, ...extra};

@@ -1,6 +1,8 @@
 import {httpError, type Request, type Response, type RouteTable, text} from '../http/routes.js';
 import type {RouterState} from '../state.js';
 import {METRICS_CONTENT_TYPE, metricsText, type SleeveCounters} from './metrics.js';
+import type {SeenMac} from './macs.js';
+import {readProcessSample} from './process-sample.js';
 import {reportJson, weaveStatus} from './report.js';
 import type {Template} from './template.js';
 import {connectionsText, ipamText, peersText, statusText, targetsText} from './text.js';
@@ -20,10 +22,16 @@ function page(getState: () => RouterState, draw: (state: RouterState) => string 
   };
 }
 
-async function report(req: Request, state: RouterState): Promise<Response> {
+/** What the views read beyond RouterState, each at request time: the sleeve's counters, the MACs the data plane has seen. */
+export interface StatusSources {
+  sleeveStats?: () => Promise<SleeveCounters | undefined>;
+  macs?: (state: RouterState) => Promise<SeenMac[]>;
+}
+
+async function report(req: Request, state: RouterState, macs: SeenMac[]): Promise<Response> {
   // gorilla/mux matched the JSON route on this exact header value only.
   if (req.headers.accept === 'application/json') {
-    return {status: 200, body: reportJson(state), contentType: 'application/json'};
+    return {status: 200, body: reportJson(state, macs), contentType: 'application/json'};
   }
   const formats = req.form.getAll('format');
   if (formats.length !== 1) return httpError(400, 'error: must supply one format parameter');
@@ -37,7 +45,7 @@ async function report(req: Request, state: RouterState): Promise<Response> {
     throw error;
   }
   try {
-    return text(template.execute(weaveStatus(state)));
+    return text(template.execute(weaveStatus(state, macs)));
   } catch (error) {
     // The original streamed output as it went; ours answers the error alone, never half a report.
     if (error instanceof engine.TemplateExecError) return httpError(500, EXEC_FAILED);
@@ -46,17 +54,28 @@ async function report(req: Request, state: RouterState): Promise<Response> {
 }
 
 /**
- * The read-only views of the router: `/status` and its sub-pages, `/report` and `/metrics`
- * (with the encrypted data path's counters when `sleeveStats` gives some).
+ * The read-only views of the router: `/status` and its sub-pages, `/report` (with the MACs
+ * `sources` gives) and `/metrics` (with the encrypted data path's counters when it gives some).
  * There is no `/status/dns`: this router has no DNS, so it is an unknown path (404).
  */
-export function registerStatusRoutes(table: RouteTable, getState: () => RouterState, sleeveStats: () => Promise<SleeveCounters | undefined> = async () => undefined): void {
+export function registerStatusRoutes(table: RouteTable, getState: () => RouterState, sources: StatusSources = {}): void {
   table
     .add('GET', '/status', page(getState, statusText))
     .add('GET', '/status/targets', page(getState, targetsText))
     .add('GET', '/status/connections', page(getState, connectionsText))
     .add('GET', '/status/peers', page(getState, peersText))
     .add('GET', '/status/ipam', page(getState, ipamText))
-    .add('GET', '/report', req => report(req, getState()))
-    .add('GET', '/metrics', async () => ({status: 200, body: metricsText(getState(), await sleeveStats()), contentType: METRICS_CONTENT_TYPE}));
+    .add('GET', '/report', async req => {
+      const state = getState();
+      return report(req, state, (await sources.macs?.(state)) ?? []);
+    });
+  registerMetricsRoute(table, getState, sources);
+}
+
+/** `GET /metrics` alone: all that `--metrics-addr` serves (part of the other views too). */
+export function registerMetricsRoute(table: RouteTable, getState: () => RouterState, sources: StatusSources = {}): void {
+  table.add('GET', '/metrics', async () => {
+    const [sleeve, process] = await Promise.all([sources.sleeveStats?.(), readProcessSample()]);
+    return {status: 200, body: metricsText(getState(), sleeve, process), contentType: METRICS_CONTENT_TYPE};
+  });
 }

@@ -1,5 +1,6 @@
 import type {RouterState} from '../state.js';
 import {formatGoFloat} from './govalue.js';
+import type {ProcessSample} from './process-sample.js';
 
 /** Content type of the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -87,6 +88,21 @@ function sleeveFamilies(sleeve: SleeveCounters | undefined): Family[] {
   ];
 }
 
+/** The original's process_* families: names, help texts and types of client_golang's process collector. */
+function processFamilies(p: ProcessSample | undefined): Family[] {
+  if (!p) return [];
+  const family = (name: string, help: string, value: number, type: Family['type'] = 'gauge'): Family => ({name, help, type, samples: [{labels: {}, value}]});
+  return [
+    family('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', p.cpuSeconds, 'counter'),
+    family('process_max_fds', 'Maximum number of open file descriptors.', p.maxFds),
+    family('process_open_fds', 'Number of open file descriptors.', p.openFds),
+    family('process_resident_memory_bytes', 'Resident memory size in bytes.', p.residentBytes),
+    family('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', p.startTimeSeconds),
+    family('process_virtual_memory_bytes', 'Virtual memory size in bytes.', p.virtualBytes),
+    family('process_virtual_memory_max_bytes', 'Maximum amount of virtual memory available in bytes.', p.virtualMaxBytes),
+  ];
+}
+
 const escapeHelp = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 const escapeLabel = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
@@ -100,10 +116,12 @@ function sampleLine(name: string, sample: Sample): string {
  * `GET /metrics`: the original router's series in Prometheus text format, families sorted by
  * name and samples by label values as client_golang writes them; families without samples are
  * left out. No `weave_dns_entries` or `weave_flows`: this router has no DNS and no fast datapath.
- * With a running sleeve, its counters too (`weave_sleeve_*`, ours).
+ * With a running sleeve, its counters too (`weave_sleeve_*`, ours); with a process sample, the
+ * original's `process_*` (not its `go_*`: this is no Go program).
  */
-export function metricsText(state: RouterState, sleeve?: SleeveCounters): string {
+export function metricsText(state: RouterState, sleeve?: SleeveCounters, process?: ProcessSample): string {
   const families: Family[] = [
+    ...processFamilies(process),
     {name: 'weave_connections', help: 'Number of peer-to-peer connections.', type: 'gauge', samples: connectionSamples(state)},
     {name: 'weave_connection_terminations_total', help: 'Number of peer-to-peer connections terminated.', type: 'counter', samples: [{labels: {}, value: state.terminationCount}]},
     ...ipamFamilies(state),

@@ -1,7 +1,8 @@
 import {PROTOCOL} from '../mesh/protocol.js';
 import type {ConnectionInfo, IpamStatus, PeerInfo, RouterState} from '../state.js';
 import {marshal} from './gojson.js';
-import {bool, fromJs, type GoValue, int, NIL, slice, str, strings, struct} from './govalue.js';
+import {appended, bool, fromJs, type GoValue, int, NIL, str, strings, struct} from './govalue.js';
+import type {SeenMac} from './macs.js';
 
 /** Go's zero time.Time: what a version check that never ran reports. */
 const ZERO_TIME = struct({}, {text: '0001-01-01 00:00:00 +0000 UTC', json: '"0001-01-01T00:00:00Z"'});
@@ -29,7 +30,7 @@ function peer(p: PeerInfo): GoValue {
     UID: uid(p.uid),
     ShortID: int(p.shortId),
     Version: int(p.version),
-    Connections: slice(
+    Connections: appended(
       p.connections.map(c =>
         struct({Name: str(c.name), NickName: str(c.nickName), Address: str(c.address), Outbound: bool(c.outbound), Established: bool(c.established)}),
       ),
@@ -58,23 +59,39 @@ function ipam(i: IpamStatus): GoValue {
     RangeNumIPs: int(i.rangeNumIps),
     ActiveIPs: int(i.activeIps),
     DefaultSubnet: str(i.defaultSubnet),
-    Entries: slice(
+    Entries: appended(
       i.entries.map(e =>
         struct({Token: str(e.token), Size: int(e.size), Peer: str(e.peer), Nickname: str(e.nickname), IsKnownPeer: bool(e.isKnownPeer), Version: int(e.version)}),
       ),
     ),
-    PendingClaims: slice(i.pendingClaims.map(c => struct({Ident: str(c.ident), CIDR: str(c.cidr)}))),
-    PendingAllocates: strings(i.pendingAllocates),
+    PendingClaims: appended(i.pendingClaims.map(c => struct({Ident: str(c.ident), CIDR: str(c.cidr)}))),
+    PendingAllocates: appended(i.pendingAllocates.map(str)),
   });
+}
+
+/** The original's UnknownPeerName: the next hop to ourselves. */
+const NO_PEER = '00:00:00:00:00:00';
+
+/** Go's time.Time as String() and MarshalJSON (RFC 3339 with the fraction's trailing zeros dropped) print it, in UTC. */
+function goTime(t: Date): GoValue {
+  const iso = t.toISOString().replace(/\.?0*Z$/, 'Z');
+  const [date, time] = iso.slice(0, -1).split('T') as [string, string];
+  return struct({}, {text: `${date} ${time} +0000 UTC`, json: `"${iso}"`});
+}
+
+function mac(m: SeenMac): GoValue {
+  return struct({Mac: str(m.mac), Name: str(m.peer), NickName: str(m.nickName), LastSeen: goTime(m.lastSeen)});
 }
 
 /**
  * The original's WeaveStatus: what `/report` marshals and `?format=` templates read. Field
- * names and order are the original's (mesh.Status flattened into Router); DNS, Proxy and Plugin
- * are nil because this router has none of them, and IPAM is nil when disabled. Lists the router
- * does not keep (routes, MACs) are empty.
+ * names and order are the original's (mesh.Status flattened into Router); slices it built by
+ * appending are null when empty, as there. DNS, Proxy and Plugin are nil because this router
+ * has none of them, and IPAM is nil when disabled. MACs are those of the bridge's forwarding
+ * table (`macs`). With no ODP and no packet capture, the overlays' diagnostics are nil,
+ * Interface is empty and CaptureStats nil.
  */
-export function weaveStatus(state: RouterState): GoValue {
+export function weaveStatus(state: RouterState, macs: readonly SeenMac[] = []): GoValue {
   return struct(
     {
       Ready: bool(state.ready),
@@ -89,17 +106,17 @@ export function weaveStatus(state: RouterState): GoValue {
         Name: str(state.name),
         NickName: str(state.nickName),
         Port: int(state.port),
-        Peers: slice(state.peers.map(peer)),
-        UnicastRoutes: slice([]),
-        BroadcastRoutes: slice([]),
-        Connections: slice(state.connections.map(connection)),
+        Peers: appended(state.peers.map(peer)),
+        UnicastRoutes: appended(state.unicastRoutes.map(r => struct({Dest: str(r.dest), Via: str(r.via || NO_PEER)}))),
+        BroadcastRoutes: appended(state.broadcastRoutes.map(r => struct({Source: str(r.source), Via: appended(r.via.map(str))}))),
+        Connections: appended(state.connections.map(connection)),
         TerminationCount: int(state.terminationCount),
-        Targets: strings(state.targets),
-        OverlayDiagnostics: NIL,
+        Targets: appended(state.targets.map(str)),
+        OverlayDiagnostics: fromJs({fastdp: null, sleeve: null}),
         TrustedSubnets: strings(state.trustedSubnets),
         Interface: str(''),
         CaptureStats: NIL,
-        MACs: slice([]),
+        MACs: appended(macs.map(mac)),
       }),
       IPAM: state.ipam ? ipam(state.ipam) : NIL,
       DNS: NIL,
@@ -111,6 +128,6 @@ export function weaveStatus(state: RouterState): GoValue {
 }
 
 /** The body of `GET /report` with `Accept: application/json`: MarshalIndent with 4 spaces. */
-export function reportJson(state: RouterState): string {
-  return marshal(weaveStatus(state), '    ');
+export function reportJson(state: RouterState, macs: readonly SeenMac[] = []): string {
+  return marshal(weaveStatus(state, macs), '    ');
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {parseAddress} from '../../../../src/lib/router/ipam/range.js';
 import {type ForeignRing, Ring, RingMergeError} from '../../../../src/lib/router/ipam/ring.js';
+import {seededRandom} from '../../../helpers/random.js';
 
 const A = 'aa:00:00:00:00:01';
 const B = 'aa:00:00:00:00:02';
@@ -22,12 +23,6 @@ function foreign(r: Ring): ForeignRing {
 const owners = (r: Ring) => r.entries().map(e => [e.token, e.size, e.peer]);
 const nothingUsed = () => false;
 const everythingUsed = () => true;
-
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
 
 describe('router/ipam/ring', () => {
   it('splits the range between sorted peers in CIDR-aligned halves, as the original', () => {
@@ -96,7 +91,7 @@ describe('router/ipam/ring', () => {
   });
 
   it('many peers granting to each other and merging in random order all end with the same ring', () => {
-    const rnd = random(11);
+    const rnd = seededRandom(11);
     const peers = [A, B, C];
     const replicas = new Map(peers.map(p => [p, ring()]));
     for (let step = 0; step < 300; step++) {
@@ -173,7 +168,7 @@ describe('router/ipam/ring', () => {
     assert.deepEqual(r.donorsFor({start: at(1), end: at(255)}, A), [C], 'B reported nothing free');
     assert.deepEqual(r.donorsFor({start: at(1), end: at(100)}, A), [], 'only A owns that part');
     const counts = new Map<string, number>();
-    const rnd = random(3);
+    const rnd = seededRandom(3);
     const fresh = ring([A, B, C]);
     fresh.grant({start: at(0), end: at(96)}, B, A);
     for (let i = 0; i < 200; i++) {

@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
-import {DEFAULTS, type RawRouterFlags, routerConfig} from '../../../../src/lib/router/config.js';
+import {parseRouterArgv} from '../../../../src/lib/router/cli.js';
+import {type RawRouterFlags, routerConfig} from '../../../../src/lib/router/config.js';
 
 /** The flags `weave router` parses by default, with `over` laid on top. */
 function flags(over: Partial<RawRouterFlags> = {}): RawRouterFlags {
-  return {
-    port: DEFAULTS.port,
-    'ipalloc-range': DEFAULTS.ipallocRange,
-    'http-addr': DEFAULTS.httpAddr,
-    'status-addr': DEFAULTS.statusAddr,
-    'db-prefix': DEFAULTS.dbPrefix,
-    'weave-bridge': DEFAULTS.weaveBridge,
-    mtu: DEFAULTS.mtu,
-    'log-level': DEFAULTS.logLevel,
-    'cni-socket-dir': DEFAULTS.cniSocketDir,
-    'conn-limit': DEFAULTS.connLimit,
-    'no-discovery': false,
-    resume: false,
-    'no-sleeve-offloads': false,
-    'cni-ipam-wait': DEFAULTS.cniIpamWait,
-    ...over,
-  };
+  return {...parseRouterArgv([]).flags, ...over};
 }
 
 describe('router mesh flags', () => {

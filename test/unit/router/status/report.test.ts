@@ -29,19 +29,32 @@ const FRESH_JSON = `{
                 "UID": 12345678901234567890,
                 "ShortID": 4242,
                 "Version": 1,
-                "Connections": []
+                "Connections": null
             }
         ],
-        "UnicastRoutes": [],
-        "BroadcastRoutes": [],
-        "Connections": [],
+        "UnicastRoutes": [
+            {
+                "Dest": "8a:3e:3e:3e:3e:3e",
+                "Via": "00:00:00:00:00:00"
+            }
+        ],
+        "BroadcastRoutes": [
+            {
+                "Source": "8a:3e:3e:3e:3e:3e",
+                "Via": null
+            }
+        ],
+        "Connections": null,
         "TerminationCount": 0,
-        "Targets": [],
-        "OverlayDiagnostics": null,
+        "Targets": null,
+        "OverlayDiagnostics": {
+            "fastdp": null,
+            "sleeve": null
+        },
         "TrustedSubnets": [],
         "Interface": "",
         "CaptureStats": null,
-        "MACs": []
+        "MACs": null
     },
     "IPAM": {
         "Paxos": null,
@@ -49,14 +62,14 @@ const FRESH_JSON = `{
         "RangeNumIPs": 1048576,
         "ActiveIPs": 0,
         "DefaultSubnet": "10.32.0.0/12",
-        "Entries": [],
-        "PendingClaims": [],
-        "PendingAllocates": []
+        "Entries": null,
+        "PendingClaims": null,
+        "PendingAllocates": null
     }
 }`;
 
 describe('/report JSON', () => {
-  it("is the original's WeaveStatus, MarshalIndent with 4 spaces, no newline at the end", () => {
+  it("is the original's WeaveStatus, MarshalIndent with 4 spaces, no newline at the end, null for lists it never appended to", () => {
     assert.equal(reportJson(FRESH), FRESH_JSON);
   });
 

@@ -34,10 +34,10 @@ describe('report templates (Go text/template subset)', () => {
 
   it('prints values as Go does: booleans, empty lists, structs with String(), nil, zero time', () => {
     assert.equal(run('{{.Ready}} {{.Router.Encryption}} {{.Router.Port}}'), 'true true 6783');
-    assert.equal(run('{{.Router.Targets}}|{{.Router.UnicastRoutes}}', FRESH), '[]|[]');
+    assert.equal(run('{{.Router.Targets}}|{{.Router.MACs}}|{{.Router.UnicastRoutes}}', FRESH), '[]|[]|[{8a:3e:3e:3e:3e:3e 00:00:00:00:00:00}]');
     assert.equal(run('{{.VersionCheck}}'), 'version check update disabled');
     assert.equal(run('{{.VersionCheck.NextCheckAt}}'), '0001-01-01 00:00:00 +0000 UTC');
-    assert.equal(run('{{.DNS}} {{.Router.OverlayDiagnostics}}'), '<nil> <nil>');
+    assert.equal(run('{{.DNS}} {{.Router.OverlayDiagnostics}} {{.Router.CaptureStats}}'), '<nil> map[fastdp:<nil> sleeve:<nil>] <nil>');
     assert.equal(run('{{(index .Router.Connections 0).Attrs}}'), 'map[encrypted:true mtu:1410 name:fastdp]');
     assert.equal(run('{{(index .Router.Connections 0).Attrs.missing}}'), '<no value>');
     assert.equal(run('{{(index .Router.Peers 0).UID}}'), '12345678901234567890');
@@ -76,7 +76,7 @@ describe('report templates (Go text/template subset)', () => {
     assert.equal(run('{{print .Router.Port .Router.Port "x" 1}}'), '6783 6783x1');
     assert.equal(run('{{json .Router.Targets}}'), '["192.168.48.12","192.168.48.13:6783"]');
     assert.equal(run('{{json .IPAM}}', NO_IPAM), 'null');
-    assert.equal(run('{{.Router.Targets | json}}', FRESH), '[]');
+    assert.equal(run('{{.Router.Targets | json}}', FRESH), 'null');
     assert.equal(run('{{index .Router.Targets 1}}'), '192.168.48.13:6783');
     assert.equal(run('{{if gt (len .Router.Peers) 2}}many{{end}}{{if ne .Router.Port 6783}}odd{{end}}'), 'many');
   });

@@ -11,6 +11,18 @@ export interface Tap {
   offloads: boolean;
 }
 
+/** Plugs the TAP into the bridge (again, when the bridge was made anew). */
+export async function attachTap(name: string, bridge: string, mtu: number): Promise<void> {
+  await ipBatch([
+    // No addresses of its own: it only carries the bridge's frames.
+    ['link', 'set', 'dev', name, 'addrgenmode', 'none'],
+    ['link', 'set', 'dev', name, 'mtu', String(mtu), 'gso_max_size', String(MAX_ETHERNET_FRAME + 1), 'master', bridge],
+    // Isolated from other isolated ports (the VXLAN device): frames from one overlay never loop into another.
+    ['link', 'set', 'dev', name, 'type', 'bridge_slave', 'isolated', 'on'],
+    ['link', 'set', 'dev', name, 'up'],
+  ]);
+}
+
 /**
  * Creates the TAP and plugs it into the bridge like any port, so ARP and broadcasts reach it as
  * they would a VXLAN device. The port is isolated: with the VXLAN device isolated too, the bridge
@@ -27,14 +39,7 @@ export async function openTap(addon: TapAddon, name: string, bridge: string, mtu
     throw new SleeveError(`cannot create the TAP device ${name}: ${(error as Error).message} (needs CAP_NET_ADMIN and /dev/net/tun)`);
   }
   try {
-    await ipBatch([
-      // No addresses of its own: it only carries the bridge's frames.
-      ['link', 'set', 'dev', name, 'addrgenmode', 'none'],
-      ['link', 'set', 'dev', name, 'mtu', String(mtu), 'gso_max_size', String(MAX_ETHERNET_FRAME + 1), 'master', bridge],
-      // Isolated from other isolated ports (the VXLAN device): frames from one overlay never loop into another.
-      ['link', 'set', 'dev', name, 'type', 'bridge_slave', 'isolated', 'on'],
-      ['link', 'set', 'dev', name, 'up'],
-    ]);
+    await attachTap(name, bridge, mtu);
   } catch (error) {
     addon.close(tap.fd);
     throw new SleeveError(`cannot attach the TAP device ${name} to bridge ${bridge}: ${(error as Error).message}`);
