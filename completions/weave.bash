@@ -4,7 +4,7 @@
 # The subcommands that may follow the command path $1.
 _weave_subcommands() {
   case $1 in
-    weave) echo 'connect expose forget help hide launch prime ps report reset rmpeer setup status stop version' ;;
+    weave) echo 'completion connect expose forget help hide launch prime ps report reset rmpeer setup status stop version' ;;
   esac
 }
 
@@ -12,12 +12,13 @@ _weave_subcommands() {
 _weave_flags() {
   case $1 in
     weave) echo '--help --version' ;;
+    weave:completion) echo --help ;;
     weave:connect) echo '--help --http-addr --replace' ;;
     weave:expose) echo '--help --http-addr --without-masquerade' ;;
     weave:forget) echo '--help --http-addr' ;;
-    weave:help) echo '--help --nested-commands -n' ;;
+    weave:help) echo --help ;;
     weave:hide) echo '--help --http-addr' ;;
-    weave:launch) echo '--help --http-addr --image --ipalloc-range --iprange --no-color --no-restart --password --port' ;;
+    weave:launch) echo '--help --http-addr --image --ipalloc-range --iprange --log-level --no-color --no-restart --password --port' ;;
     weave:prime) echo '--help --http-addr' ;;
     weave:ps) echo '--help --http-addr --json --weave-bridge' ;;
     weave:report) echo '--format -f --help --http-addr --json' ;;
@@ -37,7 +38,7 @@ _weave_value_flags() {
     weave:expose) echo --http-addr ;;
     weave:forget) echo --http-addr ;;
     weave:hide) echo --http-addr ;;
-    weave:launch) echo '--http-addr --image --ipalloc-range --iprange --password --port' ;;
+    weave:launch) echo '--http-addr --image --ipalloc-range --iprange --log-level --password --port' ;;
     weave:prime) echo --http-addr ;;
     weave:ps) echo '--http-addr --weave-bridge' ;;
     weave:report) echo '--format -f --http-addr' ;;
@@ -53,12 +54,16 @@ _weave_value_flags() {
 # The fixed values of the flag in "$1" (command path, a space, the flag).
 _weave_flag_values() {
   case $1 in
+    'weave:launch --log-level') echo 'debug info warning error' ;;
+    'weave:setup --cni-version') echo '0.3.0 0.3.1 0.4.0 1.0.0 1.1.0' ;;
   esac
 }
 
 # The fixed values of positional argument $2 (counted from 0) of the command path $1.
 _weave_arg_values() {
   case "$1 $2" in
+    'weave:completion 0') echo 'bash zsh fish' ;;
+    'weave:status '*) echo 'targets connections peers ipam' ;;
   esac
 }
 

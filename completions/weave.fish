@@ -4,7 +4,7 @@
 function __weave_subcommands --description 'The subcommands that may follow the command path $argv[1]'
     switch $argv[1]
         case weave
-            printf '%s\n' connect expose forget help hide launch prime ps report reset rmpeer setup status stop version
+            printf '%s\n' completion connect expose forget help hide launch prime ps report reset rmpeer setup status stop version
     end
 end
 
@@ -19,7 +19,7 @@ function __weave_value_flags --description 'The flags of the command path $argv[
         case weave:hide
             printf '%s\n' --http-addr
         case weave:launch
-            printf '%s\n' --http-addr --image --ipalloc-range --iprange --password --port
+            printf '%s\n' --http-addr --image --ipalloc-range --iprange --log-level --password --port
         case weave:prime
             printf '%s\n' --http-addr
         case weave:ps
@@ -82,10 +82,11 @@ end
 complete -c weave -f
 
 # weave
+complete -c weave -n '__weave_arg weave 0' -a completion -d 'Print the shell completion script for bash, zsh or fish'
 complete -c weave -n '__weave_arg weave 0' -a connect -d 'Add peers for the router to connect to (its targets)'
 complete -c weave -n '__weave_arg weave 0' -a expose -d 'Give the host an address on the weave network, so it reaches the pods'
 complete -c weave -n '__weave_arg weave 0' -a forget -d 'Remove peers from the router\'s targets'
-complete -c weave -n '__weave_arg weave 0' -a help -d 'Display help for weave.'
+complete -c weave -n '__weave_arg weave 0' -a help -d 'Show the help of weave, or of one of its commands'
 complete -c weave -n '__weave_arg weave 0' -a hide -d 'Take the host\'s addresses off the weave network again (undo expose)'
 complete -c weave -n '__weave_arg weave 0' -a launch -d 'Start the weave router in a Docker container, connecting to the peers given'
 complete -c weave -n '__weave_arg weave 0' -a prime -d 'Wait until IPAM can hand out addresses (the address ring exists)'
@@ -99,6 +100,10 @@ complete -c weave -n '__weave_arg weave 0' -a stop -d 'Stop the weave router con
 complete -c weave -n '__weave_arg weave 0' -a version -d 'Print the version of weave, and of the router when one answers'
 complete -c weave -n '__weave_at weave' -l help -d 'Show help for weave'
 complete -c weave -n '__weave_at weave' -l version -d 'Show the version of weave'
+
+# weave completion
+complete -c weave -n '__weave_at weave:completion' -l help -d 'Show help for weave completion'
+complete -c weave -n '__weave_arg weave:completion 0' -a 'bash zsh fish' -d 'The shell to complete in'
 
 # weave connect
 complete -c weave -n '__weave_at weave:connect' -l help -d 'Show help for weave connect'
@@ -116,7 +121,6 @@ complete -c weave -n '__weave_at weave:forget' -l http-addr -r -F -d 'Address of
 
 # weave help
 complete -c weave -n '__weave_at weave:help' -l help -d 'Show help for weave help'
-complete -c weave -n '__weave_at weave:help' -l nested-commands -s n -d 'Include all nested commands in the output.'
 
 # weave hide
 complete -c weave -n '__weave_at weave:hide' -l help -d 'Show help for weave hide'
@@ -127,6 +131,7 @@ complete -c weave -n '__weave_at weave:launch' -l help -d 'Show help for weave l
 complete -c weave -n '__weave_at weave:launch' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
 complete -c weave -n '__weave_at weave:launch' -l image -r -F -d 'Router image [default: $WEAVE_IMAGE, else weave-net:<version>, built locally]'
 complete -c weave -n '__weave_at weave:launch' -l ipalloc-range -l iprange -r -F -d 'IP range all peers allocate from; "" disables IPAM [default: 10.32.0.0/12]'
+complete -c weave -n '__weave_at weave:launch' -l log-level -x -a 'debug info warning error' -d 'The router\'s log level [default: info]'
 complete -c weave -n '__weave_at weave:launch' -l no-color -d 'Print without colours (as does NO_COLOR=1)'
 complete -c weave -n '__weave_at weave:launch' -l no-restart -d 'Do not let Docker restart the router (restart policy "no" instead of "always")'
 complete -c weave -n '__weave_at weave:launch' -l password -r -F -d 'Encrypt the traffic between peers with this password [default: $WEAVE_PASSWORD]'
@@ -162,7 +167,7 @@ complete -c weave -n '__weave_at weave:rmpeer' -l http-addr -r -F -d 'Address of
 # weave setup
 complete -c weave -n '__weave_at weave:setup' -l cni-bin-dir -r -F -d 'CNI plugin directory [default: $WEAVE_CNI_PLUGIN_DIR, else /opt/cni/bin]'
 complete -c weave -n '__weave_at weave:setup' -l cni-conf-dir -r -F -d 'CNI network config directory [default: $WEAVE_CNI_CONF_DIR, else /etc/cni/net.d]'
-complete -c weave -n '__weave_at weave:setup' -l cni-version -r -F -d 'cniVersion for a new 10-weave.conflist [default: 0.4.0, listing 0.4.0, 1.0.0 and 1.1.0 in "cniVersions"]'
+complete -c weave -n '__weave_at weave:setup' -l cni-version -x -a '0.3.0 0.3.1 0.4.0 1.0.0 1.1.0' -d 'cniVersion for a new 10-weave.conflist [default: 0.4.0, listing 0.4.0, 1.0.0 and 1.1.0 in "cniVersions"]'
 complete -c weave -n '__weave_at weave:setup' -l help -d 'Show help for weave setup'
 complete -c weave -n '__weave_at weave:setup' -l image -r -F -d 'Router image [default: $WEAVE_IMAGE, else weave-net:<version>, built locally]'
 complete -c weave -n '__weave_at weave:setup' -l no-color -d 'Print without colours (as does NO_COLOR=1)'
@@ -173,6 +178,7 @@ complete -c weave -n '__weave_at weave:status' -l http-addr -r -F -d 'Address of
 complete -c weave -n '__weave_at weave:status' -l interval -r -F -d 'Time between refreshes of --watch: 2s, 500ms, 1m, or seconds [default: 2s]'
 complete -c weave -n '__weave_at weave:status' -l json -d 'Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'
 complete -c weave -n '__weave_at weave:status' -l watch -s w -d 'Refresh until Ctrl-C: in place on a terminal, else one refresh after another'
+complete -c weave -n '__weave_arg_from weave:status 0' -a 'targets connections peers ipam' -d 'targets | connections | peers | ipam'
 
 # weave stop
 complete -c weave -n '__weave_at weave:stop' -l help -d 'Show help for weave stop'

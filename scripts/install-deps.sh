@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   docker.io containerd runc iptables podman containernetworking-plugins iputils-ping busybox-static
   iperf3 hyperfine socat util-linux iproute2 curl zsh fish tcpdump openvpn build-essential python3
+  shellcheck
 )
 
 step() { printf '==> %s\n' "$*"; }
@@ -50,3 +51,7 @@ fi
 
 step "npm run build"
 npm run --silent build || die "the TypeScript build failed (see the errors above)"
+
+# Only the router's encrypted path needs the TAP addon: a failure warns and says how to fix it.
+step "the TAP addon (native/)"
+node native/install.cjs

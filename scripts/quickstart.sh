@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Quick start, the main job: install weave, `weave setup` (CNI plugin into /opt/cni/bin and
-# /etc/cni/net.d, router image built locally), `weave launch` (the router in Docker), then
-# containers on the weave network with podman, addresses from weave IPAM, and `weave status`.
+# Quick start, the main job: install weave (the `weave` command, from the package this checkout
+# builds), `weave setup` (CNI plugin into /opt/cni/bin and /etc/cni/net.d, router image built
+# locally), `weave launch` (the router in Docker), then containers on the weave network with
+# podman, addresses from weave IPAM, and `weave status`.
 # Run as root on Debian 12; safe to run again (a running router is kept).
 set -euo pipefail
 
@@ -25,6 +26,19 @@ die() { printf '\nquickstart: %s\n' "$*" >&2; exit 1; }
 step "installing dependencies and building weave"
 bash scripts/install-deps.sh
 
+step "installing the weave command: npm pack, then npm install -g of the package (as on any host)"
+mkdir -p "$STATE"
+rm -f "$STATE"/weave-net-*.tgz
+# install-deps.sh has just built dist/ and the TAP addon: no second build (prepack) here.
+tarball=$(npm pack --ignore-scripts --silent --pack-destination "$STATE") || die "npm pack failed (see above)"
+# The package ships its TAP addon; no install script is needed (npm 11 would ask to approve it).
+npm install -g --ignore-scripts --no-audit --no-fund --loglevel=error "$STATE/$tarball" ||
+  die "npm install -g $STATE/$tarball failed (see above)"
+hash -r
+command -v weave >/dev/null || die "npm installed weave into $(npm prefix -g)/bin, which is not on PATH: add it"
+echo "installed $(command -v weave) -> $(npm root -g)/weave-net"
+weave version
+
 step "starting the Docker engine"
 bash scripts/start-dockerd.sh
 
@@ -39,19 +53,18 @@ for plugin in portmap loopback; do
     echo "linked $CNI_BIN_DIR/$plugin -> $REFERENCE_PLUGINS/$plugin"
   fi
 done
-node bin/weave.js setup --cni-bin-dir "$CNI_BIN_DIR" --cni-conf-dir "$CNI_CONF_DIR"
+weave setup --cni-bin-dir "$CNI_BIN_DIR" --cni-conf-dir "$CNI_CONF_DIR"
 for f in "$CNI_BIN_DIR/weave-net" "$CNI_BIN_DIR/weave-ipam" "$CNI_CONF_DIR/10-weave.conflist"; do
   [[ -e $f ]] || die "weave setup did not install $f (see its output above)"
 done
 
-if node bin/weave.js status >/dev/null 2>&1; then
+if weave status >/dev/null 2>&1; then
   step "weave is already running: keeping it"
 else
   step "weave launch (the router in a container)"
-  node bin/weave.js launch || die "weave launch failed (its message above says why)"
+  weave launch || die "weave launch failed (its message above says why)"
 fi
 
-mkdir -p "$STATE"
 # Podman reads this instead of /etc/containers/containers.conf; without each line it fails in
 # this sandbox (ulimits runc cannot set, no systemd for cgroups or events).
 cat >"$STATE/containers.conf" <<EOF
@@ -102,16 +115,17 @@ step "${DEMO[1]} pings ${DEMO[0]} ($first) across the weave bridge"
 podman exec "${DEMO[1]}" ping -c 3 -w 5 "$first" || die "${DEMO[1]} cannot reach ${DEMO[0]} at $first"
 
 step "weave status"
-node bin/weave.js status
+weave status
 step "weave ps"
-node bin/weave.js ps
+weave ps
 
 step "removing the demo containers (their addresses go back to weave IPAM)"
 cleanup
 
 cat <<EOF
 
-weave quick start done: the router runs (docker ps: weave), the plugin is in $CNI_BIN_DIR,
-the network config in $CNI_CONF_DIR/10-weave.conflist. Run your own container on the weave network:
+weave quick start done: \`weave\` is $(command -v weave), the router runs (docker ps: weave), the plugin
+is in $CNI_BIN_DIR, the network config in $CNI_CONF_DIR/10-weave.conflist. Try \`weave status\`,
+\`weave ps\`, \`weave --help\`. Run your own container on the weave network:
   CONTAINERS_CONF=$STATE/containers.conf podman run --rm --network weave $IMAGE ip -4 addr show eth0
 EOF

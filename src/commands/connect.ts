@@ -1,6 +1,8 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {checkPeers} from '../lib/cli/arguments.js';
-import {RouterCommand, UsageError} from '../lib/cli/router-command.js';
+import {RouterCommand} from '../lib/cli/router-command.js';
+import {UsageError} from '../lib/errors.js';
 
 export default class Connect extends RouterCommand {
   static override summary = 'Add peers for the router to connect to (its targets)';

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {ipsLine, parseAddresses} from '../lib/cli/addresses.js';
 import {exposeAddresses} from '../lib/cli/expose.js';
 import {RouterCommand} from '../lib/cli/router-command.js';

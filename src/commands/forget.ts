@@ -1,6 +1,7 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {checkPeers} from '../lib/cli/arguments.js';
-import {RouterCommand, UsageError} from '../lib/cli/router-command.js';
+import {RouterCommand} from '../lib/cli/router-command.js';
+import {UsageError} from '../lib/errors.js';
 
 export default class Forget extends RouterCommand {
   static override summary = "Remove peers from the router's targets";

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {ipsLine, parseAddresses} from '../lib/cli/addresses.js';
 import {hideAddresses} from '../lib/cli/expose.js';
 import {RouterCommand} from '../lib/cli/router-command.js';

@@ -1,14 +1,16 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {DockerCommand} from '../lib/cli/docker-command.js';
 import {runSteps} from '../lib/cli/task-list.js';
 import {RouterLaunch} from '../lib/docker/launch.js';
+import {LOG_LEVELS} from '../lib/router/log.js';
 
 export default class Launch extends DockerCommand {
   static override summary = 'Start the weave router in a Docker container, connecting to the peers given';
 
   static override description = `Builds the router image locally when no registry has it, installs the weave CNI plugin, starts the container 'weave' (WEAVE_CONTAINER_NAME) with host networking, a few capabilities instead of --privileged, restart policy "always" and a volume for its state, waits until the router answers, and prints the container's id. Progress goes to stderr.
 
-Router flags not listed below (--name, --nickname, --ipalloc-init, --ipalloc-default-subnet, --trusted-subnets, --no-discovery, --conn-limit, --resume, --log-level, --mtu, ...) are passed to the router as given. The password reaches the router in its environment, never its arguments. Exit codes: 3 the router already runs, 2 another container is named 'weave', 1 other failures.`;
+Router flags not listed below (--name, --nickname, --ipalloc-init, --ipalloc-default-subnet, --trusted-subnets, --no-discovery, --conn-limit, --resume, --mtu, ...) are passed to the router as given. The password reaches the router in its environment, never its arguments. Exit codes: 3 the router already runs, 2 another container is named 'weave', 1 other failures.`;
 
   static override examples = [
     '<%= config.bin %> launch',
@@ -31,6 +33,7 @@ Router flags not listed below (--name, --nickname, --ipalloc-init, --ipalloc-def
     'ipalloc-range': Flags.string({description: 'IP range all peers allocate from; "" disables IPAM [default: 10.32.0.0/12]', aliases: ['iprange']}),
     'no-restart': Flags.boolean({description: 'Do not let Docker restart the router (restart policy "no" instead of "always")'}),
     image: Flags.string({description: 'Router image [default: $WEAVE_IMAGE, else weave-net:<version>, built locally]'}),
+    'log-level': Flags.string({description: "The router's log level [default: info]", options: LOG_LEVELS}),
   };
 
   async run(): Promise<void> {

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {checkInterfaceName, checkNames} from '../lib/cli/arguments.js';
 import {listAttachments, UNKNOWN_MAC} from '../lib/cli/attachments.js';
 import {JSON_INDENT} from '../lib/cli/json-text.js';
@@ -16,6 +17,8 @@ export default class Ps extends RouterCommand {
   static override args = {
     id: Args.string({description: 'container id, or the start of one, or weave:expose (repeatable)'}),
   };
+
+  static override enableJsonFlag = true;
 
   static override flags = {
     json: Flags.boolean({description: 'Print a JSON array of {id, mac, cidrs} instead of text'}),

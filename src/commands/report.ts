@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {RouterCommand} from '../lib/cli/router-command.js';
 
 export default class Report extends RouterCommand {
@@ -13,6 +13,8 @@ export default class Report extends RouterCommand {
     `<%= config.bin %> report -f '{{range .Router.Targets}}{{.}}{{"\\n"}}{{end}}'`,
     "<%= config.bin %> report -f '{{json .IPAM}}'",
   ];
+
+  static override enableJsonFlag = true;
 
   static override flags = {
     format: Flags.string({char: 'f', description: 'Go template to run over the report instead of printing its JSON', exclusive: ['json']}),

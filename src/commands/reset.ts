@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {DockerCommand} from '../lib/cli/docker-command.js';
 import {connectDocker} from '../lib/docker/client.js';
 import {DockerOperatorError} from '../lib/docker/errors.js';

@@ -1,7 +1,8 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {HttpStatusError, NotFoundError} from '../lib/api/errors.js';
 import {checkNames} from '../lib/cli/arguments.js';
-import {RouterCommand, UsageError} from '../lib/cli/router-command.js';
+import {RouterCommand} from '../lib/cli/router-command.js';
+import {UsageError} from '../lib/errors.js';
 
 export default class Rmpeer extends RouterCommand {
   static override summary = 'Take over the addresses of peers that are gone for good';

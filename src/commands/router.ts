@@ -1,6 +1,7 @@
-import {Args, Command, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import {Command} from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import {ROUTER_FLAGS, type RouterFlagSpec} from '../lib/router/config.js';
-import {routerMain} from '../lib/router/cli.js';
 
 const IGNORED_GROUP = 'WEAVE 2.8.1 (ACCEPTED, NO EFFECT HERE)';
 
@@ -38,6 +39,8 @@ export default class Router extends Command {
   static override flags = Object.fromEntries(Object.entries(ROUTER_FLAGS).map(([name, spec]) => [name, oclifFlag(spec)]));
 
   async run(): Promise<void> {
+    // Loaded here: the help above needs only the flag table, not the router.
+    const {routerMain} = await import('../lib/router/cli.js');
     await routerMain(this.argv);
   }
 }

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {CniSetupCommand} from '../lib/cli/cni-setup-command.js';
 import {runSteps} from '../lib/cli/task-list.js';
 import {chooseImage} from '../lib/docker/image-ref.js';

@@ -1,9 +1,10 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import type {RouterClient} from '../lib/api/client.js';
 import {HttpStatusError, RouterUnreachableError} from '../lib/api/errors.js';
 import {parseInterval} from '../lib/cli/duration.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
-import {checkStatusPage, statusPage} from '../lib/cli/status-page.js';
+import {checkStatusPage, STATUS_PAGES, statusPage} from '../lib/cli/status-page.js';
 import type {WatchOptions} from '../lib/cli/watch.js';
 
 export default class Status extends RouterCommand {
@@ -25,9 +26,14 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
 
   static override strict = false;
 
+  static override enableJsonFlag = true;
+
   static override args = {
-    page: Args.string({description: 'targets | connections | peers | ipam'}),
+    page: Args.string({description: STATUS_PAGES.join(' | ')}),
   };
+
+  // Offered by the shells; checked by run() itself, in the original's words (oclif's `options` would say it in its own).
+  static override completionValues = {page: STATUS_PAGES};
 
   static override flags = {
     json: Flags.boolean({description: 'Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'}),
@@ -74,14 +80,5 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
         }
       },
     };
-  }
-
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    // The original's status exits 0 or 1 only, even on a command line it cannot read.
-    if (error.oclif?.exit === 2) {
-      process.stderr.write(`${error.message}\n`);
-      return this.exit(1);
-    }
-    return super.catch(error);
   }
 }

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {JSON_INDENT} from '../lib/cli/json-text.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {VERSION} from '../lib/package.js';
@@ -6,6 +6,8 @@ import {VERSION} from '../lib/package.js';
 export default class Version extends RouterCommand {
   static override description = 'Print the version of weave, and of the router when one answers';
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --json'];
+
+  static override enableJsonFlag = true;
 
   static override flags = {
     json: Flags.boolean({description: 'Print {"script": <version>, "router": <version, or null when no router answers>} instead of text'}),

@@ -9,7 +9,7 @@ export interface PluginRun {
   stderr: string;
   exitCode: number;
   /** stdout parsed, when it is JSON. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test code reads results freely
+  // `any`: test code reads results freely.
   json?: Record<string, any>;
 }
 

@@ -46,7 +46,8 @@ describe('weave (top-level behaviour of bin/weave.js)', () => {
   }
 
   it('shows the examples in the help of each of its commands', () => {
-    for (const command of ours) {
+    // `weave help --help` is oclif's root help, as with @oclif/plugin-help.
+    for (const command of ours.filter(c => c.id !== 'help')) {
       const run = runWeave([...command.id.split(':'), '--help']);
       assert.equal(run.exitCode, 0, run.stderr);
       assert.match(run.stdout, /^USAGE$/m, `${command.id} --help has no USAGE`);
@@ -78,10 +79,34 @@ describe('weave (top-level behaviour of bin/weave.js)', () => {
     });
   }
 
-  it('reports a stray argument of a known command as such, with no stack trace', () => {
+  it('reports a stray argument of a known command as such, exit 1 (a usage error, as the original), with no stack trace', () => {
     const run = runWeave(['version', 'extra']);
-    assert.equal(run.exitCode, 2);
+    assert.equal(run.exitCode, 1);
     assert.match(run.stderr, /Unexpected argument: extra/);
     assertNoTrace(run.stderr);
+  });
+
+  for (const [typo, meant] of [
+    [['stauts'], 'weave status'],
+    [['verison', '--json'], 'weave version --json'],
+    [['lauch', 'host2'], 'weave launch host2'],
+    [['rmper', 'host3'], 'weave rmpeer host3'],
+    [['sp'], 'weave ps'],
+  ] as const) {
+    it(`weave ${typo.join(' ')}: one line naming \`${meant}\`, exit 1`, () => {
+      const run = runWeave([...typo]);
+      assert.equal(run.exitCode, 1);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr, `Unknown weave command '${typo[0]}': did you mean \`${meant}\`?\n`);
+    });
+  }
+
+  it('weave status <typo of a page> names the page meant; any other page, the pages there are', () => {
+    const typo = runWeave(['status', 'peerz']);
+    assert.equal(typo.exitCode, 1);
+    assert.equal(typo.stderr, "Invalid 'weave status' sub-command: peerz\ndid you mean `weave status peers`?\n");
+    const other = runWeave(['status', 'dns']);
+    assert.equal(other.exitCode, 1);
+    assert.equal(other.stderr, "Invalid 'weave status' sub-command: dns\nthe pages are targets, connections, peers, ipam\n");
   });
 });

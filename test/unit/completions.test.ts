@@ -5,9 +5,11 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {Config} from '@oclif/core';
 import {type CompletionFlag, type CompletionTree, loadCommandTree} from '../../src/lib/cli/completion/command-tree.js';
-import {COMPLETIONS_DIR, completionScripts, type CompletionScript, writeCompletions} from '../../src/lib/cli/completion/scripts.js';
+import {COMPLETIONS_DIR} from '../../src/lib/cli/completion/files.js';
+import {completionScripts, type CompletionScript, writeCompletions} from '../../src/lib/cli/completion/scripts.js';
 import {PACKAGE_ROOT} from '../../src/lib/package.js';
 import {bashComplete, fishComplete, zshComplete} from '../helpers/complete.js';
+import {runWeave} from '../helpers/setup-cli.js';
 import {requireTool} from '../helpers/root.js';
 
 /** A command line as the cursor leaves it, and what completion must (and must not) offer there. */
@@ -83,7 +85,7 @@ describe('shell completion', () => {
     it('offer every visible command of oclif and nothing hidden', () => {
       const visible = config.commands.filter((c) => !c.hidden).map((c) => c.id.split(':')[0]);
       const hidden = config.commands.filter((c) => c.hidden).map((c) => c.id.split(':')[0]);
-      assert.ok(hidden.includes('weave-net') && hidden.includes('weave-ipam'));
+      assert.ok(hidden.includes('setup-cni') && hidden.includes('router'));
       const offered = tree.root.children.map((child) => child.path[1]);
       assert.deepEqual(offered, [...new Set(visible)].sort());
       for (const id of hidden) assert.ok(!offered.includes(id), `hidden command ${id} is offered`);
@@ -94,7 +96,7 @@ describe('shell completion', () => {
     });
 
     it('complete every command and its flags, but no hidden command, in bash, zsh and fish', async () => {
-      const cases: Case[] = [{line: 'weave ver', offers: ['version']}, {line: 'weave weave-', offers: [], not: ['weave-net', 'weave-ipam']}];
+      const cases: Case[] = [{line: 'weave ver', offers: ['version']}, {line: 'weave setup', offers: ['setup'], not: ['setup-cni']}, {line: 'weave ro', offers: [], not: ['router']}];
       for (const command of config.commands.filter((c) => !c.hidden)) {
         const words = command.id.split(':');
         const last = words.at(-1)!;
@@ -103,6 +105,33 @@ describe('shell completion', () => {
         cases.push({line: `weave ${words.join(' ')} --`, offers: [...flags, '--help']});
       }
       await assertCompletions(COMPLETIONS_DIR, 'weave', cases);
+    });
+
+    it('complete status pages, log levels, CNI versions and shells in bash, zsh and fish', async () => {
+      await assertCompletions(COMPLETIONS_DIR, 'weave', [
+        {line: 'weave status ', offers: ['targets', 'connections', 'peers', 'ipam'], not: ['status']},
+        {line: 'weave status p', offers: ['peers'], not: ['ipam']},
+        {line: 'weave status --json ', offers: ['targets', 'ipam']},
+        {line: 'weave launch --log-level ', offers: ['debug', 'info', 'warning', 'error']},
+        {line: 'weave launch --log-level=w', offers: ['warning'], not: ['error']},
+        {line: 'weave setup --cni-version ', offers: ['0.3.0', '0.4.0', '1.0.0', '1.1.0'], not: ['0.2.0']},
+        {line: 'weave completion ', offers: ['bash', 'zsh', 'fish']},
+      ]);
+    });
+
+    it('`weave completion <shell>` prints the committed script of that shell, which its help says how to install', () => {
+      for (const {shell, file} of completionScripts(tree)) {
+        const run = runWeave(['completion', shell]);
+        assert.equal(run.exitCode, 0, run.stderr);
+        assert.equal(run.stdout, readFileSync(join(COMPLETIONS_DIR, file), 'utf8'));
+      }
+      const help = runWeave(['completion', '--help']);
+      for (const line of ['weave completion bash > /etc/bash_completion.d/weave', 'weave completion zsh > ', 'weave completion fish > ~/.config/fish/completions/weave.fish']) {
+        assert.ok(help.stdout.includes(line), `the help should show ${line}:\n${help.stdout}`);
+      }
+      const bad = runWeave(['completion', 'tcsh']);
+      assert.equal(bad.exitCode, 1);
+      assert.match(bad.stderr, /Expected tcsh to be one of: bash, zsh, fish/);
     });
   });
 

@@ -1,5 +1,5 @@
 import {parseCidr} from '../net/cidr.js';
-import {UsageError} from './router-command.js';
+import {UsageError} from '../errors.js';
 
 /** An `<addr>` argument: an address from IPAM (`net:default`, `net:<cidr>`) or a given one (`[ip:]<cidr>`). */
 export type Address = {kind: 'net'; subnet?: string} | {kind: 'ip'; cidr: string};

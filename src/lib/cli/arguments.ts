@@ -9,7 +9,7 @@ export function checkPeers(peers: readonly string[], command: string): void {
       parsePeerAddress(peer);
     } catch (error) {
       if (!(error instanceof PeerAddressError)) throw error;
-      throw new ArgumentError(`invalid peer "${peer}" for 'weave ${command}': ${error.why}; a peer is <ip_address_or_fqdn>[:<port>]`);
+      throw new ArgumentError(`invalid peer "${peer}" for 'weave ${command}': ${error.why}; a peer is <ip_address_or_fqdn>[:<port>]`, 1, {cause: error});
     }
   }
 }

@@ -1,15 +1,16 @@
-import {Command, Flags, type Interfaces} from '@oclif/core';
-import {DockerOperatorError} from '../docker/errors.js';
+import * as Flags from '@oclif/core/flags';
+import type {Interfaces} from '@oclif/core';
+import {CONFLIST_VERSIONS} from '../setup/conflist.js';
 import {mkdirCommand} from '../setup/dirs.js';
-import {SetupError} from '../setup/errors.js';
 import type {SetupOptions, SetupReport} from '../setup/install.js';
 import {noColorFlag, stderrColors} from './terminal.js';
+import {WeaveCommand} from './weave-command.js';
 
 /**
  * What `setup` and `setup-cni` share: the CNI directory flags, the report of the install (one
- * line per change on stdout, warnings on stderr), and failures printed once with their fix.
+ * line per change on stdout, warnings on stderr).
  */
-export abstract class CniSetupCommand extends Command {
+export abstract class CniSetupCommand extends WeaveCommand {
   static override baseFlags = {
     'no-color': noColorFlag,
   };
@@ -21,6 +22,8 @@ export abstract class CniSetupCommand extends Command {
       description: 'cniVersion for a new 10-weave.conflist [default: 0.4.0, listing 0.4.0, 1.0.0 and 1.1.0 in "cniVersions"]',
     }),
   };
+
+  static override completionValues = {'cni-version': CONFLIST_VERSIONS};
 
   protected readonly colors = stderrColors();
 
@@ -44,14 +47,5 @@ export abstract class CniSetupCommand extends Command {
     for (const change of report.changes) this.log(change);
     if (report.changes.length === 0) this.log(`weave CNI plugin already installed in ${report.binDir}; nothing changed`);
     for (const warning of report.warnings) this.warning(warning);
-  }
-
-  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    if (error instanceof SetupError) return this.error(error.message, {exit: error.exitCode});
-    if (error instanceof DockerOperatorError) {
-      process.stderr.write(`${this.colors.red(error.message)}\n`);
-      return this.exit(error.exitCode);
-    }
-    return super.catch(error);
   }
 }

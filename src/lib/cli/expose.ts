@@ -1,5 +1,6 @@
 import type {RouterClient} from '../api/client.js';
 import {HttpStatusError, NotFoundError} from '../api/errors.js';
+import {OperatorError} from '../errors.js';
 import {ipv4Addresses} from '../net/address.js';
 import {IpError} from '../net/ip.js';
 import {DEFAULTS} from '../router/config.js';
@@ -7,7 +8,6 @@ import {hideAddress} from '../router/dataplane/expose.js';
 import {Iptables} from '../router/dataplane/iptables.js';
 import {createLogger} from '../router/log.js';
 import type {Address} from './addresses.js';
-import {CommandFailure} from './router-command.js';
 
 /** The IPAM id of the bridge's own addresses. */
 export const EXPOSE_ID = 'weave:expose';
@@ -28,7 +28,7 @@ async function allocate(client: RouterClient, addresses: readonly Address[]): Pr
       }
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
-      if (address.kind === 'net') throw new CommandFailure("IP address allocation must be enabled to use 'net:'");
+      if (address.kind === 'net') throw new OperatorError("IP address allocation must be enabled to use 'net:'");
       cidrs.push(address.cidr);
     }
   }

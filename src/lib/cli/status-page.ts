@@ -1,7 +1,8 @@
 import {NotFoundError} from '../api/errors.js';
 import type {RouterClient} from '../api/client.js';
+import {ArgumentError} from '../errors.js';
 import {indentJson} from './json-text.js';
-import {UsageError} from './router-command.js';
+import {closestWord} from './suggest.js';
 
 /** The pages of `weave status`, and for `--json` the part of the report each is drawn from. */
 const JSON_TEMPLATES = new Map([
@@ -12,8 +13,14 @@ const JSON_TEMPLATES = new Map([
   ['ipam', '{{json .IPAM}}'],
 ]);
 
-function invalid(sub: readonly string[]): UsageError {
-  return new UsageError(`Invalid 'weave status' sub-command: ${sub.join(' ')}`);
+/** The pages `weave status` takes, in the order the original's usage lists them. */
+export const STATUS_PAGES = [...JSON_TEMPLATES.keys()].filter(page => page !== '');
+
+/** The original's line, then the page meant (for a typo) or the pages there are: exit 1, as the original's usage. */
+function invalid(sub: readonly string[]): ArgumentError {
+  const meant = sub.length === 1 ? closestWord(sub[0]!, STATUS_PAGES) : undefined;
+  const hint = meant ? `did you mean \`weave status ${meant}\`?` : `the pages are ${STATUS_PAGES.join(', ')}`;
+  return new ArgumentError(`Invalid 'weave status' sub-command: ${sub.join(' ')}\n${hint}`);
 }
 
 /** Fails on a page that does not exist before asking the router (the original asked it, which answers 404). */

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {Chalk, type ChalkInstance, chalkStderr} from 'chalk';
 
 export type Env = Record<string, string | undefined>;

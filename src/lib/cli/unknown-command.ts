@@ -1,4 +1,4 @@
-import {type Interfaces} from '@oclif/core';
+import type {Interfaces} from '@oclif/core';
 
 /** How an unmatched command id splits: a command it starts with, or the words that name nothing. */
 export type UnmatchedCommand = {command: string; args: string[]} | {unknown: string[]};

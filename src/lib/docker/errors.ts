@@ -21,9 +21,3 @@ export function engineMessage(error: unknown): string {
   const text = e?.json?.message ?? (typeof e?.json === 'string' ? (e.json as string) : undefined) ?? e?.message ?? String(error);
   return text.trim().replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
 }
-
-/** A Docker call that failed: what we tried, and the engine's reason. */
-export function dockerFailure(action: string, error: unknown): DockerOperatorError {
-  if (error instanceof DockerOperatorError) return error;
-  return new DockerOperatorError(`cannot ${action}: ${engineMessage(error)}`);
-}

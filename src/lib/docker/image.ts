@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import {PACKAGE_ROOT, VERSION} from '../package.js';
 import {DockerOperatorError, engineMessage, statusOf} from './errors.js';
 import {formatImageRef, type ImageRef, isOwnImage} from './image-ref.js';
-import {copyPackage, packageDigest} from './package-files.js';
+import {copyPackage, ensureTapAddon, packageDigest} from './package-files.js';
 import {Rootfs} from './rootfs.js';
 
 /** Label of a locally built image: the digest of the package it holds (see packageDigest). */
@@ -73,6 +73,7 @@ async function pull(docker: Dockerode, image: string): Promise<void> {
  */
 export async function buildImage(docker: Dockerode, ref: ImageRef, options: ImageOptions = {}): Promise<void> {
   const root = options.root ?? PACKAGE_ROOT;
+  await ensureTapAddon(root);
   const work = await mkdtemp(join(tmpdir(), 'weave-image-'));
   try {
     const rootfs = new Rootfs(join(work, 'rootfs'));

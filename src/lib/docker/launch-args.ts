@@ -1,15 +1,10 @@
-import {ArgumentError} from '../errors.js';
+import {ArgumentError, UsageError} from '../errors.js';
 import {parseRouterArgv, RouterUsageError} from '../router/cli.js';
 import {DEFAULTS, ignoredFlagWarnings, RouterConfigError, routerConfig} from '../router/config.js';
 import {PeerAddressError, parsePeerAddress} from '../router/mesh/address.js';
 
 /** A launch command line the original answered with its usage and exit 1 (a flag without its value). */
-export class LaunchUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LaunchUsageError';
-  }
-}
+export class LaunchUsageError extends UsageError {}
 
 /** What `weave launch` takes for itself; every other word goes to the router as given. */
 export interface LaunchArgs {
@@ -126,8 +121,10 @@ export function checkRouterArgs(words: readonly string[]): void {
     routerConfig(flags, peers, {});
     for (const peer of peers) parsePeerAddress(peer);
   } catch (error) {
-    if (error instanceof PeerAddressError) throw new ArgumentError(`invalid peer "${error.peer}" for 'weave launch': ${error.why}; a peer is <ip_address_or_fqdn>[:<port>]`);
-    if (error instanceof RouterConfigError || error instanceof RouterUsageError) throw new ArgumentError(`weave launch: ${error.message}`);
+    if (error instanceof PeerAddressError) {
+      throw new ArgumentError(`invalid peer "${error.peer}" for 'weave launch': ${error.why}; a peer is <ip_address_or_fqdn>[:<port>]`, 1, {cause: error});
+    }
+    if (error instanceof RouterConfigError || error instanceof RouterUsageError) throw new ArgumentError(`weave launch: ${error.message}`, 1, {cause: error});
     throw error;
   }
 }

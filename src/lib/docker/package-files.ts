@@ -1,9 +1,25 @@
 import {createHash} from 'node:crypto';
 import {cp, readdir, readFile, stat} from 'node:fs/promises';
 import {join, relative, sep} from 'node:path';
+import {CommandError, run} from '../net/exec.js';
+import {DockerOperatorError} from './errors.js';
 
-/** The TAP addon `npm ci` builds (node-gyp): the encrypted data path's one native piece. */
+/** The TAP addon (native/install.cjs; the package ships one for linux-x64): the encrypted data path's one native piece. */
 const TAP_ADDON = join('native', 'build', 'Release', 'weave_tap.node');
+
+/**
+ * Makes sure the package's TAP addon loads, building it when it does not: the router image must
+ * always have it, though installing the package (for the CLI and the plugin) never needs it.
+ */
+export async function ensureTapAddon(root: string): Promise<void> {
+  try {
+    // Minutes at most: a compile of one C file, or node-gyp fetching Node's headers.
+    await run(process.execPath, [join(root, 'native', 'install.cjs'), '--required'], {timeoutMs: 300_000});
+  } catch (error) {
+    const said = error instanceof CommandError ? error.stderr.trim() || error.message : (error as Error).message;
+    throw new DockerOperatorError(`the router image needs the TAP addon of the encrypted data path, and it cannot be built here:\n${said}`, 1, {cause: error});
+  }
+}
 
 /** What of the package the router needs: the CLI entry, the compiled code, the manifest and the TAP addon. */
 const PACKAGE_ENTRIES = ['package.json', 'bin', 'dist', 'oclif.manifest.json', TAP_ADDON];

@@ -1,12 +1,7 @@
-/** A setup failure that says what to do; the command prints it without a stack trace and exits 1. */
-export class SetupError extends Error {
-  readonly exitCode = 1;
+import {OperatorError} from '../errors.js';
 
-  constructor(message: string) {
-    super(message);
-    this.name = 'SetupError';
-  }
-}
+/** A setup failure that says what to do; the command prints it without a stack trace and exits 1. */
+export class SetupError extends OperatorError {}
 
 const CHOOSE_DIR = 'choose another directory with --cni-bin-dir / --cni-conf-dir';
 
@@ -18,5 +13,5 @@ export function fsFailure(error: unknown, path: string, action: string): SetupEr
     : code === 'EROFS' ? `the file system is read-only; ${CHOOSE_DIR}`
     : code === 'ENOSPC' ? 'no space left on the device; free some and run again'
     : `${error instanceof Error ? error.message : String(error)}; ${CHOOSE_DIR}`;
-  return new SetupError(`cannot ${action} ${path}: ${why}`);
+  return new SetupError(`cannot ${action} ${path}: ${why}`, 1, {cause: error});
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {ipsLine, parseAddress, parseAddresses} from '../../../src/lib/cli/addresses.js';
-import {UsageError} from '../../../src/lib/cli/router-command.js';
+import {UsageError} from '../../../src/lib/errors.js';
 
 describe('<addr> arguments of expose and hide', () => {
   it('reads net:default, net:<cidr>, ip:<cidr> and a bare <cidr>', () => {

@@ -41,13 +41,23 @@ export interface CompletionTree {
   root: CompletionNode;
 }
 
+/** Fixed values per flag or argument name that a command class declares beside oclif's `options` (WeaveCommand.completionValues). */
+type CompletionValues = Readonly<Record<string, readonly string[]>>;
+
 /** Loads the package's oclif configuration (commands compiled in dist/) and builds its tree. */
 export async function loadCommandTree(root: string = PACKAGE_ROOT): Promise<CompletionTree> {
-  return commandTree(await Config.load(root));
+  const config = await Config.load(root);
+  const values = new Map<string, CompletionValues>();
+  for (const command of config.commands) {
+    if (command.hidden) continue;
+    const loaded = (await command.load()) as {completionValues?: CompletionValues};
+    values.set(command.id, loaded.completionValues ?? {});
+  }
+  return commandTree(config, values);
 }
 
 /** The visible commands of an oclif configuration as a tree of words, sorted so output is stable. */
-export function commandTree(config: Config): CompletionTree {
+export function commandTree(config: Config, completionValues: ReadonlyMap<string, CompletionValues> = new Map()): CompletionTree {
   const formatter = new HelpFormatter(config);
   const oneLine = (text: string | undefined): string => formatter.render(text ?? '').split('\n')[0].trim();
   const helpFlag = (what: string): CompletionFlag[] =>
@@ -72,12 +82,13 @@ export function commandTree(config: Config): CompletionTree {
         parent = child;
       }
       parent.description = oneLine(command.summary ?? command.description);
-      const own = commandFlags(command, oneLine);
+      const extra = completionValues.get(command.id) ?? {};
+      const own = commandFlags(command, oneLine, extra);
       const taken = new Set(own.flatMap(spellings));
       // A command that declares its own help flag keeps it; oclif answers the others itself.
       parent.flags = [...own, ...helpFlag(parent.path.join(' ')).filter((flag) => !taken.has(spellings(flag)[0]))];
       const args = Object.values(command.args).filter((arg) => !arg.hidden);
-      parent.args = args.map((arg) => ({name: arg.name, description: oneLine(arg.description), values: [...(arg.options ?? [])]}));
+      parent.args = args.map((arg) => ({name: arg.name, description: oneLine(arg.description), values: [...(arg.options ?? extra[arg.name] ?? [])]}));
       parent.variadic = command.strict === false || args.some((arg) => arg.multiple);
     }
   }
@@ -111,7 +122,7 @@ export function spellings(flag: CompletionFlag): string[] {
   return [...flag.long.map((l) => `--${l}`), ...flag.short.map((s) => `-${s}`)];
 }
 
-function commandFlags(command: Command.Loadable, oneLine: (text: string | undefined) => string): CompletionFlag[] {
+function commandFlags(command: Command.Loadable, oneLine: (text: string | undefined) => string, extra: CompletionValues): CompletionFlag[] {
   return Object.values(command.flags)
     .filter((flag) => !flag.hidden)
     .map((flag) => {
@@ -121,7 +132,7 @@ function commandFlags(command: Command.Loadable, oneLine: (text: string | undefi
         short: [...(flag.char ? [flag.char] : []), ...(flag.charAliases ?? [])],
         description: oneLine(flag.summary ?? flag.description),
         takesValue: flag.type === 'option',
-        values: flag.type === 'option' ? [...(flag.options ?? [])] : [],
+        values: flag.type === 'option' ? [...(flag.options ?? extra[flag.name] ?? [])] : [],
         repeatable: flag.type === 'option' && Boolean(flag.multiple),
       };
     });

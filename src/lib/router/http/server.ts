@@ -120,6 +120,11 @@ function answer(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
       } else {
         res.end();
       }
+    })
+    // Writing the answer can still fail (the client went away mid-write): never an unhandled rejection, which would end the router.
+    .catch(error => {
+      ctx.log(`${req.method} ${req.url}: cannot answer: ${(error as Error).message}`);
+      res.destroy();
     });
 }
 

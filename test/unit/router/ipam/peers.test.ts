@@ -22,14 +22,13 @@ class FakeMesh {
   }
 
   private deliver(at: string, from: string, fn: (g: Gossiper) => unknown): void {
-    setImmediate(async () => {
+    setImmediate(() => {
       const gossiper = this.gossipers.get(at);
       if (!gossiper || !this.reachable(at, from)) return;
-      try {
-        await fn(gossiper);
-      } catch (error) {
-        this.refusals.push({at, from, message: (error as Error).message});
-      }
+      // A refusal is recorded, never left as an unhandled rejection.
+      Promise.resolve()
+        .then(() => fn(gossiper))
+        .catch((error: unknown) => this.refusals.push({at, from, message: (error as Error).message}));
     });
   }
 

@@ -19,7 +19,10 @@ export const ADDON_PATH = join(PACKAGE_ROOT, 'native', 'build', 'Release', 'weav
 
 export class TapAddonError extends Error {
   constructor(cause: unknown) {
-    super(`cannot load the TAP addon ${ADDON_PATH} (${(cause as Error).message}): build it with \`npm run build:native\` (needs build-essential and python3)`);
+    super(
+      `cannot load the TAP addon ${ADDON_PATH} (${(cause as Error).message.split('\n')[0]}): the encrypted data path needs it; ` +
+        `build it with \`node ${join(PACKAGE_ROOT, 'native', 'install.cjs')} --required\` (needs build-essential, python3 and Node's headers)`,
+    );
     this.name = 'TapAddonError';
   }
 }

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {PACKAGE_ROOT} from '../../src/lib/package.js';
+
+/** esbuild's metafile of the CLI bundle (npm run build): which sources each file of dist/cli holds and what it imports. */
+interface Metafile {
+  outputs: Record<string, {imports: {path: string; kind: string; external?: boolean}[]; inputs: Record<string, unknown>}>;
+}
+
+/** What running `weave <id>` loads: the entry and the command, with everything they import statically (not what they import() when needed). */
+function sourcesLoadedBy(meta: Metafile, id: string): string[] {
+  const seen = new Set<string>();
+  const stack = ['dist/cli/main.js', `dist/cli/commands/${id}.js`];
+  for (let file = stack.pop(); file !== undefined; file = stack.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const output = meta.outputs[file];
+    assert.ok(output, `${file} is not in the bundle`);
+    for (const i of output.imports) if (i.kind === 'import-statement' && !i.external) stack.push(i.path);
+  }
+  return [...seen].flatMap(file => [...Object.keys(meta.outputs[file]?.inputs ?? {}), ...(meta.outputs[file]?.imports ?? []).filter(i => i.external && i.kind === 'import-statement').map(i => i.path)]);
+}
+
+/** Libraries and folders that only the commands driving Docker, the setup or a terminal UI need. */
+const HEAVY = [/node_modules\/(listr2|chalk|log-update|@inquirer|dockerode|execa)\//, /^(dockerode|listr2|chalk)$/, /^src\/lib\/(docker|setup)\//, /^src\/lib\/cli\/(watch|task-list|terminal)\.ts$/];
+
+describe('what a command loads (the CLI bundle, dist/cli)', () => {
+  let meta: Metafile;
+  before(() => {
+    meta = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'dist', 'cli', 'meta.json'), 'utf8')) as Metafile;
+  });
+
+  for (const id of ['version', 'status', 'ps', 'report', 'connect', 'expose', 'completion', 'help']) {
+    it(`weave ${id} loads no task list, colours, prompts, Docker client or setup code`, () => {
+      const heavy = sourcesLoadedBy(meta, id).filter(source => HEAVY.some(pattern => pattern.test(source)));
+      assert.deepEqual(heavy, []);
+    });
+  }
+
+  it('weave launch does load them (else the check above proves nothing)', () => {
+    const sources = sourcesLoadedBy(meta, 'launch');
+    assert.ok(sources.some(source => source.includes('node_modules/listr2/')));
+    assert.ok(sources.some(source => source.startsWith('src/lib/docker/')));
+  });
+});
