@@ -32,7 +32,7 @@ async function vethExistsError(call: Invocation, hostName: string): Promise<CniE
 
 /**
  * Each address's gateway: ipam.gateway, else the IPAM result's, else the bridge's address
- * (only looked up when needed: it costs one more `ip` call). With weave IPAM and a bridge
+ * (only looked up when needed: outside the router it costs one more `ip` call). With weave IPAM and a bridge
  * without an address, the bridge is given one and exposed first, as the original does.
  */
 async function withGateways(call: Invocation, ipam: Ipam, ips: IpConfig[]): Promise<IpConfig[]> {
@@ -42,7 +42,7 @@ async function withGateways(call: Invocation, ipam: Ipam, ips: IpConfig[]): Prom
       const configured = call.conf.ipam.gateway && (isIP(call.conf.ipam.gateway) === 6) === v6 ? call.conf.ipam.gateway : undefined;
       let gateway = configured ?? ipc.gateway;
       if (!gateway && !v6 && call.conf.ipam.routes === undefined) {
-        gateway = (await bridgeGateway(call.conf.bridge, ipc.address)) ?? (await ipam.exposeBridge?.(call, ipc.address));
+        gateway = (await bridgeGateway(call.conf.bridge, ipc.address, call.ownBridge)) ?? (await ipam.exposeBridge?.(call, ipc.address));
       }
       return {...ipc, ...(gateway ? {gateway} : {}), interface: 2};
     }),
@@ -99,9 +99,9 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
     const bridge = await podBridge(call);
     const mtu = conf.mtu || bridge.mtu;
     const hostName = hostVethName(env.containerId);
-    let hostLink;
+    let hostMac;
     try {
-      hostLink = await createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, containerId: env.containerId});
+      hostMac = await createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, containerId: env.containerId});
     } catch (error) {
       if (error instanceof IpError && error.exists && error.command[1] === 'add') throw await vethExistsError(call, hostName);
       // Created but not finished: deleting the host end removes its peer too.
@@ -124,7 +124,7 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
     return mergeResults(conf.prevResult, {
       interfaces: [
         {name: conf.bridge, mac: bridge.address},
-        {name: hostName, mac: hostLink.address},
+        {name: hostName, mac: hostMac},
         {name: env.ifname, mac: podLink.address, sandbox: env.netns},
       ],
       ips,

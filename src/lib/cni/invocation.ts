@@ -7,6 +7,8 @@ import type {LinkInfo} from '../net/link.js';
 export interface OwnBridge {
   name: string;
   link(): Promise<LinkInfo>;
+  /** Its IPv4 addresses (CIDRs), as the router set them. */
+  addresses(): readonly string[];
 }
 
 /** One parsed CNI call: what every command and IPAM backend works from. */

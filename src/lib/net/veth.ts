@@ -1,5 +1,5 @@
 import {ipBatch} from './ip.js';
-import type {LinkInfo} from './link.js';
+import {randomMac} from './mac.js';
 
 /** The original's host-side name, so scripts that look for `vethwepl<id[:7]>` keep working. */
 export function hostVethName(containerId: string): string {
@@ -22,17 +22,19 @@ export interface VethSpec {
 const MAX_ALIAS = 255;
 
 /**
- * Creates the pair with the peer born inside the container's namespace (no rename race),
- * enslaves the host end to the bridge, names its container and brings it up, in one `ip -batch`.
+ * Creates the pair with the peer born inside the container's namespace (no rename race), the
+ * host end on the bridge and up, in one command: a pair that cannot be made leaves nothing
+ * changed. Then its alias (its container's id; the kernel takes none with a new link) and hairpin
+ * mode, in the same `ip -batch`, which stops at the first failure. The host end's MAC is chosen
+ * here, as the kernel would, so nothing has to be read back. Returns that MAC.
  */
-export async function createVeth(spec: VethSpec): Promise<LinkInfo> {
+export async function createVeth(spec: VethSpec): Promise<string> {
   const mtu = String(spec.mtu);
+  const mac = randomMac();
   const alias = spec.containerId && Buffer.byteLength(spec.containerId) <= MAX_ALIAS ? ['alias', spec.containerId] : [];
-  const shown = await ipBatch([
-    ['link', 'add', 'name', spec.hostName, 'mtu', mtu, 'type', 'veth', 'peer', 'name', spec.peerName, 'mtu', mtu, 'netns', spec.netns],
-    ['link', 'set', 'dev', spec.hostName, 'master', spec.bridge, ...alias, 'up'],
-    ['link', 'set', 'dev', spec.hostName, 'type', 'bridge_slave', 'hairpin', spec.hairpin ? 'on' : 'off'],
-    ['link', 'show', 'dev', spec.hostName],
+  await ipBatch([
+    ['link', 'add', 'name', spec.hostName, 'address', mac, 'mtu', mtu, 'master', spec.bridge, 'up', 'type', 'veth', 'peer', 'name', spec.peerName, 'mtu', mtu, 'netns', spec.netns],
+    ['link', 'set', 'dev', spec.hostName, ...alias, 'type', 'bridge_slave', 'hairpin', spec.hairpin ? 'on' : 'off'],
   ]);
-  return (shown[0] as LinkInfo[])[0]!;
+  return mac;
 }

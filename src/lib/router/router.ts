@@ -227,6 +227,7 @@ export class WeaveRouter {
     this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log, {
       name: config.weaveBridge,
       link: () => this.dataplane.bridge(),
+      addresses: () => this.dataplane.bridgeAddresses(),
     });
     await this.cniServer.start();
     await this.mesh.start();

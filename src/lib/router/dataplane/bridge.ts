@@ -1,6 +1,6 @@
-import {randomBytes} from 'node:crypto';
 import {type IpCommand, ipBatch, IpError} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
+import {randomMac} from '../../net/mac.js';
 import {setSysctls} from '../../net/sysctl.js';
 import type {Logger} from '../log.js';
 import {type HostLink, type HostLinks, readHostLinks} from './host.js';
@@ -32,13 +32,6 @@ export function existingBridgeType(bridge: LinkInfo | undefined, datapath: LinkI
   if (isDatapath(bridge) && !datapath) return 'fastdp';
   if (isDatapath(datapath) && isBridge(bridge)) return 'bridged_fastdp';
   throw new BridgeStateError("Inconsistent bridge state detected. Please do 'weave reset' and try again");
-}
-
-function randomMac(): string {
-  const octets = [...randomBytes(6)];
-  // Locally administered, unicast.
-  octets[0] = (octets[0]! | 0x02) & 0xfe;
-  return octets.map(o => o.toString(16).padStart(2, '0')).join(':');
 }
 
 /**

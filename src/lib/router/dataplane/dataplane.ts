@@ -137,6 +137,11 @@ export class Dataplane {
     return this.bridgeLink;
   }
 
+  /** The bridge's addresses: those it had at start, and every one exposed since. */
+  bridgeAddresses(): string[] {
+    return [...this.addresses];
+  }
+
   private onLinkEvent(event: LinkEvent): void {
     const ours = this.bridgeLink;
     if (!ours || event.ifname !== this.options.bridge) return;

@@ -165,6 +165,9 @@ export class Overlay {
     // Isolated, as the sleeve's TAP: the bridge never relays a frame from one overlay into the other.
     const {action} = await ensureVxlan({name: this.device, vni: VNI, port: this.port, mtu, bridge, learning: true, isolated: true, netns, ...(local ? {local} : {})});
     log.info(`overlay device ${action}`, {device: this.device, port: this.port, mtu, bridge});
+    // A kept-running `bridge` remembers the index of each device it has named: a new device of
+    // the same name needs a new process.
+    if (action !== 'adopted') await this.fdb.close();
     return action;
   }
 
