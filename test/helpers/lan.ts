@@ -79,11 +79,21 @@ export class Lan {
   }
 
   /**
-   * Starts tcpdump on every port of the switch (frames forwarded between ports never reach the
-   * bridge device itself), writing whole frames to `file`; resolves once it listens.
+   * Drops IP fragments crossing the switch, as many clouds and firewalls do: iptables on the
+   * bridged traffic (br_netfilter, switched on for this namespace alone).
    */
-  async capture(file: string, filter: string[] = []): Promise<Capture> {
-    const child: ChildProcess = spawn('nsenter', [`--net=${this.switchNs.path}`, 'tcpdump', '-i', 'any', '--immediate-mode', '-U', '-s', '0', '-w', file, ...filter], {
+  dropFragments(): void {
+    this.switchNs.exec('sysctl', ['-qw', 'net.bridge.bridge-nf-call-iptables=1']);
+    this.switchNs.exec('iptables', ['-A', 'FORWARD', '-f', '-j', 'DROP']);
+  }
+
+  /**
+   * Starts tcpdump on every port of the switch (frames forwarded between ports never reach the
+   * bridge device itself), writing frames (their first `snaplen` bytes; 0: whole) to `file`;
+   * resolves once it listens.
+   */
+  async capture(file: string, filter: string[] = [], snaplen = 0): Promise<Capture> {
+    const child: ChildProcess = spawn('nsenter', [`--net=${this.switchNs.path}`, 'tcpdump', '-i', 'any', '--immediate-mode', '-U', '-s', String(snaplen), '-w', file, ...filter], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -12,7 +12,6 @@
 export const TYPE_FRAME = 1;
 export const HEADER_BYTES = 16;
 export const TAG_BYTES = 16;
-export const NONCE_OFFSET = 4;
 const SESSION_OFFSET = 4;
 const COUNTER_OFFSET = 8;
 /** Each frame from the TAP starts with a struct virtio_net_hdr (no num_buffers). */
