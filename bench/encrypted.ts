@@ -243,10 +243,10 @@ async function main(): Promise<void> {
   requireTool('openvpn', 'openvpn');
   const dir = mkdtempSync(join(tmpdir(), 'weave-bench-encrypted-'));
   const lan = Lan.create(2);
-  lan.dropFragments();
   const paths: Path[] = [];
   const sites: Site[] = [];
   try {
+    await lan.dropFragments();
     const sitesOf = (bridge: string, subnet: string) => {
       const made = lan.hosts.map((host, i) => createSite(host, i, {bridge, subnet}));
       sites.push(...made);
