@@ -3,12 +3,13 @@
  *
  * segment(frame, out, offsets, lengths) -> count (-1: a super-frame of a kind we cannot cut; -2: no room)
  *   `frame` is what the TAP gives: a virtio-net header, then an Ethernet frame, maybe a TCP
- *   super-frame (GSO TCPV4/TCPV6). It is cut as the kernel's GSO would: the payload split by
- *   gso_size, each piece under a copy of the headers with its own IPv4 id and length (IPv6
- *   payload length), sequence number, and flags (CWR on the first only, FIN and PSH on the last
- *   only). The TCP checksum is left for the receiving kernel as the super-frame's was (NEEDS_CSUM,
- *   the field holding the pseudo-header sum): the AEAD already guarantees the bytes arrive
- *   intact. Any other frame passes whole. Each piece is written to `out` as a datagram-to-be,
+ *   super-frame (GSO TCPV4/TCPV6) or a UDP one (GSO UDP_L4). It is cut as the kernel's GSO
+ *   would: the payload split by gso_size, each piece under a copy of the headers with its own
+ *   IPv4 id and length (IPv6 payload length); for TCP its sequence number and flags (CWR on the
+ *   first only, FIN and PSH on the last only), for UDP its length (each piece a datagram of its
+ *   own, as UDP_SEGMENT sends them). The checksum is left for the receiving kernel as the
+ *   super-frame's was (NEEDS_CSUM, the field holding the pseudo-header sum): the AEAD already
+ *   guarantees the bytes arrive intact. Any other frame passes whole. Each piece is written to `out` as a datagram-to-be,
  *   [16 bytes for the header | virtio-net header and frame | 16 bytes for the tag], its start in
  *   offsets[i] and its length in lengths[i].
  *
@@ -31,6 +32,7 @@
 #define GSO_NONE 0
 #define GSO_TCPV4 1
 #define GSO_TCPV6 4
+#define GSO_UDP_L4 5
 #define GSO_ECN 0x80
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -69,11 +71,11 @@ static void ipv4_checksum(uint8_t *ip) {
   put16(ip + 10, (uint16_t)~fold(sum16(ip, (size_t)(ip[0] & 0xf) * 4, 0)));
 }
 
-/** The TCP checksum field of a partial checksum (NEEDS_CSUM): the pseudo-header's sum, not complemented. */
-static void tcp_pseudo_checksum(uint8_t *tcp, const uint8_t *l3, int v6, uint32_t tcp_length) {
+/** The checksum field (at `field`) of a partial checksum (NEEDS_CSUM): the pseudo-header's sum, not complemented. */
+static void pseudo_checksum(uint8_t *field, const uint8_t *l3, int v6, uint8_t protocol, uint32_t l4_length) {
   uint32_t sum = v6 ? sum16(l3 + 8, 32, 0) : sum16(l3 + 12, 8, 0);
-  sum += 6 + (tcp_length & 0xffff) + (tcp_length >> 16);
-  put16(tcp + 16, fold(sum));
+  sum += protocol + (l4_length & 0xffff) + (l4_length >> 16);
+  put16(field, fold(sum));
 }
 
 /** Where the network header starts in an Ethernet frame (after one VLAN tag, if any), and its ethertype. */
@@ -112,16 +114,18 @@ napi_value gso_segment(napi_env env, napi_callback_info info) {
     goto done;
   }
 
-  int type = h.gso_type & ~GSO_ECN, v6 = type == GSO_TCPV6;
+  int type = h.gso_type & ~GSO_ECN, udp = type == GSO_UDP_L4;
   const uint8_t *eth = frame + VNET;
   size_t eth_length = length - VNET;
   uint16_t ethertype = 0;
   size_t l3 = l3_offset(eth, eth_length, &ethertype);
-  if ((type != GSO_TCPV4 && type != GSO_TCPV6) || l3 == 0 || ethertype != (v6 ? 0x86dd : 0x0800)) goto done;
-  /* With NEEDS_CSUM the kernel says where TCP starts; IPv6 extension headers need nothing more. */
-  size_t tcp = (h.flags & F_NEEDS_CSUM) ? h.csum_start : l3 + (v6 ? 40 : (size_t)(eth[l3] & 0xf) * 4);
-  if (tcp + 20 > eth_length) goto done;
-  size_t headers = tcp + (size_t)(eth[tcp + 12] >> 4) * 4;
+  /* UDP_L4 says nothing of the IP version: the ethertype does. */
+  int v6 = type == GSO_TCPV6 || (udp && ethertype == 0x86dd);
+  if ((type != GSO_TCPV4 && type != GSO_TCPV6 && !udp) || l3 == 0 || ethertype != (v6 ? 0x86dd : 0x0800)) goto done;
+  /* With NEEDS_CSUM the kernel says where TCP or UDP starts; IPv6 extension headers need nothing more. */
+  size_t l4 = (h.flags & F_NEEDS_CSUM) ? h.csum_start : l3 + (v6 ? 40 : (size_t)(eth[l3] & 0xf) * 4);
+  if (l4 + (udp ? 8 : 20) > eth_length) goto done;
+  size_t headers = l4 + (udp ? 8 : (size_t)(eth[l4 + 12] >> 4) * 4);
   size_t mss = h.gso_size;
   if (headers >= eth_length || mss == 0) goto done;
   size_t payload = eth_length - headers, pieces = (payload + mss - 1) / mss;
@@ -129,13 +133,13 @@ napi_value gso_segment(napi_env env, napi_callback_info info) {
   if (pieces > slots || pieces * (2 * ROOM + VNET + headers) + payload > room) goto done;
 
   uint16_t id = v6 ? 0 : get16(eth + l3 + 4);
-  uint32_t seq = get32(eth + tcp + 4);
-  uint8_t flags = eth[tcp + 13];
+  uint32_t seq = udp ? 0 : get32(eth + l4 + 4);
+  uint8_t flags = udp ? 0 : eth[l4 + 13];
   size_t at = 0;
   for (size_t i = 0; i < pieces; i++) {
     size_t size = i + 1 < pieces ? mss : payload - i * mss;
     uint8_t *p = out + at + ROOM;
-    struct vnet piece = {.flags = F_NEEDS_CSUM, .gso_type = GSO_NONE, .hdr_len = (uint16_t)headers, .csum_start = (uint16_t)tcp, .csum_offset = 16};
+    struct vnet piece = {.flags = F_NEEDS_CSUM, .gso_type = GSO_NONE, .hdr_len = (uint16_t)headers, .csum_start = (uint16_t)l4, .csum_offset = udp ? 6 : 16};
     memcpy(p, &piece, VNET);
     uint8_t *e = p + VNET;
     memcpy(e, eth, headers);
@@ -148,13 +152,17 @@ napi_value gso_segment(napi_env env, napi_callback_info info) {
       put16(ip + 4, (uint16_t)(id + i));
       ipv4_checksum(ip);
     }
-    uint8_t *t = e + tcp;
-    put32(t + 4, seq + (uint32_t)(i * mss));
-    uint8_t f = flags;
-    if (i > 0) f &= (uint8_t)~TCP_CWR;
-    if (i + 1 < pieces) f &= (uint8_t)~(TCP_FIN | TCP_PSH);
-    t[13] = f;
-    tcp_pseudo_checksum(t, ip, v6, (uint32_t)(headers - tcp + size));
+    uint8_t *t = e + l4;
+    if (udp) {
+      put16(t + 4, (uint16_t)(8 + size));
+    } else {
+      put32(t + 4, seq + (uint32_t)(i * mss));
+      uint8_t f = flags;
+      if (i > 0) f &= (uint8_t)~TCP_CWR;
+      if (i + 1 < pieces) f &= (uint8_t)~(TCP_FIN | TCP_PSH);
+      t[13] = f;
+    }
+    pseudo_checksum(t + (udp ? 6 : 16), ip, v6, udp ? 17 : 6, (uint32_t)(headers - l4 + size));
     offsets[i] = (int32_t)at;
     lengths[i] = (int32_t)(2 * ROOM + VNET + headers + size);
     at += (size_t)lengths[i];
@@ -209,7 +217,7 @@ static uint32_t flush(int fd) {
   memcpy(gro.frame, &h, VNET);
   put16(ip + 2, (uint16_t)(gro.length - VNET - 14));
   ipv4_checksum(ip);
-  tcp_pseudo_checksum(tcp, ip, 0, (uint32_t)(gro.length - VNET - 34));
+  pseudo_checksum(tcp + 16, ip, 0, 6, (uint32_t)(gro.length - VNET - 34));
   return write_frame(fd, gro.frame, gro.length) ? pieces : 0;
 }
 

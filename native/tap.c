@@ -7,8 +7,8 @@
  * them in batches (udp.c). Peers, keys, counters and replay windows stay in TypeScript.
  *
  * The TAP is opened with IFF_VNET_HDR and, when the kernel agrees, TSO/checksum offloads: each
- * frame read starts with a 10-byte struct virtio_net_hdr and may be a TCP super-frame of up to
- * 64 KB that the kernel has not segmented. The sender cuts it into MTU-sized frames, one sealed
+ * frame read starts with a 10-byte struct virtio_net_hdr and may be a TCP (or UDP) super-frame of
+ * up to 64 KB that the kernel has not segmented. The sender cuts it into MTU-sized frames, one sealed
  * datagram each (no IP fragments); the receiver joins them back before writing them to its TAP,
  * so each side's kernel handles one frame where the wire carries dozens.
  *
@@ -38,6 +38,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+/* Newer than some distributions' headers (Linux 6.2). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 
 napi_value throw_errno(napi_env env, const char *what, int err) {
   char message[256];
@@ -98,8 +104,12 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "TUNSETIFF", err);
   }
-  /* Super-frames and unfinished checksums only when wanted and the kernel takes them; plain frames otherwise. */
-  bool offloads = wanted && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) == 0;
+  /*
+   * Super-frames and unfinished checksums only when wanted and the kernel takes them; plain
+   * frames otherwise. UDP super-frames (USO, Linux 6.2) too where the kernel knows them.
+   */
+  unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+  bool offloads = wanted && (ioctl(fd, TUNSETOFFLOAD, tcp | TUN_F_USO4 | TUN_F_USO6) == 0 || ioctl(fd, TUNSETOFFLOAD, tcp) == 0);
 
   napi_value result, value;
   CHECK(napi_create_object(env, &result));

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
+import {once} from 'node:events';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -42,6 +44,7 @@ describe('sleeve: encrypted pod traffic between simulated hosts', function () {
   requireTool('socat', 'socat');
   requireTool('tcpdump', 'tcpdump');
   requireTool('ping', 'iputils-ping');
+  requireTool('python3', 'python3');
   this.timeout(120_000);
 
   let lan: Lan | undefined;
@@ -88,6 +91,24 @@ describe('sleeve: encrypted pod traffic between simulated hosts', function () {
     return (await collect('nsenter', [`--net=${ns.path}`, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '-s', String(size), address])).exitCode === 0;
   }
 
+  /**
+   * Sends 2500 bytes from one pod to another in one send() with UDP_SEGMENT at 1000 (the TAP gets
+   * it as a UDP super-frame); the sizes of the datagrams that arrive.
+   */
+  async function udpSegmented(from: Site, to: Site): Promise<number[]> {
+    const receiver = "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',5002))\ns.settimeout(5)\nprint('ready',flush=True)\ntry:\n  for _ in range(3): print(len(s.recv(65536)),flush=True)\nexcept socket.timeout: pass";
+    const sender = "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_UDP,103,1000)\ns.sendto(b'x'*2500,(sys.argv[1],5002))";
+    const child = spawn('nsenter', [`--net=${to.pod.path}`, 'python3', '-c', receiver], {stdio: ['ignore', 'pipe', 'pipe']});
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    const exited = once(child, 'exit');
+    await waitUntil('the UDP receiver', async () => out.startsWith('ready'), 10_000, 50);
+    const sent = await collect('nsenter', [`--net=${from.pod.path}`, 'python3', '-c', sender, to.podIp]);
+    assert.equal(sent.exitCode, 0, sent.stderr);
+    await exited;
+    return out.split('\n').slice(1).filter(Boolean).map(Number);
+  }
+
   /** The sleeve's datagrams and any fragment crossing the LAN, their IP headers only, while `work` runs. */
   async function captured(file: string, work: () => Promise<void>): Promise<Buffer[]> {
     const capture = await lan!.capture(join(dir, file), ['udp', 'port', String(PORT), 'or', '(ip[6:2] & 0x3fff != 0)'], 64);
@@ -125,6 +146,7 @@ describe('sleeve: encrypted pod traffic between simulated hosts', function () {
     assert.ok(receivedFrames > (100 * MB) / (sites[0]!.mtu - 40), `in MTU-sized datagrams (${receivedFrames})`);
     assert.ok(packets.length > 1000, `the capture holds them (${packets.length})`);
     assert.deepEqual({replayed: stats.dropped.replayed, unauthenticated: stats.dropped.unauthenticated}, {replayed: 0, unauthenticated: 0});
+    assert.deepEqual(await udpSegmented(sites[0]!, sites[1]!), [1000, 1000, 500], 'a UDP super-frame (UDP_SEGMENT) arrives as its datagrams');
   });
 
   it('without offloads, fragments dropped: one datagram per frame, the same bytes', async () => {

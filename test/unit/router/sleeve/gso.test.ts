@@ -122,13 +122,39 @@ describe('sleeve segmentation (the addon, as GSO and GRO)', () => {
     }
   });
 
+  it('cuts a UDP super-frame (USO) into datagrams of gso_size, each with its own UDP and IP lengths', () => {
+    const payload = randomBytes(2 * MSS + 10);
+    const frame = superFrame(Buffer.alloc(0), 0, 0).subarray(0, VNET_HDR_BYTES + 34);
+    const udp = Buffer.concat([frame, Buffer.alloc(8), payload]);
+    udp[1] = 5; // GSO_UDP_L4
+    udp.writeUInt16LE(34 + 8, 2);
+    udp.writeUInt16LE(6, 8); // the checksum at UDP + 6
+    const ip = udp.subarray(VNET_HDR_BYTES + 14);
+    ip[9] = 17;
+    ip.writeUInt16BE(20 + 8 + payload.length, 2);
+    ip.writeUInt16BE(40000, 20);
+    ip.writeUInt16BE(443, 22);
+    const pieces = cut(udp);
+    assert.equal(pieces.length, 3);
+    for (const [i, piece] of pieces.entries()) {
+      const size = i < 2 ? MSS : 10;
+      const pieceIp = piece.subarray(VNET_HDR_BYTES + 14);
+      assert.deepEqual([piece[1], piece.readUInt16LE(8)], [0, 6], 'no GSO, the checksum at UDP + 6');
+      assert.equal(pieceIp.readUInt16BE(2), 20 + 8 + size, 'IP length');
+      assert.equal(fold(sum16(pieceIp.subarray(0, 20))), 0xffff, 'IP checksum');
+      assert.equal(pieceIp.readUInt16BE(20 + 4), 8 + size, 'UDP length');
+      assert.equal(pieceIp.readUInt16BE(20 + 6), fold(sum16(pieceIp.subarray(12, 20)) + 17 + 8 + size), 'the pseudo-header sum');
+      assert.deepEqual(pieceIp.subarray(28), payload.subarray(i * MSS, i * MSS + size));
+    }
+  });
+
   it('passes a frame that is not a super-frame whole, and refuses a kind of super-frame it cannot cut', () => {
     const plain = superFrame(randomBytes(100), 1, ACK);
     plain[0] = 0;
     plain[1] = 0; // GSO_NONE
     assert.deepEqual(cut(plain), [plain]);
     const udp = superFrame(randomBytes(3000), 1, ACK);
-    udp[1] = 3; // GSO_UDP (UFO): never asked of the TAP
+    udp[1] = 3; // GSO_UDP (UFO, IP fragments): never asked of the TAP
     assert.equal(addon.segment(udp, Buffer.alloc(65536), new Int32Array(64), new Int32Array(64)), -1);
     assert.equal(addon.segment(superFrame(randomBytes(3000), 1, ACK), Buffer.alloc(1000), new Int32Array(64), new Int32Array(64)), -2, 'no room');
   });
