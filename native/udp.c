@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BATCH 64
+#define BATCH 256 /* datagrams per system call: several super-frames' worth, so most are joined back whole */
 /** How long send() waits for room in a full socket buffer before dropping the rest. */
 #define FULL_WAIT_MS 100
 

@@ -17,9 +17,9 @@ import {ReceiveSession} from './session.js';
 const REPLACED_KEYS_MS = 10_000;
 /** Bursts of datagrams while this thread seals nothing but waits for its turn on a busy machine. */
 const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
-/** A datagram is at most the path MTU; a slot takes the largest UDP payload. */
+/** A datagram is at most the path MTU; a slot takes the largest UDP payload (only the pages written are ever touched). */
 const SLOT_BYTES = 65_536;
-const SLOTS = 64;
+const SLOTS = 256;
 const WAIT_MS = 100;
 
 interface Peer extends PeerCounters {
