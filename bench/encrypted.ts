@@ -1,9 +1,11 @@
 /**
  * Encrypted data path benchmark: TCP throughput (iperf3, one stream) between two simulated hosts
- * on one LAN, five ways in the same run, in interleaved rounds:
+ * on one LAN that drops IP fragments (as many clouds and firewalls do), five ways in the same
+ * run, in interleaved rounds:
  *   - ours: the sleeve (a TAP on the pods' bridge, AES-256-GCM over UDP 6783, keys as the mesh
  *     handshake derives them), one process per host as the router will run it; pod to pod;
- *   - ours without offloads: one datagram per MTU-sized frame (no IP fragments);
+ *     the TAP's TCP super-frames cut into MTU-sized datagrams and joined back on the far side;
+ *   - ours without offloads: the kernel cuts super-frames before the TAP, one frame at a time;
  *   - OpenVPN, pod to pod: Debian's openvpn, static key (AES-256-CBC + HMAC-SHA256), UDP, a TAP
  *     on the pods' bridge: the same layer-2 topology as ours;
  *   - OpenVPN, host to host over a TUN at MTU 1500: ENVIRONMENT.md's reference setup;
@@ -18,7 +20,7 @@
 import {type ChildProcess, spawn} from 'node:child_process';
 import {once} from 'node:events';
 import {mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {availableParallelism, loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {FLOOD_MAC} from '../src/lib/net/fdb.js';
 import {ensureVxlan} from '../src/lib/net/vxlan.js';
@@ -83,7 +85,7 @@ async function sleevePath(sites: Site[], offloads: boolean): Promise<Path> {
     await stop();
     throw error;
   }
-  const name = offloads ? 'ours: sleeve, AES-256-GCM, pod to pod' : 'ours without offloads: a datagram per frame';
+  const name = offloads ? 'ours: sleeve, AES-256-GCM, pod to pod' : 'ours without offloads: no super-frames';
   return {name, ...pods(sites), pids: () => hosts.map(h => h.child.pid!), stop};
 }
 
@@ -200,10 +202,10 @@ function summarize(path: Path, runs: Run[]): Summary {
   return {name: path.name, gbits: median(runs.map(r => r.gbits)), ...(cpu.length > 0 ? {cpuPerGbit: median(cpu)} : {})};
 }
 
-function report(summary: Summary[], options: {seconds: number; rounds: number}, mtu: number): void {
+function report(summary: Summary[], options: {seconds: number; rounds: number}, mtu: number, loadBefore: number): void {
   const [ours, oursPlain, openvpnPod, openvpnHost, vxlan] = summary as [Summary, Summary, Summary, Summary, Summary];
   console.log(`\nTCP throughput between two simulated hosts (iperf3, 1 stream, ${options.seconds} s, median of ${options.rounds} interleaved rounds)`);
-  console.log(`node ${process.version}; pods at MTU ${mtu}; CPU: both hosts' tunnel processes, user + system, per Gbit received\n`);
+  console.log(`node ${process.version}; pods at MTU ${mtu}; IP fragments dropped on the LAN; CPU: both hosts' tunnel processes, user + system, per Gbit received; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${availableParallelism()} cores\n`);
   console.log(
     table(
       ['path', 'Gbit/s', 'ours / path', 'CPU s/Gbit'],
@@ -216,6 +218,8 @@ function report(summary: Summary[], options: {seconds: number; rounds: number}, 
     `\n${jsonLine({
       seconds: options.seconds,
       rounds: options.rounds,
+      loadBefore,
+      loadAfter: loadavg()[0],
       oursMbits: mbits(ours),
       oursWithoutOffloadsMbits: mbits(oursPlain),
       openvpnPodMbits: mbits(openvpnPod),
@@ -242,6 +246,7 @@ async function main(): Promise<void> {
   const paths: Path[] = [];
   const sites: Site[] = [];
   try {
+    await lan.dropFragments();
     const sitesOf = (bridge: string, subnet: string) => {
       const made = lan.hosts.map((host, i) => createSite(host, i, {bridge, subnet}));
       sites.push(...made);
@@ -254,6 +259,7 @@ async function main(): Promise<void> {
     paths.push(await openvpnHostPath(lan.hosts, keyFile));
     paths.push(await vxlanPath(sitesOf('vxbr', '10.46.0')));
     const runs = new Map<Path, Run[]>(paths.map(p => [p, []]));
+    const loadBefore = loadavg()[0]!;
     for (let round = 0; round < options.rounds; round++) {
       for (const path of paths) {
         const run = await measure(path, options.seconds);
@@ -265,6 +271,7 @@ async function main(): Promise<void> {
       paths.map(p => summarize(p, runs.get(p)!)),
       options,
       sites[0]!.mtu,
+      loadBefore,
     );
   } finally {
     for (const path of paths) await path.stop();

@@ -1,28 +1,32 @@
 /*
- * weave_tap: the one native piece of the encrypted data path (the sleeve). Node has no API for
- * /dev/net/tun, so this N-API addon opens a TAP device and moves Ethernet frames between it and
- * buffers the caller owns. Everything else (links, keys, crypto, UDP) stays in TypeScript.
+ * weave_tap: the native part of the encrypted data path (the sleeve). Node has no API for
+ * /dev/net/tun nor for batched datagrams, and its per-packet crypto and socket calls cost more
+ * than an MTU-sized packet is worth; so this N-API addon does the per-packet work: it opens a
+ * TAP device and moves frames between it and buffers the caller owns (this file), cuts and
+ * rebuilds TCP super-frames (gso.c), seals and opens datagrams (gcm.c) and sends and receives
+ * them in batches (udp.c). Peers, keys, counters and replay windows stay in TypeScript.
  *
  * The TAP is opened with IFF_VNET_HDR and, when the kernel agrees, TSO/checksum offloads: each
- * frame read starts with a 10-byte struct virtio_net_hdr and may be a TCP super-frame of up to
- * 64 KB that the kernel has not segmented. Writing it back (header included) on the far side
- * hands the kernel the same super-frame, so one read, one encryption and one write carry what
- * would otherwise be ~45 MTU-sized frames.
+ * frame read starts with a 10-byte struct virtio_net_hdr and may be a TCP (or UDP) super-frame of
+ * up to 64 KB that the kernel has not segmented. The sender cuts it into MTU-sized frames, one sealed
+ * datagram each (no IP fragments); the receiver joins them back before writing them to its TAP,
+ * so each side's kernel handles one frame where the wire carries dozens.
  *
  * The fd is non-blocking; wait() blocks the calling thread (a worker's) until it is readable.
  * The device is not persistent: it disappears when the fd is closed or the process exits.
  *
  * JS API (see src/lib/router/dataplane/sleeve/native.ts):
- *   open(name, offloads) -> {fd, name, offloads}
+ *   openTap(name, offloads) -> {fd, name, offloads}
  *                                          create the TAP `name`, asking for offloads or not
- *   wait(fd, timeoutMs) -> boolean         true when a frame can be read
+ *   wait(fd, timeoutMs) -> boolean         true when fd (a TAP or a socket) can be read
  *   read(fd, buffer, slotSize, lengths)    up to lengths.length frames into consecutive slots
  *                                          of `buffer`; their lengths into `lengths`; the count
- *   write(fd, frames, count) -> number     writes frames[0..count); how many the kernel took
- *   close(fd)
+ *   write(...), segment(...)               gso.c
+ *   key(...), seal(...), open(...)         gcm.c
+ *   udpOpen(...), send(...), receive(...)  udp.c
+ *   close(fd)                              a TAP or a socket
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "addon.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -35,15 +39,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define CHECK(call)                                                  \
-  do {                                                               \
-    if ((call) != napi_ok) {                                         \
-      napi_throw_error(env, NULL, "weave_tap: N-API call failed: " #call); \
-      return NULL;                                                   \
-    }                                                                \
-  } while (0)
+/* Newer than some distributions' headers (Linux 6.2). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
+napi_value throw_errno(napi_env env, const char *what, int err) {
   char message[256];
   snprintf(message, sizeof message, "%s: %s", what, strerror(err));
   napi_value code, msg, error;
@@ -57,13 +59,31 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
-static napi_value args_of(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+napi_value args_of(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
     napi_throw_type_error(env, NULL, "weave_tap: too few arguments");
     return NULL;
   }
   return argv[0];
+}
+
+int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length) {
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "weave_tap: a Buffer expected");
+    return 0;
+  }
+  return 1;
+}
+
+int ints_of(napi_env env, napi_value value, int32_t **data, size_t *length) {
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "weave_tap: an Int32Array expected");
+    return 0;
+  }
+  return 1;
 }
 
 static napi_value tap_open(napi_env env, napi_callback_info info) {
@@ -84,8 +104,12 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "TUNSETIFF", err);
   }
-  /* Super-frames and unfinished checksums only when wanted and the kernel takes them; plain frames otherwise. */
-  bool offloads = wanted && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) == 0;
+  /*
+   * Super-frames and unfinished checksums only when wanted and the kernel takes them; plain
+   * frames otherwise. UDP super-frames (USO, Linux 6.2) too where the kernel knows them.
+   */
+  unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+  bool offloads = wanted && (ioctl(fd, TUNSETOFFLOAD, tcp | TUN_F_USO4 | TUN_F_USO6) == 0 || ioctl(fd, TUNSETOFFLOAD, tcp) == 0);
 
   napi_value result, value;
   CHECK(napi_create_object(env, &result));
@@ -148,30 +172,6 @@ static napi_value tap_read(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value tap_write(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!args_of(env, info, 3, argv)) return NULL;
-  int32_t fd;
-  uint32_t count, written = 0;
-  CHECK(napi_get_value_int32(env, argv[0], &fd));
-  CHECK(napi_get_value_uint32(env, argv[2], &count));
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value frame;
-    void *data;
-    size_t len;
-    CHECK(napi_get_element(env, argv[1], i, &frame));
-    CHECK(napi_get_buffer_info(env, frame, &data, &len));
-    ssize_t n;
-    do n = write(fd, data, len);
-    while (n < 0 && errno == EINTR);
-    /* A frame the kernel refuses (malformed header, full queue) is dropped, as a NIC would. */
-    if (n == (ssize_t)len) written++;
-  }
-  napi_value result;
-  CHECK(napi_create_uint32(env, written, &result));
-  return result;
-}
-
 static napi_value tap_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!args_of(env, info, 1, argv)) return NULL;
@@ -183,11 +183,18 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"open", NULL, tap_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openTap", NULL, tap_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"wait", NULL, tap_wait, NULL, NULL, NULL, napi_enumerable, NULL},
       {"read", NULL, tap_read, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"write", NULL, tap_write, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"write", NULL, gro_write, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, tap_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"segment", NULL, gso_segment, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"key", NULL, gcm_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"seal", NULL, gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"open", NULL, gcm_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"send", NULL, udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"receive", NULL, udp_receive, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

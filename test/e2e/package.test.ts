@@ -45,7 +45,7 @@ describe('the npm package (npm pack, npm install of the tarball)', function () {
   });
 
   it('holds what runs and nothing of the development tree', () => {
-    for (const file of ['bin/weave.js', 'bin/weave-cni-launcher.sh', 'bin/weave-cni-client.pl', 'dist/cli/main.js', 'dist/weave-cni.cjs', 'dist/lib/weave-router.mjs', 'oclif.manifest.json', 'completions/weave.bash', 'native/tap.c', 'native/install.cjs']) {
+    for (const file of ['bin/weave.js', 'bin/weave-cni-launcher.sh', 'bin/weave-cni-client.pl', 'dist/cli/main.js', 'dist/weave-cni.cjs', 'dist/lib/weave-router.mjs', 'oclif.manifest.json', 'completions/weave.bash', 'native/tap.c', 'native/gso.c', 'native/gcm.c', 'native/udp.c', 'native/addon.h', 'native/install.cjs']) {
       assert.ok(existsSync(join(installed, file)), `the package lacks ${file}`);
     }
     for (const file of ['src', 'test', 'bench', 'scripts', 'dist/commands', 'dist/cli/meta.json', 'tsconfig.json']) {
@@ -98,7 +98,7 @@ describe('the TAP addon is optional at install (native/install.cjs)', function (
   before(() => {
     // The addon's sources alone, without a build: a host where the shipped one does not load.
     dir = mkdtempSync(join(tmpdir(), 'weave-native-'));
-    for (const file of ['binding.gyp', 'tap.c', 'install.cjs']) cpSync(join(PACKAGE_ROOT, 'native', file), join(dir, file));
+    for (const file of ['binding.gyp', 'addon.h', 'tap.c', 'gso.c', 'gcm.c', 'udp.c', 'install.cjs']) cpSync(join(PACKAGE_ROOT, 'native', file), join(dir, file));
   });
   after(() => rmSync(dir, {recursive: true, force: true}));
 

@@ -1,6 +1,7 @@
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import {once} from 'node:events';
 import {Netns} from './netns.js';
+import {collect} from './spawn.js';
 
 /** A simulated host on the LAN: its namespace, its address, and its port on the switch. */
 export interface LanHost {
@@ -79,11 +80,29 @@ export class Lan {
   }
 
   /**
-   * Starts tcpdump on every port of the switch (frames forwarded between ports never reach the
-   * bridge device itself), writing whole frames to `file`; resolves once it listens.
+   * Drops IP fragments crossing the switch, as many clouds and firewalls do: iptables on the
+   * bridged traffic (br_netfilter, switched on for this namespace alone). Checks that it does,
+   * between the first two hosts: a ping too big for one frame crosses before and not after,
+   * while one that fits still does.
    */
-  async capture(file: string, filter: string[] = []): Promise<Capture> {
-    const child: ChildProcess = spawn('nsenter', [`--net=${this.switchNs.path}`, 'tcpdump', '-i', 'any', '--immediate-mode', '-U', '-s', '0', '-w', file, ...filter], {
+  async dropFragments(): Promise<void> {
+    const [a, b] = this.hosts;
+    if (!a || !b) throw new Error('dropFragments() checks itself between two hosts: create the LAN with at least two');
+    const pings = async (size: number) => (await collect('nsenter', [`--net=${a.ns.path}`, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '-s', String(size), b.ip])).exitCode === 0;
+    if (!(await pings(3000))) throw new Error('the LAN does not carry fragmented pings even before dropping fragments');
+    this.switchNs.exec('sysctl', ['-qw', 'net.bridge.bridge-nf-call-iptables=1']);
+    this.switchNs.exec('iptables', ['-A', 'FORWARD', '-f', '-j', 'DROP']);
+    if (await pings(3000)) throw new Error('the LAN still carries IP fragments after the iptables rule');
+    if (!(await pings(1000))) throw new Error('the LAN no longer carries whole packets after dropping fragments');
+  }
+
+  /**
+   * Starts tcpdump on every port of the switch (frames forwarded between ports never reach the
+   * bridge device itself), writing frames (their first `snaplen` bytes; 0: whole) to `file`;
+   * resolves once it listens.
+   */
+  async capture(file: string, filter: string[] = [], snaplen = 0): Promise<Capture> {
+    const child: ChildProcess = spawn('nsenter', [`--net=${this.switchNs.path}`, 'tcpdump', '-i', 'any', '--immediate-mode', '-U', '-s', String(snaplen), '-w', file, ...filter], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -38,3 +38,24 @@ export function sentBy(streams: Map<string, Buffer>, from: string): Buffer {
   if (!found) throw new Error(`no stream from ${from} among ${[...streams.keys()].join(', ')}`);
   return found[1];
 }
+
+/** Link-layer header lengths of the pcap link types tcpdump writes (Ethernet, Linux cooked v1 and v2). */
+const LINK_HEADER: Record<number, number> = {1: 14, 113: 16, 276: 20};
+
+/** The IPv4 packets of a pcap file (as captured: cut at the snap length), in order. */
+export function ipv4Packets(file: string): Buffer[] {
+  const pcap = readFileSync(file);
+  const linkHeader = LINK_HEADER[pcap.readUInt32LE(20)];
+  if (linkHeader === undefined) throw new Error(`unexpected pcap link type ${pcap.readUInt32LE(20)}`);
+  const packets: Buffer[] = [];
+  for (let at = 24; at + 16 <= pcap.length; ) {
+    const captured = pcap.readUInt32LE(at + 8);
+    const ip = pcap.subarray(at + 16 + linkHeader, at + 16 + captured);
+    at += 16 + captured;
+    if (ip.length >= 20 && ip[0]! >> 4 === 4) packets.push(ip);
+  }
+  return packets;
+}
+
+/** A piece of a fragmented IPv4 datagram: the more-fragments flag or an offset. */
+export const isFragment = (ip: Buffer): boolean => (ip.readUInt16BE(6) & 0x3fff) !== 0;

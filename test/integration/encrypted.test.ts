@@ -38,7 +38,7 @@ function sample(metrics: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describe('encrypted pod traffic between simulated hosts (weave routers with a password, pods through CNI)', function () {
+describe('encrypted pod traffic between simulated hosts on a LAN dropping IP fragments (weave routers with a password, pods through CNI)', function () {
   requireRoot();
   requireTool('ping', 'iputils-ping');
   requireTool('socat', 'socat');
@@ -52,8 +52,10 @@ describe('encrypted pod traffic between simulated hosts (weave routers with a pa
   const pods: Pod[] = [];
   const cleanup: (() => unknown)[] = [];
 
-  before(() => {
+  before(async () => {
     lan = Lan.create(4);
+    // As many clouds and firewalls do: the sleeve must carry everything in whole datagrams.
+    await lan.dropFragments();
     dir = mkdtempSync(join(tmpdir(), 'h8-encrypted-'));
     for (let i = 0; i < 4; i++) dbDirs.push(mkdtempSync(join(dir, `db${i}-`)));
   });
@@ -107,7 +109,7 @@ describe('encrypted pod traffic between simulated hosts (weave routers with a pa
     assert.equal(sample(metrics, 'weave_sleeve_dropped_total{reason="unauthenticated"}'), 0);
   });
 
-  it('a capture of the LAN shows neither the payload nor the pod addresses, and no VXLAN', async () => {
+  it('a capture of the LAN shows neither the payload nor the pod addresses, no VXLAN and no IP fragment', async () => {
     const [onA, onB] = pods;
     const marker = `weave-h8-marker-${randomBytes(4).toString('hex')}`;
     const capture = await lan.capture(join(dir, 'lan.pcap'));
@@ -120,6 +122,7 @@ describe('encrypted pod traffic between simulated hosts (weave routers with a pa
     const pcap = readFileSync(capture.file);
     assert.ok((await countPackets(capture.file, ['udp', 'port', '6783'])) >= 6, 'the capture holds the sleeve datagrams');
     assert.equal(await countPackets(capture.file, ['udp', 'port', '6784']), 0, 'no VXLAN on the LAN');
+    assert.equal(await countPackets(capture.file, ['ip[6:2] & 0x3fff != 0']), 0, 'no IP fragments on the LAN');
     assert.ok(!pcap.includes(marker.slice(0, 16)), 'no plaintext payload on the LAN');
     for (const pod of pods) {
       assert.ok(!pcap.includes(pod.ip), `pod address ${pod.ip} not on the LAN (text)`);

@@ -1,40 +1,26 @@
 import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
+import {once} from 'node:events';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, afterEach, before, describe, it} from 'mocha';
+import {SLEEVE_OVERHEAD} from '../../src/lib/router/dataplane/sleeve/packet.js';
 import {pings} from '../helpers/cni-host.js';
 import {Lan} from '../helpers/lan.js';
+import type {Netns} from '../helpers/netns.js';
 import {waitUntil} from '../helpers/mesh-router.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
 import {createSite, handshakeKeys, meshAll, type Site, SleeveHost} from '../helpers/sleeve.js';
+import {ipv4Packets, isFragment} from '../helpers/pcap.js';
 import {collect} from '../helpers/spawn.js';
 import {tcpSend, tcpTransfer} from '../helpers/transfer.js';
 
 const PORT = 6783;
 const MB = 1024 * 1024;
-
-/** Link-layer header lengths of the pcap link types tcpdump writes (Ethernet, Linux cooked v1 and v2). */
-const LINK_HEADER: Record<number, number> = {1: 14, 113: 16, 276: 20};
-
-/** The IPv4 packets of a pcap file, in order. */
-function ipv4Packets(file: string): Buffer[] {
-  const pcap = readFileSync(file);
-  const linkHeader = LINK_HEADER[pcap.readUInt32LE(20)];
-  if (linkHeader === undefined) throw new Error(`unexpected pcap link type ${pcap.readUInt32LE(20)}`);
-  const packets: Buffer[] = [];
-  for (let at = 24; at + 16 <= pcap.length; ) {
-    const captured = pcap.readUInt32LE(at + 8);
-    const ip = pcap.subarray(at + 16 + linkHeader, at + 16 + captured);
-    at += 16 + captured;
-    if (ip[0]! >> 4 === 4) packets.push(ip);
-  }
-  return packets;
-}
-
-/** A piece of a fragmented datagram: the more-fragments flag or an offset. */
-const isFragment = (ip: Buffer) => (ip.readUInt16BE(6) & 0x3fff) !== 0;
+/** The MTU of the simulated LAN's links (veth's default). */
+const LAN_MTU = 1500;
 
 /** The payloads of the whole (unfragmented) UDP datagrams of a capture. */
 function udpPayloads(file: string): Buffer[] {
@@ -58,6 +44,7 @@ describe('sleeve: encrypted pod traffic between simulated hosts', function () {
   requireTool('socat', 'socat');
   requireTool('tcpdump', 'tcpdump');
   requireTool('ping', 'iputils-ping');
+  requireTool('python3', 'python3');
   this.timeout(120_000);
 
   let lan: Lan | undefined;
@@ -99,40 +86,102 @@ describe('sleeve: encrypted pod traffic between simulated hosts', function () {
     await assert.rejects(host.addPeer(host, keys), /keys for .* were used before: derive new ones from a new handshake/);
   });
 
-  it('two hosts: pods reach each other, and 100 MB cross intact', async () => {
-    const [a, b] = await start(2);
-    await meshAll([a!, b!]);
-    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'pod A reaches pod B');
-    assert.ok(pings(sites[1]!.pod, sites[0]!.podIp), 'pod B reaches pod A');
-    const [sent, received] = await tcpTransfer(sites[0]!.pod, sites[1]!.pod, sites[1]!.podIp, 100 * MB);
-    assert.equal(received, sent, 'the receiver got the same bytes');
-    const stats = await b!.stats();
-    assert.ok(stats.peers[0]!.receivedBytes > 100 * MB, `B received the transfer through the sleeve (${stats.peers[0]!.receivedBytes} bytes)`);
-    assert.deepEqual({replayed: stats.dropped.replayed, unauthenticated: stats.dropped.unauthenticated}, {replayed: 0, unauthenticated: 0});
-  });
+  /** Whether a ping of `size` bytes of payload from one namespace gets an answer. */
+  async function pingsWith(ns: Netns, address: string, size: number): Promise<boolean> {
+    return (await collect('nsenter', [`--net=${ns.path}`, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '-s', String(size), address])).exitCode === 0;
+  }
 
-  it('without offloads: one datagram per frame, no IP fragments, the same bytes', async () => {
-    lan = Lan.create(2);
-    sites = lan.hosts.map((host, i) => createSite(host, i));
-    for (const site of sites) hosts.push(await SleeveHost.start(site, {offloads: false}));
-    await meshAll(hosts);
-    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'warm-up');
-    // Fragments: the more-fragments flag or a fragment offset.
-    const capture = await lan.capture(join(dir, 'plain.pcap'), ['udp', 'port', String(PORT), 'or', '(ip[6:2] & 0x3fff != 0)']);
-    let transferred: [string, string];
+  /**
+   * Sends 2500 bytes from one pod to another in one send() with UDP_SEGMENT at 1000 (the TAP gets
+   * it as a UDP super-frame); the sizes of the datagrams that arrive.
+   */
+  async function udpSegmented(from: Site, to: Site): Promise<number[]> {
+    const receiver = "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',5002))\ns.settimeout(5)\nprint('ready',flush=True)\ntry:\n  for _ in range(3): print(len(s.recv(65536)),flush=True)\nexcept socket.timeout: pass";
+    const sender = "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_UDP,103,1000)\ns.sendto(b'x'*2500,(sys.argv[1],5002))";
+    const child = spawn('nsenter', [`--net=${to.pod.path}`, 'python3', '-c', receiver], {stdio: ['ignore', 'pipe', 'pipe']});
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    const exited = once(child, 'exit');
+    await waitUntil('the UDP receiver', async () => out.startsWith('ready'), 10_000, 50);
+    const sent = await collect('nsenter', [`--net=${from.pod.path}`, 'python3', '-c', sender, to.podIp]);
+    assert.equal(sent.exitCode, 0, sent.stderr);
+    await exited;
+    return out.split('\n').slice(1).filter(Boolean).map(Number);
+  }
+
+  /** The sleeve's datagrams and any fragment crossing the LAN, their IP headers only, while `work` runs. */
+  async function captured(file: string, work: () => Promise<void>): Promise<Buffer[]> {
+    const capture = await lan!.capture(join(dir, file), ['udp', 'port', String(PORT), 'or', '(ip[6:2] & 0x3fff != 0)'], 64);
     try {
-      transferred = await tcpTransfer(sites[0]!.pod, sites[1]!.pod, sites[1]!.podIp, 10 * MB);
+      await work();
     } finally {
       await capture.stop();
     }
+    return ipv4Packets(capture.file);
+  }
+
+  /** No fragment, no datagram over the LAN's MTU nor over what one sealed pod frame needs. */
+  function assertWhole(packets: Buffer[], mtu: number): void {
+    assert.equal(packets.filter(isFragment).length, 0, 'no IP fragments on the LAN');
+    const largest = packets.reduce((most, ip) => Math.max(most, ip.readUInt16BE(2)), 0);
+    assert.ok(largest <= mtu + SLEEVE_OVERHEAD && largest <= LAN_MTU, `no datagram over the path MTU (the largest: ${largest} bytes)`);
+  }
+
+  it('two hosts, IP fragments dropped on the LAN: 100 MB cross intact, in datagrams within the path MTU', async () => {
+    const [a, b] = await start(2);
+    await lan!.dropFragments();
+    await meshAll([a!, b!]);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'pod A reaches pod B');
+    assert.ok(pings(sites[1]!.pod, sites[0]!.podIp), 'pod B reaches pod A');
+    let transferred: [string, string] = ['', 'not run'];
+    const packets = await captured('whole.pcap', async () => {
+      transferred = await tcpTransfer(sites[0]!.pod, sites[1]!.pod, sites[1]!.podIp, 100 * MB);
+    });
     assert.equal(transferred[1], transferred[0], 'the receiver got the same bytes');
-    assert.equal(ipv4Packets(capture.file).filter(isFragment).length, 0, 'no IP fragments on the LAN');
-    const datagrams = udpPayloads(capture.file);
-    assert.ok(datagrams.length > 7000, `10 MB went as MTU-sized datagrams (${datagrams.length})`);
-    assert.ok(Math.max(...datagrams.map(d => d.length)) <= 1376 + 14 + 10 + 32, 'none larger than a frame, its header and tag');
+    assertWhole(packets, sites[0]!.mtu);
+    const stats = await b!.stats();
+    const {receivedBytes, receivedFrames} = stats.peers[0]!;
+    assert.ok(receivedBytes > 100 * MB, `B received the transfer through the sleeve (${receivedBytes} bytes)`);
+    // The TAP hands over 64 KB super-frames: that B opened a datagram per MSS says they were cut.
+    assert.ok(receivedFrames > (100 * MB) / (sites[0]!.mtu - 40), `in MTU-sized datagrams (${receivedFrames})`);
+    assert.ok(packets.length > 1000, `the capture holds them (${packets.length})`);
+    assert.deepEqual({replayed: stats.dropped.replayed, unauthenticated: stats.dropped.unauthenticated}, {replayed: 0, unauthenticated: 0});
+    assert.deepEqual(await udpSegmented(sites[0]!, sites[1]!), [1000, 1000, 500], 'a UDP super-frame (UDP_SEGMENT) arrives as its datagrams');
+  });
+
+  it('without offloads, fragments dropped: one datagram per frame, the same bytes', async () => {
+    lan = Lan.create(2);
+    sites = lan.hosts.map((host, i) => createSite(host, i));
+    for (const site of sites) hosts.push(await SleeveHost.start(site, {offloads: false}));
+    await lan!.dropFragments();
+    await meshAll(hosts);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'warm-up');
+    let transferred: [string, string] = ['', 'not run'];
+    const packets = await captured('plain.pcap', async () => {
+      transferred = await tcpTransfer(sites[0]!.pod, sites[1]!.pod, sites[1]!.podIp, 10 * MB);
+    });
+    assert.equal(transferred[1], transferred[0], 'the receiver got the same bytes');
+    assertWhole(packets, sites[0]!.mtu);
     const stats = await hosts[1]!.stats();
     assert.equal(stats.offloads, false);
     assert.ok(stats.peers[0]!.receivedBytes > 10 * MB);
+    assert.ok(stats.peers[0]!.receivedFrames > (10 * MB) / (sites[0]!.mtu - 40), `a datagram per MTU-sized frame (${stats.peers[0]!.receivedFrames})`);
+  });
+
+  it("a path too small for the datagrams: Don't Fragment, so they are refused and counted, never fragmented", async () => {
+    const [a, b] = await start(2);
+    await meshAll([a!, b!]);
+    assert.ok(pings(sites[0]!.pod, sites[1]!.podIp), 'warm-up');
+    // A's link 60 bytes short of what a full pod frame needs: small packets pass, full ones cannot.
+    sites[0]!.host.ns.exec('ip', ['link', 'set', 'dev', sites[0]!.host.ifname, 'mtu', String(sites[0]!.mtu + SLEEVE_OVERHEAD - 60)]);
+    const before = (await a!.stats()).dropped.sendFailed;
+    let delivered = {small: false, full: true};
+    const packets = await captured('small-path.pcap', async () => {
+      delivered = {small: await pingsWith(sites[0]!.pod, sites[1]!.podIp, 56), full: await pingsWith(sites[0]!.pod, sites[1]!.podIp, sites[0]!.mtu - 28)};
+    });
+    assert.deepEqual(delivered, {small: true, full: false});
+    assert.ok((await a!.stats()).dropped.sendFailed > before, 'A counted the datagrams the kernel refused');
+    assert.equal(packets.filter(isFragment).length, 0, 'no IP fragments on the LAN');
   });
 
   it('the LAN carries neither the payload nor the pod addresses in clear', async () => {

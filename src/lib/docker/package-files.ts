@@ -4,7 +4,7 @@ import {join, relative, sep} from 'node:path';
 import {CommandError, run} from '../net/exec.js';
 import {DockerOperatorError} from './errors.js';
 
-/** The TAP addon (native/install.cjs; the package ships one for linux-x64): the encrypted data path's one native piece. */
+/** The TAP addon (native/install.cjs; the package ships one for linux-x64): the encrypted data path's native part. */
 const TAP_ADDON = join('native', 'build', 'Release', 'weave_tap.node');
 
 /**
@@ -13,7 +13,7 @@ const TAP_ADDON = join('native', 'build', 'Release', 'weave_tap.node');
  */
 export async function ensureTapAddon(root: string): Promise<void> {
   try {
-    // Minutes at most: a compile of one C file, or node-gyp fetching Node's headers.
+    // Minutes at most: a compile of four C files, or node-gyp fetching Node's headers.
     await run(process.execPath, [join(root, 'native', 'install.cjs'), '--required'], {timeoutMs: 300_000});
   } catch (error) {
     const said = error instanceof CommandError ? error.stderr.trim() || error.message : (error as Error).message;

@@ -55,7 +55,7 @@ export interface RouterConfig {
   trustedSubnets: string[];
   /** Directory of the root-only unix sockets of the warm CNI path. */
   cniSocketDir: string;
-  /** The encrypted path sends TCP super-frames as one IP-fragmented datagram (off: --no-sleeve-offloads). */
+  /** The encrypted path takes TCP super-frames from the TAP and cuts them itself (off: --no-sleeve-offloads). */
   sleeveOffloads: boolean;
   /** Longest a CNI call's allocation waits for IPAM before failing with "try again". */
   cniIpamWaitMs: number;
@@ -179,7 +179,7 @@ export const ROUTER_FLAGS = {
   'no-discovery': {type: 'boolean', description: 'connect only to the peers given, not to peers learnt from them'},
   resume: {type: 'boolean', description: 'connect to the peers saved by the previous run (no peers may be given)'},
   'trusted-subnets': {type: 'string', description: 'comma-separated CIDRs of peers that may get pod traffic unencrypted'},
-  'no-sleeve-offloads': {type: 'boolean', description: 'encrypted traffic in MTU-sized datagrams, for networks that drop IP fragments (slower)'},
+  'no-sleeve-offloads': {type: 'boolean', description: 'the kernel cuts TCP super-frames before the encrypted path rather than the path itself (slower; no IP fragments either way)'},
   'cni-ipam-wait': {type: 'integer', description: 'seconds a CNI call waits for IPAM (consensus, space from a peer) before it fails with "try again"', default: DEFAULTS.cniIpamWait},
   'ipam-recover': {type: 'boolean', description: 'start over damaged IPAM data with what precedes the damage; the damaged files are kept aside'},
 

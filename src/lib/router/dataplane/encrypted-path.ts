@@ -25,7 +25,7 @@ export interface EncryptedPathOptions {
   port: number;
   /** --host: the address to receive on. */
   address?: string;
-  /** TCP super-frames as one IP-fragmented datagram (false: --no-sleeve-offloads). */
+  /** TCP super-frames from the TAP, cut into MTU-sized datagrams in the sleeve (false: --no-sleeve-offloads). */
   offloads: boolean;
   log: Logger;
 }

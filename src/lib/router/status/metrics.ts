@@ -68,7 +68,7 @@ function ipamFamilies(state: RouterState): Family[] {
 
 const snakeCase = (s: string) => s.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`);
 
-/** Per peer and direction, the sleeve's frames (a TCP super-frame counts once) and bytes; its drops by reason. */
+/** Per peer and direction, the sleeve's frames (one per datagram: a TCP super-frame counts once per MTU-sized piece) and bytes; its drops by reason. */
 function sleeveFamilies(sleeve: SleeveCounters | undefined): Family[] {
   if (!sleeve) return [];
   const perPeer = (sent: 'sentFrames' | 'sentBytes', received: 'receivedFrames' | 'receivedBytes'): Sample[] =>

@@ -2,11 +2,17 @@ import assert from 'node:assert/strict';
 import {createCipheriv, randomBytes} from 'node:crypto';
 import {epochKey, sessionId} from '../../../../src/lib/router/dataplane/sleeve/keys.js';
 import {HEADER_BYTES, malformed, readCounter, readSessionId, writeHeader} from '../../../../src/lib/router/dataplane/sleeve/packet.js';
-import {ReceiveSession, SendSession} from '../../../../src/lib/router/dataplane/sleeve/session.js';
+import {datagramFor, ReceiveSession, SendSession} from '../../../../src/lib/router/dataplane/sleeve/session.js';
 
 /** A frame as read from the TAP: a virtio-net header, then an Ethernet frame. */
 const frame = (text: string) => Buffer.concat([Buffer.alloc(10), Buffer.from('ffffffffffff020000000001' + '0800', 'hex'), Buffer.from(text)]);
-const datagram = (parts: Buffer[]) => Buffer.concat(parts);
+
+/** What the sending worker sends for `plain`: sealed in place. */
+function sealed(send: SendSession, plain: Buffer): Buffer {
+  const datagram = datagramFor(plain);
+  send.seal(datagram);
+  return datagram;
+}
 
 /** Seals by hand, from the wire format alone: a known-answer check of what SendSession does. */
 function sealByHand(secret: Buffer, counter: number, plain: Buffer): Buffer {
@@ -22,24 +28,24 @@ describe('sleeve sessions', () => {
     const secret = randomBytes(32);
     const send = new SendSession(secret);
     const receive = new ReceiveSession(secret);
-    const packet = datagram(send.seal(Buffer.alloc(HEADER_BYTES), frame('hello')));
+    const packet = sealed(send, frame('hello'));
     assert.ok(!malformed(packet));
     assert.equal(readSessionId(packet), receive.id);
     assert.equal(readCounter(packet), 0);
-    assert.deepEqual(receive.open(packet), frame('hello'));
     assert.ok(!packet.includes('hello'), 'the frame is encrypted');
+    assert.deepEqual(receive.open(packet), frame('hello'));
   });
 
   it('number packets from 0 without a gap: each nonce is used once', () => {
     const send = new SendSession(randomBytes(32));
-    const counters = Array.from({length: 100}, () => readCounter(datagram(send.seal(Buffer.alloc(HEADER_BYTES), frame('x')))));
+    const counters = Array.from({length: 100}, () => readCounter(sealed(send, frame('x'))));
     assert.deepEqual(counters, Array.from({length: 100}, (_, i) => i));
     assert.equal(send.sent, 100);
   });
 
   it('match the wire format sealed by hand, in the first epoch and the next', () => {
     const secret = randomBytes(32);
-    const sent = datagram(new SendSession(secret).seal(Buffer.alloc(HEADER_BYTES), frame('known')));
+    const sent = sealed(new SendSession(secret), frame('known'));
     assert.deepEqual(sent, sealByHand(secret, 0, frame('known')));
     const receive = new ReceiveSession(secret);
     assert.deepEqual(receive.open(sealByHand(secret, 2 ** 20 - 1, frame('last of epoch 0'))), frame('last of epoch 0'));
@@ -58,7 +64,7 @@ describe('sleeve sessions', () => {
     const secret = randomBytes(32);
     const send = new SendSession(secret);
     const receive = new ReceiveSession(secret);
-    const packets = [0, 1, 2].map(() => datagram(send.seal(Buffer.alloc(HEADER_BYTES), frame('p'))));
+    const packets = [0, 1, 2].map(() => sealed(send, frame('p')));
     assert.ok(Buffer.isBuffer(receive.open(packets[2]!)));
     assert.ok(Buffer.isBuffer(receive.open(packets[0]!)), 'reordered is fine');
     assert.equal(receive.open(packets[2]!), 'replayed');
@@ -69,7 +75,7 @@ describe('sleeve sessions', () => {
   it('refuse altered packets without spending their counter', () => {
     const secret = randomBytes(32);
     const receive = new ReceiveSession(secret);
-    const packet = datagram(new SendSession(secret).seal(Buffer.alloc(HEADER_BYTES), frame('payload')));
+    const packet = sealed(new SendSession(secret), frame('payload'));
     for (const at of [1, 8, HEADER_BYTES + 3, packet.length - 1]) {
       const altered = Buffer.from(packet);
       altered[at] ^= 0x40;
@@ -82,6 +88,6 @@ describe('sleeve sessions', () => {
   it('do not open packets sealed with another key', () => {
     const send = new SendSession(randomBytes(32));
     const other = new ReceiveSession(randomBytes(32));
-    assert.equal(other.open(datagram(send.seal(Buffer.alloc(HEADER_BYTES), frame('x')))), 'unauthenticated');
+    assert.equal(other.open(sealed(send, frame('x'))), 'unauthenticated');
   });
 });

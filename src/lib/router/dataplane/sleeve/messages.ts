@@ -10,7 +10,7 @@ export interface TxStats {
   peers: Record<string, PeerCounters>;
   /** Frames with no peer to go to. */
   noPeer: number;
-  /** Frames larger than one datagram can carry. */
+  /** Super-frames that could not be cut into datagrams (a kind we do not segment). */
   oversize: number;
   sendFailed: number;
 }
@@ -59,4 +59,6 @@ export interface RxInit {
   /** The local address to receive on; every address when absent. */
   address?: string;
   replayWindow?: number;
+  /** Join TCP segments back into super-frames before writing them (the TAP takes them: offloads on). */
+  coalesce: boolean;
 }

@@ -12,25 +12,28 @@
 export const TYPE_FRAME = 1;
 export const HEADER_BYTES = 16;
 export const TAG_BYTES = 16;
-export const NONCE_OFFSET = 4;
 const SESSION_OFFSET = 4;
 const COUNTER_OFFSET = 8;
 /** Each frame from the TAP starts with a struct virtio_net_hdr (no num_buffers). */
 export const VNET_HDR_BYTES = 10;
-/** The largest UDP payload IPv4 can carry. */
-const MAX_DATAGRAM = 65_507;
-/** The largest plaintext (virtio-net header and frame) that fits one datagram. */
-export const MAX_PLAIN = MAX_DATAGRAM - HEADER_BYTES - TAG_BYTES;
-/** The largest Ethernet frame, for the TAP's gso_max_size: bigger super-frames the kernel segments. */
-export const MAX_ETHERNET_FRAME = MAX_PLAIN - VNET_HDR_BYTES;
+/** IPv4 and UDP headers before each datagram on the wire. */
+const IP_UDP_BYTES = 28;
+const ETHERNET_HEADER_BYTES = 14;
+/**
+ * What the sleeve adds to a pod packet on the wire: IPv4, UDP, our header and tag, the
+ * virtio-net header and the Ethernet header. A path MTU of at least the pods' MTU plus this
+ * carries every datagram whole (super-frames are cut to the pods' MTU before sealing).
+ */
+export const SLEEVE_OVERHEAD = IP_UDP_BYTES + HEADER_BYTES + TAG_BYTES + VNET_HDR_BYTES + ETHERNET_HEADER_BYTES;
 /** Counters stay exact JavaScript numbers; a session reaching this must be replaced (centuries at 1 Mpps). */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 
-export function writeHeader(header: Buffer, sessionId: number, counter: number): void {
-  header.writeUInt32BE(TYPE_FRAME << 24, 0);
-  header.writeUInt32BE(sessionId, SESSION_OFFSET);
-  header.writeUInt32BE(Math.floor(counter / 2 ** 32), COUNTER_OFFSET);
-  header.writeUInt32BE(counter >>> 0, COUNTER_OFFSET + 4);
+/** Writes the header at the start of `datagram`. */
+export function writeHeader(datagram: Buffer, sessionId: number, counter: number): void {
+  datagram.writeUInt32BE(TYPE_FRAME << 24, 0);
+  datagram.writeUInt32BE(sessionId, SESSION_OFFSET);
+  datagram.writeUInt32BE(Math.floor(counter / 2 ** 32), COUNTER_OFFSET);
+  datagram.writeUInt32BE(counter >>> 0, COUNTER_OFFSET + 4);
 }
 
 export function readCounter(packet: Buffer): number {

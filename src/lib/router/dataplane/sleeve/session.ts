@@ -1,26 +1,37 @@
-import {createCipheriv, createDecipheriv} from 'node:crypto';
 import {epochKey, epochOf, sessionId} from './keys.js';
-import {HEADER_BYTES, MAX_COUNTER, NONCE_OFFSET, readCounter, TAG_BYTES, writeHeader} from './packet.js';
+import {type GcmContext, loadTap, type TapAddon} from './native.js';
+import {HEADER_BYTES, MAX_COUNTER, readCounter, TAG_BYTES, writeHeader} from './packet.js';
 import {ReplayWindow} from './replay.js';
 
-const CIPHER = 'aes-256-gcm';
+let addon: TapAddon | undefined;
+const native = (): TapAddon => (addon ??= loadTap());
 
-/** One direction's epoch keys, derived on first use; only the newest few are kept. */
+/** One direction's epoch keys (AES-256-GCM, in the addon), derived on first use; only the newest few are kept. */
 class EpochKeys {
-  private readonly keys = new Map<number, Buffer>();
+  private readonly keys = new Map<number, GcmContext>();
 
-  constructor(private readonly secret: Buffer) {}
+  constructor(
+    private readonly secret: Buffer,
+    private readonly encrypt: boolean,
+  ) {}
 
-  get(epoch: number): Buffer {
+  get(epoch: number): GcmContext {
     let key = this.keys.get(epoch);
     if (!key) {
-      key = epochKey(this.secret, epoch);
+      key = native().key(epochKey(this.secret, epoch), this.encrypt);
       this.keys.set(epoch, key);
       // Keep the epoch before the newest for packets reordered across a key change.
       for (const old of this.keys.keys()) if (old < epoch - 1) this.keys.delete(old);
     }
     return key;
   }
+}
+
+/** A datagram-to-be for `plain`: room for the header before it and the tag after it (what the addon's segment() writes). */
+export function datagramFor(plain: Uint8Array): Buffer {
+  const datagram = Buffer.alloc(HEADER_BYTES + plain.length + TAG_BYTES);
+  datagram.set(plain, HEADER_BYTES);
+  return datagram;
 }
 
 /** The sending half of a session: numbers packets from 0 and seals each with its epoch's key. */
@@ -31,7 +42,7 @@ export class SendSession {
 
   constructor(secret: Buffer) {
     this.id = sessionId(secret);
-    this.keys = new EpochKeys(secret);
+    this.keys = new EpochKeys(secret, true);
   }
 
   /** Packets sealed so far: the next counter. */
@@ -39,16 +50,12 @@ export class SendSession {
     return this.counter;
   }
 
-  /** Seals `plain` into the datagram [header, ciphertext, tag]; `header` is a fresh 16-byte buffer. */
-  seal(header: Buffer, plain: Uint8Array): [Buffer, Buffer, Buffer] {
+  /** Seals, in place, [16 bytes for the header | plaintext | 16 bytes for the tag] into the datagram [header, ciphertext, tag]. */
+  seal(datagram: Buffer): void {
     if (this.counter >= MAX_COUNTER) throw new Error('sleeve session exhausted its counters: it needs new keys');
     const counter = this.counter++;
-    writeHeader(header, this.id, counter);
-    const cipher = createCipheriv(CIPHER, this.keys.get(epochOf(counter)), header.subarray(NONCE_OFFSET, HEADER_BYTES));
-    cipher.setAAD(header);
-    const body = cipher.update(plain);
-    cipher.final();
-    return [header, body, cipher.getAuthTag()];
+    writeHeader(datagram, this.id, counter);
+    native().seal(this.keys.get(epochOf(counter)), datagram, 0, datagram.length);
   }
 }
 
@@ -62,11 +69,14 @@ export class ReceiveSession {
 
   constructor(secret: Buffer, windowSize?: number) {
     this.id = sessionId(secret);
-    this.keys = new EpochKeys(secret);
+    this.keys = new EpochKeys(secret, false);
     this.window = new ReplayWindow(windowSize);
   }
 
-  /** The plaintext of a datagram filed under this session's id (the caller checked its shape). */
+  /**
+   * Opens a datagram filed under this session's id (the caller checked its shape) in place: its
+   * plaintext, a view into `packet`. A refused datagram is left garbled.
+   */
   open(packet: Buffer): OpenResult {
     const counter = readCounter(packet);
     if (!this.window.check(counter)) return 'replayed';
@@ -74,17 +84,8 @@ export class ReceiveSession {
     // Only keys next to the newest verified epoch: a forged counter must not cost key derivations.
     const current = epochOf(Math.max(this.window.highest, 0));
     if (epoch < current - 1 || epoch > current + 1) return 'unauthenticated';
-    const header = packet.subarray(0, HEADER_BYTES);
-    const decipher = createDecipheriv(CIPHER, this.keys.get(epoch), packet.subarray(NONCE_OFFSET, HEADER_BYTES));
-    decipher.setAAD(header);
-    decipher.setAuthTag(packet.subarray(packet.length - TAG_BYTES));
-    const plain = decipher.update(packet.subarray(HEADER_BYTES, packet.length - TAG_BYTES));
-    try {
-      decipher.final();
-    } catch {
-      return 'unauthenticated';
-    }
+    if (!native().open(this.keys.get(epoch), packet, 0, packet.length)) return 'unauthenticated';
     this.window.mark(counter);
-    return plain;
+    return packet.subarray(HEADER_BYTES, packet.length - TAG_BYTES);
   }
 }

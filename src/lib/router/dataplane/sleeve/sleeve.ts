@@ -31,9 +31,10 @@ export interface SleeveOptions {
   /** Counters below the highest seen that are still accepted once (2048 by default). */
   replayWindow?: number;
   /**
-   * Carry TCP super-frames of up to 64 KB as one datagram, which IP fragments on the way (the
-   * default, several times faster). Off: one datagram per MTU-sized frame, for networks that
-   * drop IP fragments.
+   * Take TCP super-frames of up to 64 KB from the TAP, cut them into MTU-sized datagrams and
+   * join them back on the far side (the default, several times faster). Off: the kernel cuts
+   * them before the TAP and each frame goes to the pod alone. Either way no datagram is larger
+   * than the pods' MTU plus SLEEVE_OVERHEAD: nothing is IP-fragmented.
    */
   offloads?: boolean;
   log?: Logger;
@@ -125,8 +126,11 @@ function fingerprint(key: Buffer): string {
  * unknown addresses); a receiving worker opens what peers send and writes it to the TAP.
  * A TAP rather than a TUN: as a bridge port like the VXLAN device, it carries ARP, broadcasts
  * and any protocol as VXLAN does, forwarding by MAC with no routes to keep. With offloads, the
- * kernel hands over TCP super-frames of up to 64 KB, each sealed once and sent as one datagram
- * (IP fragments it): that, not the per-packet path, is what outruns OpenVPN (bench/encrypted).
+ * kernel hands over TCP super-frames of up to 64 KB: the sending worker cuts each into
+ * MTU-sized datagrams (as GSO would) and sends them in one batch, the receiving one joins them
+ * back (as GRO would), so each kernel handles one frame where the wire carries dozens, and the
+ * network never sees an IP fragment (the sockets set Don't Fragment). The per-packet work is in
+ * the addon (native/): that is what outruns OpenVPN (bench/encrypted).
  *
  * Keys come from the caller, one pair per peer, fresh from an authenticated ephemeral exchange
  * (the mesh handshake): addPeer() again with new keys rekeys. Keys are never accepted twice, so
@@ -162,7 +166,7 @@ export class Sleeve extends EventEmitter<SleeveEvents> {
     const addon = loadTap();
     const tap = await openTap(addon, options.tapName ?? `sleeve-${port}`, options.bridge, options.mtu, options.offloads ?? true);
     const {port1, port2} = new MessageChannel();
-    const rxInit: RxInit = {fd: tap.fd, port, ...(options.address ? {address: options.address} : {}), ...(options.replayWindow ? {replayWindow: options.replayWindow} : {})};
+    const rxInit: RxInit = {fd: tap.fd, port, coalesce: tap.offloads, ...(options.address ? {address: options.address} : {}), ...(options.replayWindow ? {replayWindow: options.replayWindow} : {})};
     const txInit: TxInit = {fd: tap.fd};
     const rx = startWorker('rx-worker', {workerData: {...rxInit, learn: port1}, transferList: [port1]});
     const tx = startWorker('tx-worker', {workerData: {...txInit, learn: port2}, transferList: [port2]});

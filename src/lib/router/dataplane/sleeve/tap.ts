@@ -2,12 +2,11 @@ import {ipBatch} from '../../../net/ip.js';
 import {showLink} from '../../../net/link.js';
 import {SleeveError} from './errors.js';
 import type {TapAddon} from './native.js';
-import {MAX_ETHERNET_FRAME} from './packet.js';
 
 export interface Tap {
   fd: number;
   name: string;
-  /** The kernel hands us unsegmented TCP super-frames (TSO offload accepted). */
+  /** The kernel hands us unsegmented TCP super-frames (TSO offload accepted), and takes them back. */
   offloads: boolean;
 }
 
@@ -16,7 +15,7 @@ export async function attachTap(name: string, bridge: string, mtu: number): Prom
   await ipBatch([
     // No addresses of its own: it only carries the bridge's frames.
     ['link', 'set', 'dev', name, 'addrgenmode', 'none'],
-    ['link', 'set', 'dev', name, 'mtu', String(mtu), 'gso_max_size', String(MAX_ETHERNET_FRAME + 1), 'master', bridge],
+    ['link', 'set', 'dev', name, 'mtu', String(mtu), 'master', bridge],
     // Isolated from other isolated ports (the VXLAN device): frames from one overlay never loop into another.
     ['link', 'set', 'dev', name, 'type', 'bridge_slave', 'isolated', 'on'],
     ['link', 'set', 'dev', name, 'up'],
@@ -26,15 +25,15 @@ export async function attachTap(name: string, bridge: string, mtu: number): Prom
 /**
  * Creates the TAP and plugs it into the bridge like any port, so ARP and broadcasts reach it as
  * they would a VXLAN device. The port is isolated: with the VXLAN device isolated too, the bridge
- * never relays a frame from one overlay into the other (peers get each frame once, no loops). Its MTU is the bridge's (the pods'); super-frames too big for one
- * datagram the kernel segments before they reach us (gso_max_size). The device lives as long as
+ * never relays a frame from one overlay into the other (peers get each frame once, no loops). Its MTU is the bridge's (the pods'): the
+ * size the sending worker cuts TCP super-frames to. The device lives as long as
  * the fd: a crash leaves nothing behind.
  */
 export async function openTap(addon: TapAddon, name: string, bridge: string, mtu: number, offloads: boolean): Promise<Tap> {
   if (!(await showLink(bridge))) throw new SleeveError(`bridge ${bridge} does not exist: create the weave bridge before the sleeve`);
   let tap: Tap;
   try {
-    tap = addon.open(name, offloads);
+    tap = addon.openTap(name, offloads);
   } catch (error) {
     throw new SleeveError(`cannot create the TAP device ${name}: ${(error as Error).message} (needs CAP_NET_ADMIN and /dev/net/tun)`);
   }

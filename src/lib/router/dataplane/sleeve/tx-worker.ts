@@ -1,28 +1,34 @@
 /**
  * The sending worker: reads frames from the TAP in batches into slots allocated once, picks the
  * peer that owns each destination MAC (every peer for group and unknown addresses, as a switch
- * floods), seals the frame for that peer and sends it. Reading blocks this thread, not the
- * router's; between batches the event loop runs, for sends, control messages and learning.
+ * floods), cuts TCP super-frames into MTU-sized frames (the addon's segment(), as the kernel's
+ * GSO would), seals each into a datagram of its own and sends a whole batch per peer in one
+ * system call. No datagram is larger than the pods' MTU plus SLEEVE_OVERHEAD, and the sockets
+ * set Don't Fragment: nothing leaves as IP fragments. Reading blocks this thread, not the
+ * router's; between batches the event loop runs, for control messages and learning.
  */
-import {createSocket, type Socket} from 'node:dgram';
 import {type MessagePort, parentPort, workerData} from 'node:worker_threads';
 import {isGroupMac, MacTable, macAt} from './mac-table.js';
 import type {ControlMessage, LearnMessage, PeerCounters, PeerMessage, TxInit, TxStats, WorkerReply} from './messages.js';
 import {loadTap} from './native.js';
-import {HEADER_BYTES, MAX_PLAIN, VNET_HDR_BYTES} from './packet.js';
+import {VNET_HDR_BYTES} from './packet.js';
 import {SendSession} from './session.js';
 
 /** A super-frame is at most 64 KB and its virtio-net header. */
 const SLOT_BYTES = 65_536 + 128;
 const SLOTS = 16;
+/** Datagrams of one batch: a read's worth of super-frames, cut (with room for small MSS values). */
+const OUT_BYTES = SLOTS * SLOT_BYTES * 2;
+const OUT_DATAGRAMS = 8192;
 /** How long a wait for frames blocks before control messages get their turn. */
 const WAIT_MS = 100;
+const SEND_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface Peer extends PeerCounters {
   name: string;
   address: string;
   port: number;
-  socket: Socket;
+  fd: number;
   session: SendSession;
 }
 
@@ -30,39 +36,63 @@ const {fd, learn} = workerData as TxInit & {learn: MessagePort};
 const tap = loadTap();
 const slots = Buffer.allocUnsafe(SLOT_BYTES * SLOTS);
 const lengths = new Int32Array(SLOTS);
+const out = Buffer.allocUnsafe(OUT_BYTES);
+const offsets = new Int32Array(OUT_DATAGRAMS);
+const sizes = new Int32Array(OUT_DATAGRAMS);
 const peers = new Map<string, Peer>();
 const macs = new MacTable();
 const stats: Omit<TxStats, 'peers'> = {noPeer: 0, oversize: 0, sendFailed: 0};
 let stopped = false;
 
+/** The batch being filled: datagrams out[offsets[i], +sizes[i]) for i < queued, all for `batchPeer`. */
+let queued = 0;
+let used = 0;
+let batchPeer: Peer | undefined;
+
 function reply(message: WorkerReply<TxStats>): void {
   parentPort!.postMessage(message);
 }
 
-function send(peer: Peer, frame: Buffer): void {
-  try {
-    peer.socket.send(peer.session.seal(Buffer.allocUnsafe(HEADER_BYTES), frame));
-  } catch {
-    // One frame lost, as on a full link; this worker carries on.
-    stats.sendFailed++;
+function sendBatch(): void {
+  if (batchPeer && queued > 0) stats.sendFailed += queued - tap.send(batchPeer.fd, out, offsets, sizes, queued);
+  queued = 0;
+  used = 0;
+  batchPeer = undefined;
+}
+
+/** Cuts `frame` into datagrams sealed for `peer`, queued behind those already in the batch. */
+function queue(peer: Peer, frame: Buffer): void {
+  if (batchPeer !== peer) sendBatch();
+  let count = tap.segment(frame, out.subarray(used), offsets.subarray(queued), sizes.subarray(queued));
+  if (count === -2 && queued > 0) {
+    sendBatch();
+    count = tap.segment(frame, out, offsets, sizes);
+  }
+  if (count < 0) {
+    // Not a super-frame we can cut, or too small a gso_size to fit: lost, as on a link that refuses it.
+    stats.oversize++;
     return;
   }
-  peer.frames++;
+  batchPeer = peer;
+  for (let i = queued; i < queued + count; i++) {
+    offsets[i] += used;
+    peer.session.seal(out.subarray(offsets[i]!, offsets[i]! + sizes[i]!));
+  }
+  const last = queued + count - 1;
+  used = offsets[last]! + sizes[last]!;
+  queued += count;
+  peer.frames += count;
   peer.bytes += frame.length - VNET_HDR_BYTES;
 }
 
 function forward(frame: Buffer): void {
-  if (frame.length > MAX_PLAIN) {
-    stats.oversize++;
-    return;
-  }
   if (!isGroupMac(frame, VNET_HDR_BYTES)) {
     const owner = macs.lookup(macAt(frame, VNET_HDR_BYTES));
     const peer = owner === undefined ? undefined : peers.get(owner);
-    if (peer) return send(peer, frame);
+    if (peer) return queue(peer, frame);
   }
   if (peers.size === 0) stats.noPeer++;
-  for (const peer of peers.values()) send(peer, frame);
+  for (const peer of peers.values()) queue(peer, frame);
 }
 
 function pump(): void {
@@ -70,12 +100,10 @@ function pump(): void {
   if (tap.wait(fd, WAIT_MS)) {
     const n = tap.read(fd, slots, SLOT_BYTES, lengths);
     for (let i = 0; i < n; i++) forward(slots.subarray(i * SLOT_BYTES, i * SLOT_BYTES + lengths[i]!));
+    sendBatch();
   }
   setImmediate(pump);
 }
-
-/** Sockets being connected, by peer: a peer is sent to once its socket is connected (a turn of the loop). */
-const connecting = new Map<string, Socket>();
 
 function setPeer(message: PeerMessage): void {
   const session = new SendSession(Buffer.from(message.secret));
@@ -85,20 +113,20 @@ function setPeer(message: PeerMessage): void {
     return;
   }
   dropPeer(message.name);
-  const socket = createSocket('udp4');
-  socket.on('error', () => stats.sendFailed++);
-  connecting.set(message.name, socket);
-  socket.connect(message.port, message.address, () => {
-    if (connecting.get(message.name) !== socket) return;
-    connecting.delete(message.name);
-    peers.set(message.name, {name: message.name, address: message.address, port: message.port, socket, session, frames: 0, bytes: 0});
-  });
+  let socket: number;
+  try {
+    socket = tap.udpOpen(null, 0, SEND_BUFFER_BYTES, message.address, message.port);
+  } catch {
+    // No route to the peer yet, or no sockets left: frames to it are counted as sent in vain.
+    stats.sendFailed++;
+    return;
+  }
+  peers.set(message.name, {name: message.name, address: message.address, port: message.port, fd: socket, session, frames: 0, bytes: 0});
 }
 
 function dropPeer(name: string): void {
-  connecting.get(name)?.close();
-  connecting.delete(name);
-  peers.get(name)?.socket.close();
+  const peer = peers.get(name);
+  if (peer) tap.close(peer.fd);
   peers.delete(name);
 }
 
@@ -123,7 +151,7 @@ parentPort!.on('message', (message: ControlMessage) => {
       return reply({type: 'stats', id: message.id, stats: snapshot()});
     case 'stop':
       stopped = true;
-      for (const name of [...peers.keys(), ...connecting.keys()]) dropPeer(name);
+      for (const name of [...peers.keys()]) dropPeer(name);
       learn.close();
       parentPort!.close();
   }
