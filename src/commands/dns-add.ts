@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {dnsAdd, parseDnsArgs} from '../lib/cli/dns.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
+import {dockerContainer} from '../lib/docker/dns-container.js';
 
 export default class DnsAdd extends RouterCommand {
   static override summary = 'Give addresses a name in weaveDNS, answered on every host';
@@ -26,6 +27,6 @@ export default class DnsAdd extends RouterCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(DnsAdd);
-    await dnsAdd(this.client(flags['http-addr']), parseDnsArgs('dns-add', argv as string[], flags.fqdn));
+    await dnsAdd(this.client(flags['http-addr']), parseDnsArgs('dns-add', argv as string[], flags.fqdn), dockerContainer);
   }
 }

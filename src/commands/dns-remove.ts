@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {dnsRemove, parseDnsArgs} from '../lib/cli/dns.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
+import {dockerContainer} from '../lib/docker/dns-container.js';
 
 export default class DnsRemove extends RouterCommand {
   static override summary = 'Take names out of weaveDNS again';
@@ -26,6 +27,6 @@ export default class DnsRemove extends RouterCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(DnsRemove);
-    await dnsRemove(this.client(flags['http-addr']), parseDnsArgs('dns-remove', argv as string[], flags.fqdn));
+    await dnsRemove(this.client(flags['http-addr']), parseDnsArgs('dns-remove', argv as string[], flags.fqdn), dockerContainer);
   }
 }

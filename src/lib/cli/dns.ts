@@ -47,34 +47,15 @@ export interface DnsTarget {
   fqdn?: string;
 }
 
-/** `<hostname>.<domainname>`, kept only when it is fully qualified, as the original derives a container's name. */
-export function containerFqdn(hostname: string, domainname: string): string | undefined {
-  const fqdn = `${hostname}.${domainname}`;
-  const name = fqdn.slice(0, fqdn.indexOf('.'));
-  return name === fqdn || `${name}.` === fqdn ? undefined : fqdn;
-}
-
-/** Docker's view of a container, when Docker runs here and knows it. */
-async function fromDocker(nameOrId: string): Promise<{id: string; fqdn?: string} | undefined> {
-  const {connectDocker} = await import('../docker/client.js');
-  let info;
-  try {
-    const {docker} = await connectDocker();
-    info = await docker.getContainer(nameOrId).inspect();
-  } catch {
-    // No engine, or it does not know the container: the router's allocations may (CNI pods).
-    return undefined;
-  }
-  const fqdn = containerFqdn(info.Config.Hostname, info.Config.Domainname);
-  return {id: info.Id, ...(fqdn ? {fqdn} : {})};
-}
+/** Docker's view of a container: its full id and own name; undefined when Docker does not know it (the commands pass docker/dns-container.ts's). */
+export type DockerLookup = (nameOrId: string) => Promise<{id: string; fqdn?: string} | undefined>;
 
 /**
  * The container's id (Docker resolves names and short ids; a CNI pod is its container id, or a
  * unique prefix of it, among the router's allocations) and its weave addresses from IPAM.
  */
-export async function resolveContainer(client: RouterClient, nameOrId: string): Promise<DnsTarget> {
-  const docker = await fromDocker(nameOrId);
+export async function resolveContainer(client: RouterClient, nameOrId: string, lookup: DockerLookup): Promise<DnsTarget> {
+  const docker = await lookup(nameOrId);
   const owned = await client.allocations().catch(() => []);
   const matches = docker ? owned.filter(o => o.containerid === docker.id) : owned.filter(o => o.containerid.startsWith(nameOrId));
   if (!docker && matches.length !== 1) {
@@ -90,9 +71,9 @@ export async function resolveContainer(client: RouterClient, nameOrId: string): 
 }
 
 /** What dns-add and dns-remove act on: the id, the addresses, and the name (if any). */
-async function targets(client: RouterClient, args: DnsArgs): Promise<{id: string; ips: string[]; fqdn?: string; container: boolean}> {
+async function targets(client: RouterClient, args: DnsArgs, lookup: DockerLookup): Promise<{id: string; ips: string[]; fqdn?: string; container: boolean}> {
   if (args.container === undefined) return {id: EXTERN_ID, ips: args.ips, fqdn: args.fqdn!, container: false};
-  const found = await resolveContainer(client, args.container);
+  const found = await resolveContainer(client, args.container, lookup);
   const fqdn = args.fqdn ?? found.fqdn;
   return {id: found.id, ips: args.ips.length > 0 ? args.ips : found.ips, ...(fqdn ? {fqdn} : {}), container: true};
 }
@@ -104,8 +85,8 @@ export async function dnsArgs(client: RouterClient): Promise<string> {
 }
 
 /** `weave dns-add`: each address under the name (a container's check-alive, as the original sends it). */
-export async function dnsAdd(client: RouterClient, args: DnsArgs): Promise<void> {
-  const target = await targets(client, args);
+export async function dnsAdd(client: RouterClient, args: DnsArgs, lookup: DockerLookup): Promise<void> {
+  const target = await targets(client, args, lookup);
   if (!target.fqdn) throw new OperatorError(`container ${args.container} has no fully qualified hostname: give one with -h <fqdn>`);
   if (target.ips.length === 0) throw new OperatorError(`container ${args.container} has no weave address: attach it first, or give its addresses`);
   await withDns(async () => {
@@ -114,8 +95,8 @@ export async function dnsAdd(client: RouterClient, args: DnsArgs): Promise<void>
 }
 
 /** `weave dns-remove`: the names of those addresses (of every address of the container when none is given). */
-export async function dnsRemove(client: RouterClient, args: DnsArgs): Promise<void> {
-  const target = await targets(client, args);
+export async function dnsRemove(client: RouterClient, args: DnsArgs, lookup: DockerLookup): Promise<void> {
+  const target = await targets(client, args, lookup);
   // The container's own name is not a filter: every name of its addresses goes, unless -h says which.
   const fqdn = args.fqdn;
   await withDns(async () => {
