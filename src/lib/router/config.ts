@@ -335,8 +335,8 @@ function dnsConfig(flags: RawRouterFlags): DnsConfig | undefined {
     throw new RouterConfigError(`invalid --dns-ttl ${flags['dns-ttl']}: expected whole seconds, 0 or more`);
   }
   const timeout = flags['dns-fallback-timeout'] === undefined ? DEFAULTS.dnsFallbackTimeoutMs : goDurationMs(flags['dns-fallback-timeout']);
-  if (!(timeout >= 1 && timeout <= 60_000)) {
-    throw new RouterConfigError(`invalid --dns-fallback-timeout "${flags['dns-fallback-timeout']}": expected from 1ms to 1m, such as 5s`);
+  if (!(timeout >= 1 && timeout <= 3_600_000)) {
+    throw new RouterConfigError(`invalid --dns-fallback-timeout "${flags['dns-fallback-timeout']}": expected from 1ms to 1h, such as 5s`);
   }
   const config: DnsConfig = {domain, ttl: flags['dns-ttl'], fallbackTimeoutMs: timeout, resolvConf: flags['resolv-conf']};
   const listen = flags['dns-listen-address'];
