@@ -158,6 +158,7 @@ describe('weaveDNS: names shared over the mesh, answered by every router', funct
       const warmAdd = await runPlugin({env: env('ADD', warm, 'podwarm1', 'IgnoreUnknown=1;K8S_POD_NAME=cache'), config: {...conf, weaveDns: {domain: 'pods.weave.local'}}, hostNetns: host.ns.path, executable: installed.plugin()});
       assert.equal(warmAdd.exitCode, 0, warmAdd.stdout + warmAdd.stderr);
       const warmIp = (warmAdd.json!.ips[0].address as string).split('/')[0]!;
+      await waitUntil('the router logging the warm call it ran', async () => /"cni call"[^\n]*"command":"ADD","container":"podwarm1"/.test(a.process.logs), 5000);
       await waitUntil('both pods named on host B', async () => dig(b.host.ns, ['web-0.shop.weave.local'])[0] === coldIp && dig(b.host.ns, ['cache.pods.weave.local'])[0] === warmIp);
       assert.deepEqual(dig(b.host.ns, ['-x', coldIp]), ['web-0.shop.weave.local.']);
 
