@@ -4,7 +4,7 @@
 # The subcommands that may follow the command path $1.
 _weave_subcommands() {
   case $1 in
-    weave) echo 'completion connect expose forget help hide launch prime ps report reset rmpeer setup status stop version' ;;
+    weave) echo 'completion connect dns-add dns-lookup dns-remove expose forget help hide launch prime ps report reset rmpeer setup status stop version' ;;
   esac
 }
 
@@ -14,6 +14,9 @@ _weave_flags() {
     weave) echo '--help --version' ;;
     weave:completion) echo --help ;;
     weave:connect) echo '--help --http-addr --replace' ;;
+    weave:dns-add) echo '--fqdn -h --help --http-addr' ;;
+    weave:dns-lookup) echo '--help --http-addr' ;;
+    weave:dns-remove) echo '--fqdn -h --help --http-addr' ;;
     weave:expose) echo '--help --http-addr --without-masquerade' ;;
     weave:forget) echo '--help --http-addr' ;;
     weave:help) echo --help ;;
@@ -35,6 +38,9 @@ _weave_flags() {
 _weave_value_flags() {
   case $1 in
     weave:connect) echo --http-addr ;;
+    weave:dns-add) echo '--fqdn -h --http-addr' ;;
+    weave:dns-lookup) echo --http-addr ;;
+    weave:dns-remove) echo '--fqdn -h --http-addr' ;;
     weave:expose) echo --http-addr ;;
     weave:forget) echo --http-addr ;;
     weave:hide) echo --http-addr ;;
@@ -63,7 +69,7 @@ _weave_flag_values() {
 _weave_arg_values() {
   case "$1 $2" in
     'weave:completion 0') echo 'bash zsh fish' ;;
-    'weave:status '*) echo 'targets connections peers ipam' ;;
+    'weave:status '*) echo 'targets connections peers dns ipam' ;;
   esac
 }
 

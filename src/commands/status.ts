@@ -8,9 +8,9 @@ import {checkStatusPage, STATUS_PAGES, statusPage} from '../lib/cli/status-page.
 import type {WatchOptions} from '../lib/cli/watch.js';
 
 export default class Status extends RouterCommand {
-  static override summary = "Show the router's status: version, peers, connections and IPAM, or one of them";
+  static override summary = "Show the router's status: version, peers, connections, IPAM and DNS, or one of them";
 
-  static override description = `With no argument, the summary (with a blank line before and after it, as the original printed it). "targets" lists the peers given to launch and connect, "connections" the connections to other peers, "peers" every peer known and its connections, "ipam" how many addresses each peer owns. Fails (exit 1) until the router is ready, printing what it has so far to stderr.
+  static override description = `With no argument, the summary (with a blank line before and after it, as the original printed it). "targets" lists the peers given to launch and connect, "connections" the connections to other peers, "peers" every peer known and its connections, "dns" the names weaveDNS answers (name, address, container, origin peer), "ipam" how many addresses each peer owns. Fails (exit 1) until the router is ready, printing what it has so far to stderr.
 
 With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a terminal, else one refresh after another, a blank line between (with --json, one JSON document per refresh). A router that is not ready or not running is shown as such, and the watch goes on.`;
 

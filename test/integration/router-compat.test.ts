@@ -79,7 +79,6 @@ interface Warned {
   reason: RegExp;
 }
 
-const DNS = /weaveDNS is not built yet/;
 const PROXY = /there is no Docker API proxy/;
 const PLUGIN = /there is no Docker network plugin/;
 const ODP = /without Open vSwitch \(ODP\)/;
@@ -88,12 +87,6 @@ const DISCOVERY = /peer discovery service no longer exists/;
 
 /** weave 2.8.1's router flags for what this router does not have, with a value each as a launch line would give it. */
 const WARNED: Warned[] = [
-  {args: ['--no-dns'], name: '--no-dns', reason: DNS},
-  {args: ['--dns-domain', 'weave.local.'], name: '--dns-domain', reason: DNS},
-  {args: ['--dns-listen-address', '172.17.0.1:53'], name: '--dns-listen-address', reason: DNS},
-  {args: ['--dns-ttl', '5'], name: '--dns-ttl', reason: DNS},
-  {args: ['--dns-fallback-timeout', '1m30s'], name: '--dns-fallback-timeout', reason: DNS},
-  {args: ['--resolv-conf', '/var/run/weave/etc/resolv.conf'], name: '--resolv-conf', reason: DNS},
   {args: ['--proxy'], name: '--proxy', reason: PROXY},
   {args: ['-H', 'unix:///var/run/weave/weave.sock'], name: '-H', reason: PROXY},
   {args: ['--hostname-from-label', 'app'], name: '--hostname-from-label', reason: PROXY},

@@ -85,9 +85,27 @@ export class RouterClient {
     await this.call({method: 'DELETE', path: `/expose/${cidrPath(cidr)}`});
   }
 
-  /** `DELETE /name/<id>/<ip>`: weaveDNS forgets the names of `id` at `ip` (the original router's DNS). */
-  async forgetName(id: string, ip: string): Promise<void> {
-    await this.call({method: 'DELETE', path: `/name/${seg(id)}/${seg(ip)}`});
+  /** `DELETE /name/<id>[/<ip>][?fqdn=]`: weaveDNS forgets the names of `id` (at `ip`, called `fqdn`). */
+  async forgetName(id: string, ip?: string, fqdn?: string): Promise<void> {
+    const query = fqdn ? `?${new URLSearchParams({fqdn})}` : '';
+    await this.call({method: 'DELETE', path: `/name/${seg(id)}${ip ? `/${seg(ip)}` : ''}${query}`});
+  }
+
+  /** `PUT /name/<id>/<ip>`: weaveDNS answers `fqdn` with `ip` (ignored when outside its domain). */
+  async addName(id: string, ip: string, fqdn: string, checkAlive: boolean): Promise<void> {
+    const form = new URLSearchParams({fqdn});
+    if (checkAlive) form.append('check-alive', 'true');
+    await this.call({method: 'PUT', path: `/name/${seg(id)}/${seg(ip)}`, headers: FORM, body: form.toString()});
+  }
+
+  /** `GET /domain`: weaveDNS's domain, `weave.local.` (404 with --no-dns). */
+  dnsDomain(): Promise<string> {
+    return this.call({method: 'GET', path: '/domain'});
+  }
+
+  /** `GET /dns-address` or, with `withPort`, `/dns-address-port`: where weaveDNS answers. */
+  dnsAddress(withPort = false): Promise<string> {
+    return this.call({method: 'GET', path: withPort ? '/dns-address-port' : '/dns-address'});
   }
 
   /** `POST /ip/<id>[/<subnet>]`: an address for `id` (the same one again if it has one); may block. */

@@ -10,6 +10,7 @@ const JSON_TEMPLATES = new Map([
   ['targets', '{{json .Router.Targets}}'],
   ['connections', '{{json .Router.Connections}}'],
   ['peers', '{{json .Router.Peers}}'],
+  ['dns', '{{json .DNS}}'],
   ['ipam', '{{json .IPAM}}'],
 ]);
 

@@ -23,6 +23,12 @@ export interface Attachment {
   ifname: string;
 }
 
+/** `weaveDns` in the conflist: pods' names in weaveDNS, on unless `false`; `{"domain": ...}` names them under that domain. */
+export interface WeaveDnsConf {
+  enabled: boolean;
+  domain?: string;
+}
+
 export interface NetConf {
   cniVersion: string;
   name: string;
@@ -32,6 +38,7 @@ export interface NetConf {
   hairpinMode: boolean;
   ipam: IpamConf;
   dns?: Dns;
+  weaveDns: WeaveDnsConf;
   prevResult?: Result;
   /** GC's list of attachments still in use. */
   validAttachments?: Attachment[];
@@ -91,6 +98,18 @@ function parseIpam(v: unknown): IpamConf {
   };
 }
 
+function parseWeaveDns(v: unknown): WeaveDnsConf {
+  const how = 'write "weaveDns": false to give pods no names, or {"domain": "pods.weave.local."} (inside the router\'s --dns-domain)';
+  if (v === undefined || v === null || v === true) return {enabled: true};
+  if (v === false) return {enabled: false};
+  if (!isObject(v)) throw invalid('"weaveDns" must be false or an object', how);
+  const domain = optional<string>(v, 'domain', 'string', 'weaveDns.');
+  if (domain !== undefined && !/^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.)*[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.?$/.test(domain)) {
+    throw invalid(`invalid "weaveDns.domain" "${domain}"`, how);
+  }
+  return {enabled: true, ...(domain ? {domain: domain.toLowerCase()} : {})};
+}
+
 function parseAttachments(v: unknown): Attachment[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || !v.every(a => isObject(a) && typeof a.containerID === 'string' && typeof a.ifname === 'string')) {
@@ -145,6 +164,7 @@ export function parseConfig(stdin: string, netFields = true): NetConf {
     mtu,
     hairpinMode,
     ipam: parseIpam(raw.ipam),
+    weaveDns: parseWeaveDns(raw.weaveDns),
     raw,
   };
   if (dns) conf.dns = dns as Dns;

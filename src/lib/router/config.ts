@@ -61,8 +61,20 @@ export interface RouterConfig {
   cniIpamWaitMs: number;
   /** IPAM starts from what precedes damage in its data, moving the damaged files aside (--ipam-recover). */
   ipamRecover: boolean;
+  /** weaveDNS; absent with --no-dns. */
+  dns?: DnsConfig;
   /** Lines the router logs as warnings at start: flags accepted without effect, a password in argv. */
   warnings: string[];
+}
+
+export interface DnsConfig {
+  /** Lower case with the trailing dot: `weave.local.`. */
+  domain: string;
+  ttl: number;
+  /** --dns-listen-address; absent: docker0's address, port 53, else 0.0.0.0:53. */
+  listen?: {host: string; port: number};
+  fallbackTimeoutMs: number;
+  resolvConf: string;
 }
 
 export const DEFAULTS = {
@@ -76,6 +88,12 @@ export const DEFAULTS = {
   connLimit: 200,
   logLevel: 'info' as LogLevel,
   cniSocketDir: '/run/weave',
+  dnsDomain: 'weave.local.',
+  dnsTtl: 1,
+  dnsPort: 53,
+  dnsFallbackTimeoutMs: 5000,
+  resolvConf: '/etc/resolv.conf',
+  dockerBridge: 'docker0',
   /** Seconds; well below the launcher's 110 s and kubelet's 2 minutes per runtime request. */
   cniIpamWait: 30,
 };
@@ -141,7 +159,6 @@ export type RouterFlagSpec = (
 };
 
 // Why a weave 2.8.1 flag has no effect here: one warning line per reason names its flags.
-const DNS = 'weaveDNS is not built yet';
 const PROXY = 'there is no Docker API proxy';
 const PLUGIN = 'there is no Docker network plugin';
 const DOCKER = 'the router never talks to Docker';
@@ -191,13 +208,15 @@ export const ROUTER_FLAGS = {
   'min-protocol-version': {type: 'integer', description: 'lowest mesh protocol version accepted from peers (1 or 2)', default: PROTOCOL_MIN_VERSION},
   'host-root': {type: 'string', description: "path to the host's root filesystem, whose machine id names the peer"},
 
+  // weaveDNS (issue 15).
+  'no-dns': {type: 'boolean', description: 'disable weaveDNS'},
+  'dns-domain': {type: 'string', description: 'weaveDNS domain: names under it are answered from the network', default: DEFAULTS.dnsDomain},
+  'dns-listen-address': {type: 'string', description: "weaveDNS address, host:port (default: the Docker bridge's address, port 53; without a Docker bridge 0.0.0.0:53)"},
+  'dns-ttl': {type: 'integer', description: 'TTL in seconds of weaveDNS answers', default: DEFAULTS.dnsTtl},
+  'dns-fallback-timeout': {type: 'duration', description: 'how long weaveDNS waits for each upstream resolver (default 5s)'},
+  'resolv-conf': {type: 'string', description: 'resolv.conf naming the resolvers weaveDNS forwards other names to', default: DEFAULTS.resolvConf},
+
   // weave 2.8.1's flags for what this router does not have: accepted, with one warning line per reason (issue 13).
-  'no-dns': {type: 'boolean', description: 'disable weaveDNS', ignored: DNS},
-  'dns-domain': {type: 'string', description: 'weaveDNS domain', ignored: DNS},
-  'dns-listen-address': {type: 'string', description: 'weaveDNS listen address', ignored: DNS},
-  'dns-ttl': {type: 'integer', description: 'weaveDNS answer TTL', ignored: DNS},
-  'dns-fallback-timeout': {type: 'duration', description: 'weaveDNS upstream timeout', ignored: DNS},
-  'resolv-conf': {type: 'string', description: 'weaveDNS upstream resolvers', ignored: DNS},
   proxy: {type: 'boolean', description: 'Docker API proxy', ignored: PROXY},
   H: {type: 'list', description: 'Docker API proxy address', ignored: PROXY},
   'hostname-from-label': {type: 'string', description: 'Docker API proxy: hostname label', ignored: PROXY},
@@ -296,6 +315,43 @@ export function ignoredFlagWarnings(flags: RawRouterFlags): string[] {
 
 export const PASSWORD_FLAG_WARNING = 'the --password flag shows in ps and /proc/<pid>/cmdline to every user of this host: give the router WEAVE_PASSWORD in its environment instead';
 
+const GO_DURATION_UNIT_MS: Record<string, number> = {ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000};
+
+/** A duration the router's parser accepted (time.ParseDuration's syntax), in milliseconds. */
+export function goDurationMs(value: string): number {
+  let ms = 0;
+  for (const [, n, unit] of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(n) * GO_DURATION_UNIT_MS[unit!]!;
+  return value.startsWith('-') ? -ms : ms;
+}
+
+/** --dns-* flags; undefined with --no-dns. */
+function dnsConfig(flags: RawRouterFlags): DnsConfig | undefined {
+  if (flags['no-dns']) return undefined;
+  const domain = flags['dns-domain'].toLowerCase().replace(/\.?$/, '.');
+  if (!/^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+$/.test(domain)) {
+    throw new RouterConfigError(`invalid --dns-domain "${flags['dns-domain']}": expected a domain name such as weave.local.`);
+  }
+  if (!Number.isInteger(flags['dns-ttl']) || flags['dns-ttl'] < 0 || flags['dns-ttl'] > 2 ** 31 - 1) {
+    throw new RouterConfigError(`invalid --dns-ttl ${flags['dns-ttl']}: expected whole seconds, 0 or more`);
+  }
+  const timeout = flags['dns-fallback-timeout'] === undefined ? DEFAULTS.dnsFallbackTimeoutMs : goDurationMs(flags['dns-fallback-timeout']);
+  if (!(timeout >= 1 && timeout <= 3_600_000)) {
+    throw new RouterConfigError(`invalid --dns-fallback-timeout "${flags['dns-fallback-timeout']}": expected from 1ms to 1h, such as 5s`);
+  }
+  const config: DnsConfig = {domain, ttl: flags['dns-ttl'], fallbackTimeoutMs: timeout, resolvConf: flags['resolv-conf']};
+  const listen = flags['dns-listen-address'];
+  if (listen) {
+    const addr = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(listen);
+    const host = addr ? addr[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0' : '';
+    const port = addr ? Number(addr[2]) : NaN;
+    if (!addr || isIP(host) === 0 || port < 1 || port > 65535) {
+      throw new RouterConfigError(`invalid --dns-listen-address "${listen}": expected an IP address and port such as 172.17.0.1:53 or :53`);
+    }
+    config.listen = {host, port};
+  }
+  return config;
+}
+
 function optionalAddr(flag: string, value: string | undefined): ListenAddr | undefined {
   return value ? parseListenAddr(flag, value) : undefined;
 }
@@ -352,6 +408,8 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
   if (httpAddr) config.httpAddr = httpAddr;
   if (statusAddr) config.statusAddr = statusAddr;
   if (metricsAddr) config.metricsAddr = metricsAddr;
+  const dns = dnsConfig(flags);
+  if (dns) config.dns = dns;
   const password = flags.password || env.WEAVE_PASSWORD;
   if (password) config.password = password;
   if (flags.password) config.warnings.push(PASSWORD_FLAG_WARNING);

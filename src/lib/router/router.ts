@@ -1,13 +1,16 @@
 import {chmod, rm} from 'node:fs/promises';
+import {networkInterfaces} from 'node:os';
 import {bridgeFdb} from '../net/fdb.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
 import {localRouterIpam} from './cni/local-ipam.js';
 import {CniSocketServer} from './cni/server.js';
-import type {ListenAddr, RouterConfig} from './config.js';
+import {DEFAULTS, type DnsConfig, type ListenAddr, type RouterConfig} from './config.js';
 import {bridgeIdentity} from './dataplane/bridge.js';
 import {Dataplane, type DataplaneStart} from './dataplane/dataplane.js';
+import {registerDnsRoutes} from './dns/http.js';
+import {DnsService} from './dns/service.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
 import {Overlay, overlayDevice} from './dataplane/overlay.js';
@@ -15,7 +18,7 @@ import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
 import {EXPOSE_ID, NO_CONTAINER_ID} from './ipam/allocator.js';
-import {parseCidr} from './ipam/range.js';
+import {formatAddress, parseCidr} from './ipam/range.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
 import {persistedPeer} from './ipam/store-load.js';
@@ -80,6 +83,20 @@ async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart,
   );
 }
 
+/**
+ * weaveDNS: on the address asked for, else where the original's script put it (docker0's
+ * address, port 53), else, on a host without Docker, on every address (the weaver's own default).
+ */
+function dnsService(config: DnsConfig, mesh: Mesh, log: Logger): DnsService {
+  const docker = networkInterfaces()[DEFAULTS.dockerBridge]?.find(a => a.family === 'IPv4')?.address;
+  const listen = config.listen ?? {host: docker ?? '0.0.0.0', port: DEFAULTS.dnsPort};
+  return new DnsService(
+    {domain: config.domain, ttl: config.ttl, host: listen.host, port: listen.port, defaulted: !config.listen, fallbackTimeoutMs: config.fallbackTimeoutMs, resolvConf: config.resolvConf},
+    {ourName: mesh.ourName, newGossip: (channel, gossiper) => mesh.newGossip(channel, gossiper), onPeerRemoved: listener => mesh.on('peerRemoved', listener)},
+    log,
+  );
+}
+
 const describe = (addr: ListenAddr) => ('socket' in addr ? addr.socket : `${addr.host}:${addr.port}`);
 
 /**
@@ -97,6 +114,7 @@ export class WeaveRouter {
     readonly dataplane: Dataplane,
     readonly ipam: IpamService | undefined,
     readonly mesh: Mesh,
+    readonly dns: DnsService | undefined,
     private readonly overlay: Overlay,
     private readonly encrypted: EncryptedPath | undefined,
     private readonly log: Logger,
@@ -126,6 +144,7 @@ export class WeaveRouter {
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
     const found = await dataplane.start();
     let ipam: IpamService | undefined;
+    let dns: DnsService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
     let encrypted: EncryptedPath | undefined;
@@ -146,6 +165,8 @@ export class WeaveRouter {
         protocolMinVersion: config.protocolMinVersion,
         log,
       });
+      // Before the mesh starts, as IPAM's: the channel must exist when the first peer connects.
+      if (config.dns) dns = dnsService(config.dns, mesh, log);
       if (config.ipallocRange) {
         // Before the mesh starts: IPAM's gossip channel must exist when the first peer connects.
         ipam = await IpamService.open({
@@ -160,6 +181,9 @@ export class WeaveRouter {
           recover: config.ipamRecover,
         });
         await reclaim(ipam, config.weaveBridge, found, log);
+        const names = dns;
+        // A container's names go with its addresses (the original watched Docker for its death).
+        if (names) ipam.onRelease((id, addr) => names.delete({containerId: id, ...(addr === undefined ? {} : {address: formatAddress(addr)})}));
       } else {
         // No IPAM to carry weave 2.8.1's state into: refused if it holds a ring, else moved aside.
         await (await importLegacyState({prefix: config.dbPrefix, ourPeer: name, haveOwnState: false, logger: log}))?.done();
@@ -184,13 +208,15 @@ export class WeaveRouter {
       dataplane.onBridgeRestored(async () => {
         for (const port of ports) await port.reattach();
       });
-      router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
+      await dns?.start();
+      router = new WeaveRouter(config, name, dataplane, ipam, mesh, dns, overlay, encrypted, log);
       await router.serve();
       return router;
     } catch (error) {
       // The bridge, rules and overlay device stay (pods may use them); only what runs is stopped,
       // listeners too, or the process would outlive its failure.
       await router?.stopServing();
+      await dns?.stop();
       await encrypted?.stop();
       await overlay?.stop();
       await mesh?.stop();
@@ -213,6 +239,7 @@ export class WeaveRouter {
     if (this.ipam) registerIpamRoutes(api, this.ipam, config.cniIpamWaitMs);
     registerPeerRoutes(api, this.ipam);
     registerMeshRoutes(api, this.mesh);
+    if (this.dns) registerDnsRoutes(api, this.dns);
     if (config.httpAddr) await this.listen(api, config.httpAddr, 'control API');
     if (config.statusAddr) {
       const status = new RouteTable();
@@ -224,7 +251,7 @@ export class WeaveRouter {
       registerMetricsRoute(metrics, state, sources);
       await this.listen(metrics, config.metricsAddr, 'metrics API');
     }
-    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, config.cniIpamWaitMs)), log, {
+    this.cniServer = new CniSocketServer(config.cniSocketDir, new WeaveIpam(async () => localRouterIpam(this.ipam, this.dataplane, this.dns, config.cniIpamWaitMs)), log, {
       name: config.weaveBridge,
       link: () => this.dataplane.bridge(),
       addresses: () => this.dataplane.bridgeAddresses(),
@@ -275,6 +302,7 @@ export class WeaveRouter {
       protocolMaxVersion: PROTOCOL_MAX_VERSION,
       ...this.mesh.status(),
       ...(this.ipam ? {ipam: this.ipam.status()} : {}),
+      ...(this.dns ? {dns: this.dns.status()} : {}),
     };
   }
 
@@ -284,6 +312,7 @@ export class WeaveRouter {
     await this.overlay.stop();
     await this.mesh.stop();
     await this.stopServing();
+    await this.dns?.stop();
     await this.ipam?.close();
     await this.dataplane.stop();
     this.log.info('router stopped');

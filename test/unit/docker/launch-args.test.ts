@@ -65,7 +65,7 @@ describe('weave launch arguments (as the original script split them)', () => {
   });
 
   it("names the router flags that will have no effect, and the environment launch does not use, one line per reason", () => {
-    assert.deepEqual(routerFlagWarnings(['--no-dns', '--dns-domain', 'x.', '--plugin=false', 'host2']), ['WARNING: ignoring --no-dns, --dns-domain: weaveDNS is not built yet']);
+    assert.deepEqual(routerFlagWarnings(['--proxy', '--hostname-match', 'x', '--no-dns', '--plugin=false', 'host2']), ['WARNING: ignoring --proxy, --hostname-match: there is no Docker API proxy']);
     assert.deepEqual(routerFlagWarnings(['--bogus']), [], 'a bad flag is the router\'s to refuse');
     const lines = launchEnvWarnings({IPALLOC_RANGE: '10.40.0.0/16', CONN_LIMIT: '30', WEAVE_VERSION: '2.8.1', DOCKERHUB_USER: 'me', WEAVE_DOCKER_ARGS: '-m 1g', AWSVPC: '', HOME: '/root'});
     assert.deepEqual(lines, [

@@ -70,6 +70,12 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
       if (exposed.status !== 204) throw fail(`unable to expose ${cidr}`, exposed);
       return cidr.split('/')[0]!;
     },
+    async addName(id, address, name) {
+      const form = new URLSearchParams({fqdn: name.name, ...(name.relative ? {relative: 'true'} : {})});
+      const reply = await send('name the pod', 'PUT', `/name/${enc(id)}/${enc(address.split('/')[0]!)}`, form);
+      // 404: weaveDNS is off on this router (--no-dns), and the pod goes without a name.
+      if (reply.status !== 204 && reply.status !== 404) throw fail('unable to name the pod in weaveDNS', reply);
+    },
     async ready() {
       const reply = await send('check addresses', 'GET', '/ipinfo/defaultsubnet');
       if (reply.status === 404) throw new CniError(ErrorCode.NotAvailable, 'weave IPAM is disabled on this router (--ipalloc-range "")', 'launch weave with an --ipalloc-range');

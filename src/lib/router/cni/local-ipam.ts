@@ -1,6 +1,7 @@
 import {CniError, ErrorCode} from '../../cni/errors.js';
 import {badSubnet, ipamWaitFailure, type RouterIpam} from '../../cni/ipam/weave.js';
 import type {Dataplane} from '../dataplane/dataplane.js';
+import type {DnsService} from '../dns/service.js';
 import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
 import {EXPOSE_ID} from '../ipam/allocator.js';
 import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
@@ -17,10 +18,10 @@ async function tryAgainWhenFull<T>(what: string, call: () => Promise<T>): Promis
 }
 
 /**
- * Weave IPAM for warm CNI calls: the router's own IPAM service and data plane, no HTTP. An
- * allocation waits at most `waitMs`.
+ * Weave IPAM for warm CNI calls: the router's own IPAM service, data plane and weaveDNS, no HTTP.
+ * An allocation waits at most `waitMs`.
  */
-export function localRouterIpam(ipam: IpamService | undefined, dataplane: Dataplane, waitMs: number): RouterIpam {
+export function localRouterIpam(ipam: IpamService | undefined, dataplane: Dataplane, dns: DnsService | undefined, waitMs: number): RouterIpam {
   const service = (): IpamService => {
     if (!ipam) {
       throw new CniError(ErrorCode.NotAvailable, 'weave IPAM is disabled on this router (--ipalloc-range "")', 'set "ipam": {"type": ...} in the network config, or launch weave with an --ipalloc-range');
@@ -57,6 +58,9 @@ export function localRouterIpam(ipam: IpamService | undefined, dataplane: Datapl
       const cidr = await allocate(EXPOSE_ID, networkText(podAddress));
       await dataplane.expose(cidr, true);
       return cidr.split('/')[0]!;
+    },
+    async addName(id, address, name) {
+      dns?.add(name.relative ? dns.qualify(name.name) : name.name, id, address.split('/')[0]!);
     },
     async ready() {
       service();

@@ -88,6 +88,7 @@ export class IpamService {
   private retrying = false;
   private retryAgain = false;
   private readonly gossiper?: RingGossiper;
+  private readonly releaseListeners: ((id: string, addr?: number) => void)[] = [];
 
   constructor(
     private readonly options: IpamOptions,
@@ -412,9 +413,19 @@ export class IpamService {
     return owned;
   }
 
+  /** Called when `id` lets go of `addr`, or of all its addresses (no `addr`): weaveDNS drops their names. */
+  onRelease(listener: (id: string, addr?: number) => void): void {
+    this.releaseListeners.push(listener);
+  }
+
+  private released(id: string, addr?: number): void {
+    for (const listener of this.releaseListeners) listener(id, addr);
+  }
+
   async free(id: string, addr: number): Promise<void> {
     this.checkRoom();
     this.allocator.free(id, addr);
+    this.released(id, addr);
     this.retryPending();
     await this.store.durable('refuse');
   }
@@ -422,6 +433,7 @@ export class IpamService {
   async delete(id: string): Promise<void> {
     this.checkRoom();
     this.allocator.delete(id);
+    this.released(id);
     this.retryPending();
     await this.store.durable('refuse');
   }
@@ -430,6 +442,7 @@ export class IpamService {
   async collectCni(keep: Iterable<string>): Promise<string[]> {
     this.checkRoom();
     const freed = this.allocator.collectCni(new Set(keep));
+    for (const id of freed) this.released(id);
     this.retryPending();
     await this.store.durable('refuse');
     return freed;
