@@ -18,7 +18,8 @@ const sources = (dir: string): string[] =>
 
 const [, , cli] = await Promise.all([
   build({...common, entryPoints: ['dist/lib/cni/main.js'], format: 'cjs', outfile: 'dist/weave-cni.cjs'}),
-  build({...common, entryPoints: ['dist/lib/router/cli.js'], format: 'esm', outfile: 'dist/lib/weave-router.mjs'}),
+  // dockerode is loaded from node_modules, and only by a router that watches Docker (--docker-api).
+  build({...common, entryPoints: ['dist/lib/router/cli.js'], format: 'esm', outfile: 'dist/lib/weave-router.mjs', external: ['dockerode']}),
   build({
     ...common,
     entryPoints: ['src/main.ts', ...sources('commands'), ...sources('hooks')],
