@@ -45,6 +45,7 @@ Inside the container, multicast (224.0.0.0/4) goes out through ethwe and only mu
       rewriteHosts: flags['rewrite-hosts'],
       extraHosts,
     });
+    // Here weaveDNS registers containerFqdn(container) on `cidrs`, unless --without-dns (issue 15, item 3).
     this.write(ipsLine(cidrs));
   }
 }

@@ -47,11 +47,9 @@ describe('weave attach and detach of Docker containers on two hosts', function (
     withBusyboxRootfs(tarball => {
       for (const host of [a, b]) host.engine.must(['import', tarball, IMAGE]);
     });
-    // The simulated hosts share this machine's id: each router is named.
-    const first = await a.weaveAsync(['launch', '--name', '0e:00:00:00:97:01']);
-    assert.equal(first.exitCode, 0, first.stderr);
-    const second = await b.weaveAsync(['launch', '--name', '0e:00:00:00:97:02', lan.hosts[0]!.ip]);
-    assert.equal(second.exitCode, 0, second.stderr);
+    // The simulated hosts share this machine's id: each router is named. B dials A until it answers.
+    const launched = await Promise.all([a.weaveAsync(['launch', '--name', '0e:00:00:00:97:01']), b.weaveAsync(['launch', '--name', '0e:00:00:00:97:02', lan.hosts[0]!.ip])]);
+    for (const run of launched) assert.equal(run.exitCode, 0, run.stderr);
   });
 
   after(async () => {

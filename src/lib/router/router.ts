@@ -90,9 +90,9 @@ async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart,
  * the addresses of those attached with `weave attach` are freed when they go, also those that
  * went while the router was down. The engine is followed in the background once the router serves.
  */
-async function watchContainers(config: RouterConfig, ipam: IpamService | undefined, log: Logger): Promise<ContainerWatch | undefined> {
+function watchContainers(config: RouterConfig, ipam: IpamService | undefined, log: Logger): ContainerWatch | undefined {
   if (!config.dockerApi || !ipam) return undefined;
-  const watch = new ContainerWatch(await dockerEngine(config.dockerApi), log);
+  const watch = new ContainerWatch(dockerEngine(config.dockerApi), log);
   watch.observe(new ContainerReaper(ipam, log));
   return watch;
 }
@@ -203,7 +203,7 @@ export class WeaveRouter {
       dataplane.onBridgeRestored(async () => {
         for (const port of ports) await port.reattach();
       });
-      router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log, await watchContainers(config, ipam, log));
+      router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log, watchContainers(config, ipam, log));
       await router.serve();
       return router;
     } catch (error) {

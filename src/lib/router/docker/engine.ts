@@ -35,19 +35,21 @@ function connection(api: string): Dockerode.DockerOptions {
 }
 
 /**
- * The engine at `api` through dockerode, loaded only when the router watches Docker (it costs
- * ~250 ms to import; the router's bundle leaves it out).
+ * The engine at `api` through dockerode, imported on first use, after the router serves: it
+ * costs ~250 ms to import, so the router's bundle leaves it out and its start does not wait.
  */
-export async function dockerEngine(api: string): Promise<DockerEngine> {
-  const {default: Docker} = await import('dockerode');
-  const docker = new Docker(connection(api));
+export function dockerEngine(api: string): DockerEngine {
+  let client: Promise<Dockerode> | undefined;
+  const engine = () => (client ??= import('dockerode').then(({default: Docker}) => new Docker(connection(api))));
   const bounded = <T>(call: (signal: AbortSignal) => Promise<T>) => call(AbortSignal.timeout(CALL_TIMEOUT_MS));
   return {
     async containers() {
+      const docker = await engine();
       const list = await bounded(abortSignal => docker.listContainers({all: true, abortSignal}));
       return list.map(c => ({id: c.Id, running: c.State === 'running'}));
     },
     async running(id) {
+      const docker = await engine();
       try {
         const info = await bounded(abortSignal => docker.getContainer(id).inspect({abortSignal}));
         return info.State.Running && !info.State.Restarting;
@@ -57,6 +59,7 @@ export async function dockerEngine(api: string): Promise<DockerEngine> {
       }
     },
     async events(onEvent, ended) {
+      const docker = await engine();
       const stream = (await docker.getEvents({filters: {type: ['container'], event: [...ACTIONS]}})) as NodeJS.ReadableStream & {destroy(): void};
       let buffered = '';
       let closed = false;
