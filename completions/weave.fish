@@ -4,13 +4,17 @@
 function __weave_subcommands --description 'The subcommands that may follow the command path $argv[1]'
     switch $argv[1]
         case weave
-            printf '%s\n' completion connect dns-add dns-lookup dns-remove expose forget help hide launch prime ps report reset rmpeer setup status stop version
+            printf '%s\n' attach completion connect detach dns-add dns-lookup dns-remove expose forget help hide launch prime ps report reset rmpeer setup status stop version
     end
 end
 
 function __weave_value_flags --description 'The flags of the command path $argv[1] that take a value'
     switch $argv[1]
+        case weave:attach
+            printf '%s\n' --add-host --http-addr
         case weave:connect
+            printf '%s\n' --http-addr
+        case weave:detach
             printf '%s\n' --http-addr
         case weave:dns-add
             printf '%s\n' --fqdn -h --http-addr
@@ -88,8 +92,10 @@ end
 complete -c weave -f
 
 # weave
+complete -c weave -n '__weave_arg weave 0' -a attach -d 'Put a running Docker container on the weave network'
 complete -c weave -n '__weave_arg weave 0' -a completion -d 'Print the shell completion script for bash, zsh or fish'
 complete -c weave -n '__weave_arg weave 0' -a connect -d 'Add peers for the router to connect to (its targets)'
+complete -c weave -n '__weave_arg weave 0' -a detach -d 'Take a Docker container off the weave network again (undo attach)'
 complete -c weave -n '__weave_arg weave 0' -a dns-add -d 'Give addresses a name in weaveDNS, answered on every host'
 complete -c weave -n '__weave_arg weave 0' -a dns-lookup -d 'Ask weaveDNS for the addresses of a name'
 complete -c weave -n '__weave_arg weave 0' -a dns-remove -d 'Take names out of weaveDNS again'
@@ -110,6 +116,15 @@ complete -c weave -n '__weave_arg weave 0' -a version -d 'Print the version of w
 complete -c weave -n '__weave_at weave' -l help -d 'Show help for weave'
 complete -c weave -n '__weave_at weave' -l version -d 'Show the version of weave'
 
+# weave attach
+complete -c weave -n '__weave_at weave:attach' -l add-host -r -F -d 'An extra /etc/hosts entry <name>:<ip> for --rewrite-hosts (repeatable)'
+complete -c weave -n '__weave_at weave:attach' -l help -d 'Show help for weave attach'
+complete -c weave -n '__weave_at weave:attach' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
+complete -c weave -n '__weave_at weave:attach' -l no-color -d 'Print without colours (as does NO_COLOR=1)'
+complete -c weave -n '__weave_at weave:attach' -l no-multicast-route -d 'Do not route multicast (224.0.0.0/4) through the weave interface'
+complete -c weave -n '__weave_at weave:attach' -l rewrite-hosts -d 'Rewrite the container\'s /etc/hosts with its weave addresses'
+complete -c weave -n '__weave_at weave:attach' -l without-dns -d 'Do not register the container in weaveDNS'
+
 # weave completion
 complete -c weave -n '__weave_at weave:completion' -l help -d 'Show help for weave completion'
 complete -c weave -n '__weave_arg weave:completion 0' -a 'bash zsh fish' -d 'The shell to complete in'
@@ -118,6 +133,11 @@ complete -c weave -n '__weave_arg weave:completion 0' -a 'bash zsh fish' -d 'The
 complete -c weave -n '__weave_at weave:connect' -l help -d 'Show help for weave connect'
 complete -c weave -n '__weave_at weave:connect' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
 complete -c weave -n '__weave_at weave:connect' -l replace -d 'Replace all targets with the peers given (none: forget them all)'
+
+# weave detach
+complete -c weave -n '__weave_at weave:detach' -l help -d 'Show help for weave detach'
+complete -c weave -n '__weave_at weave:detach' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
+complete -c weave -n '__weave_at weave:detach' -l no-color -d 'Print without colours (as does NO_COLOR=1)'
 
 # weave dns-add
 complete -c weave -n '__weave_at weave:dns-add' -l fqdn -s h -r -F -d 'Fully qualified name, e.g. web.weave.local'

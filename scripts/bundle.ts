@@ -21,8 +21,9 @@ const sources = (dir: string): string[] =>
 
 const [, , cli] = await Promise.all([
   build({...common, entryPoints: ['dist/lib/cni/main.js'], format: 'cjs', outfile: 'dist/weave-cni.cjs'}),
-  // dns-packet (CJS) requires node's `buffer`: the ESM bundle needs a real require for it.
-  build({...common, entryPoints: ['dist/lib/router/cli.js'], format: 'esm', outfile: 'dist/lib/weave-router.mjs', banner: {js: REQUIRE_BANNER}}),
+  // dns-packet (CJS) requires node's `buffer`: the ESM bundle needs a real require for it. dockerode
+  // is loaded from node_modules, and only by a router that watches Docker (--docker-api).
+  build({...common, entryPoints: ['dist/lib/router/cli.js'], format: 'esm', outfile: 'dist/lib/weave-router.mjs', banner: {js: REQUIRE_BANNER}, external: ['dockerode']}),
   build({
     ...common,
     entryPoints: ['src/main.ts', ...sources('commands'), ...sources('hooks')],

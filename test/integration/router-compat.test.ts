@@ -107,7 +107,6 @@ const WARNED: Warned[] = [
   {args: ['--plugin-v2-multicast'], name: '--plugin-v2-multicast', reason: PLUGIN},
   {args: ['--plugin-socket', '/run/docker/plugins/weave.sock'], name: '--plugin-socket', reason: PLUGIN},
   {args: ['--plugin-mesh-socket', '/run/docker/plugins/weavemesh.sock'], name: '--plugin-mesh-socket', reason: PLUGIN},
-  {args: ['--docker-api', 'unix:///var/run/docker.sock'], name: '--docker-api', reason: /never talks to Docker/},
   {args: ['--docker-bridge', 'br-other'], name: '--docker-bridge', reason: /guards docker0 alone/},
   {args: ['--datapath', 'datapath'], name: '--datapath', reason: ODP},
   {args: ['--no-bridged-fastdp'], name: '--no-bridged-fastdp', reason: ODP},

@@ -33,6 +33,13 @@ const CASES: [string[], RegExp][] = [
   [['config'], /^There is no Docker API proxy in this weave/],
   [['rmpeer', ''], /^invalid peer name or nickname "" for 'weave rmpeer'/],
   [['ps', 'a b'], /^invalid container id "a b" for 'weave ps'/],
+  [['attach'], /^'weave attach' needs a container: weave attach \[<addr> \.\.\.\] <container>/],
+  [['attach', 'c1', 'c2'], /^Invalid address 'c1' for 'weave attach'/],
+  [['attach', 'net:10.32.0.0/33', 'c1'], /^Invalid address 'net:10\.32\.0\.0\/33' for 'weave attach'/],
+  [['attach', '--add-host', 'db', 'c1'], /^invalid --add-host "db" for 'weave attach': expected <name>:<ip address>/],
+  [['attach', 'a b'], /^invalid container "a b" for 'weave attach'/],
+  [['detach', '10.0.0.1', 'c1'], /^Invalid address '10\.0\.0\.1' for 'weave detach'/],
+  [['detach'], /^'weave detach' needs a container/],
   [['ps', '--weave-bridge', 'name-over-15-chars'], /^invalid --weave-bridge "name-over-15-chars" for 'weave ps': it is longer than 15 characters/],
 ];
 

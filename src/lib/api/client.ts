@@ -25,6 +25,9 @@ function peerForm(peers: readonly string[]): URLSearchParams {
 
 const FORM = {'Content-Type': 'application/x-www-form-urlencoded'};
 
+/** The original's marker of a container's allocation (the script's `?check-alive=true`). */
+const CHECK_ALIVE = '?check-alive=true';
+
 /**
  * The router's HTTP API as the CLI uses it. A 2xx answer gives the body; 404 throws
  * NotFoundError, any other status HttpStatusError, and no answer RouterUnreachableError.
@@ -108,14 +111,17 @@ export class RouterClient {
     return this.call({method: 'GET', path: withPort ? '/dns-address-port' : '/dns-address'});
   }
 
-  /** `POST /ip/<id>[/<subnet>]`: an address for `id` (the same one again if it has one); may block. */
-  allocate(id: string, subnet?: string): Promise<string> {
-    return this.call({method: 'POST', path: `/ip/${seg(id)}${subnet ? `/${cidrPath(subnet)}` : ''}`});
+  /**
+   * `POST /ip/<id>[/<subnet>]`: an address for `id` (the same one again if it has one); may block.
+   * `checkAlive`: `id` is a Docker container, whose addresses the router frees when it goes.
+   */
+  allocate(id: string, subnet?: string, checkAlive = false): Promise<string> {
+    return this.call({method: 'POST', path: `/ip/${seg(id)}${subnet ? `/${cidrPath(subnet)}` : ''}${checkAlive ? CHECK_ALIVE : ''}`});
   }
 
-  /** `PUT /ip/<id>/<ip>/<len>`: records that `id` holds this address. */
-  async claim(id: string, cidr: string): Promise<void> {
-    await this.call({method: 'PUT', path: `/ip/${seg(id)}/${cidrPath(cidr)}`});
+  /** `PUT /ip/<id>/<ip>/<len>`: records that `id` holds this address (`checkAlive` as for allocate). */
+  async claim(id: string, cidr: string, checkAlive = false): Promise<void> {
+    await this.call({method: 'PUT', path: `/ip/${seg(id)}/${cidrPath(cidr)}${checkAlive ? CHECK_ALIVE : ''}`});
   }
 
   /** `GET /ip/<id>[/<subnet>]`: the addresses `id` holds (in the default subnet, or in `subnet`). */

@@ -1,6 +1,6 @@
 import {isIPv4} from 'node:net';
 import type {RouterClient} from '../api/client.js';
-import {NotFoundError} from '../api/errors.js';
+import {NotFoundError, RouterUnreachableError} from '../api/errors.js';
 import {OperatorError, UsageError} from '../errors.js';
 
 /** A router without weaveDNS answers its routes 404: said in words, with the script's exit code 4. */
@@ -92,6 +92,18 @@ export async function dnsAdd(client: RouterClient, args: DnsArgs, lookup: Docker
   await withDns(async () => {
     for (const ip of target.ips) await client.addName(target.id, ip, target.fqdn!, target.container);
   });
+}
+
+/**
+ * `weave attach`: the container's own name on its new addresses, as the original's attach did
+ * when the router runs; no router, or one launched with --no-dns, is no failure of the attach.
+ */
+export async function registerAttached(client: RouterClient, id: string, ips: readonly string[], fqdn: string): Promise<void> {
+  try {
+    for (const ip of ips) await client.addName(id, ip, fqdn, true);
+  } catch (error) {
+    if (!(error instanceof NotFoundError || error instanceof RouterUnreachableError)) throw error;
+  }
 }
 
 /** `weave dns-remove`: the names of those addresses (of every address of the container when none is given). */

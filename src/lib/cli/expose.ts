@@ -1,43 +1,19 @@
 import type {RouterClient} from '../api/client.js';
 import {HttpStatusError, NotFoundError} from '../api/errors.js';
-import {OperatorError} from '../errors.js';
 import {ipv4Addresses} from '../net/address.js';
 import {IpError} from '../net/ip.js';
 import {DEFAULTS} from '../router/config.js';
 import {hideAddress} from '../router/dataplane/expose.js';
 import {Iptables} from '../router/dataplane/iptables.js';
 import {createLogger} from '../router/log.js';
-import type {Address} from './addresses.js';
+import {type Address, allocateAddresses, lookupAddresses} from './addresses.js';
 
 /** The IPAM id of the bridge's own addresses. */
 export const EXPOSE_ID = 'weave:expose';
 
-/**
- * The bridge's addresses for `weave expose`: `net:` ones allocated (the same again if it has
- * one), given ones claimed. A 404 on a claim means IPAM is off, and the given address is used
- * as it is; on an allocation it means `net:` cannot work.
- */
-async function allocate(client: RouterClient, addresses: readonly Address[]): Promise<string[]> {
-  const cidrs: string[] = [];
-  for (const address of addresses) {
-    try {
-      if (address.kind === 'net') cidrs.push((await client.allocate(EXPOSE_ID, address.subnet)).trim());
-      else {
-        await client.claim(EXPOSE_ID, address.cidr);
-        cidrs.push(address.cidr);
-      }
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      if (address.kind === 'net') throw new OperatorError("IP address allocation must be enabled to use 'net:'");
-      cidrs.push(address.cidr);
-    }
-  }
-  return cidrs;
-}
-
 /** `weave expose`: gives the bridge these addresses so the host reaches the pods; returns them. */
 export async function exposeAddresses(client: RouterClient, addresses: readonly Address[], skipNat: boolean): Promise<string[]> {
-  const cidrs = await allocate(client, addresses);
+  const cidrs = await allocateAddresses(client, EXPOSE_ID, addresses);
   for (const cidr of cidrs) await client.expose(cidr, skipNat);
   return cidrs;
 }
@@ -47,17 +23,7 @@ export async function exposeAddresses(client: RouterClient, addresses: readonly 
  * (`net:` lookups), as the original does; returns them. Hiding what is not exposed is fine.
  */
 export async function hideAddresses(client: RouterClient, addresses: readonly Address[]): Promise<string[]> {
-  const all: string[] = [];
-  const fromIpam: string[] = [];
-  for (const address of addresses) {
-    if (address.kind === 'ip') {
-      all.push(address.cidr);
-      continue;
-    }
-    const found = await client.lookup(EXPOSE_ID, address.subnet);
-    all.push(...found);
-    fromIpam.push(...found);
-  }
+  const {all, fromIpam} = await lookupAddresses(client, EXPOSE_ID, addresses);
   for (const cidr of all) {
     try {
       await client.hide(cidr);

@@ -101,7 +101,7 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
     const hostName = hostVethName(env.containerId);
     let hostMac;
     try {
-      hostMac = await createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, containerId: env.containerId});
+      hostMac = await createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, alias: env.containerId});
     } catch (error) {
       if (error instanceof IpError && error.exists && error.command[1] === 'add') throw await vethExistsError(call, hostName);
       // Created but not finished: deleting the host end removes its peer too.

@@ -1,16 +1,10 @@
 import {connectDocker} from './client.js';
+import {containerFqdn} from './container.js';
 
 /** A Docker container as weaveDNS names it: its full id, and its own name when fully qualified. */
 export interface NamedContainer {
   id: string;
   fqdn?: string;
-}
-
-/** `<hostname>.<domainname>`, kept only when it is fully qualified, as the original derives a container's name. */
-export function containerFqdn(hostname: string, domainname: string): string | undefined {
-  const fqdn = `${hostname}.${domainname}`;
-  const name = fqdn.slice(0, fqdn.indexOf('.'));
-  return name === fqdn || `${name}.` === fqdn ? undefined : fqdn;
 }
 
 /** Docker's view of a container (by name, id or id prefix); undefined with no engine, or when it does not know it. */
@@ -23,6 +17,6 @@ export async function dockerContainer(nameOrId: string): Promise<NamedContainer 
     // No engine, or no such container: the router's allocations may know it (a CNI pod).
     return undefined;
   }
-  const fqdn = containerFqdn(info.Config.Hostname, info.Config.Domainname);
+  const fqdn = containerFqdn({hostname: info.Config.Hostname, domainname: info.Config.Domainname});
   return {id: info.Id, ...(fqdn ? {fqdn} : {})};
 }

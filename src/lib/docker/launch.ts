@@ -7,7 +7,7 @@ import {VERSION} from '../package.js';
 import {DEFAULTS, parseListenAddr} from '../router/config.js';
 import {mkdirCommand} from '../setup/dirs.js';
 import {installCni} from '../setup/install.js';
-import {connectDocker, describeEndpoint} from './client.js';
+import {connectDocker, describeEndpoint, dockerEndpoint} from './client.js';
 import {DockerOperatorError, engineMessage} from './errors.js';
 import {prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
@@ -127,12 +127,14 @@ export class RouterLaunch {
   private async start(retitle: (title: string) => void): Promise<void> {
     await prepareSocketDir(DEFAULTS.cniSocketDir);
     this.warnings.push(...routerFlagWarnings(this.routerArgv));
+    const endpoint = dockerEndpoint(this.env);
     const spec = routerContainerSpec({
       name: this.name,
       image: formatImageRef(this.image),
       args: this.routerArgv,
       restart: !this.args.noRestart,
       password: this.args.password ?? this.env.WEAVE_PASSWORD,
+      ...(endpoint.kind === 'unix' ? {dockerSocket: endpoint.socketPath} : {}),
       env: this.env,
       version: VERSION,
     });

@@ -63,6 +63,8 @@ export interface RouterConfig {
   ipamRecover: boolean;
   /** weaveDNS; absent with --no-dns. */
   dns?: DnsConfig;
+  /** --docker-api: the engine whose containers' addresses the router frees when they go (weave attach); absent: none. */
+  dockerApi?: string;
   /** Lines the router logs as warnings at start: flags accepted without effect, a password in argv. */
   warnings: string[];
 }
@@ -161,7 +163,6 @@ export type RouterFlagSpec = (
 // Why a weave 2.8.1 flag has no effect here: one warning line per reason names its flags.
 const PROXY = 'there is no Docker API proxy';
 const PLUGIN = 'there is no Docker network plugin';
-const DOCKER = 'the router never talks to Docker';
 const ODP = 'fast datapath here is kernel VXLAN, without Open vSwitch (ODP)';
 const NO_FASTDP = 'pod traffic between hosts always goes through kernel VXLAN; the sleeve carries encrypted traffic only';
 const NO_CAPTURE = 'no pod frame passes through the router process (kernel VXLAN), so there is nothing to capture or log';
@@ -237,7 +238,7 @@ export const ROUTER_FLAGS = {
   'plugin-v2-multicast': {type: 'boolean', description: 'Docker network plugin (v2) multicast', ignored: PLUGIN},
   'plugin-socket': {type: 'string', description: 'Docker network plugin socket', ignored: PLUGIN},
   'plugin-mesh-socket': {type: 'string', description: 'Docker network plugin mesh socket', ignored: PLUGIN},
-  'docker-api': {type: 'string', description: 'Docker API endpoint ("" for none, what this router does)', ignored: DOCKER},
+  'docker-api': {type: 'string', description: 'Docker engine (unix:///path/to/docker.sock or tcp://<host>:<port>) whose containers the router watches, freeing the addresses of those that stop or go (weave attach); "" for none', default: ''},
   'docker-bridge': {type: 'string', description: 'the Docker bridge whose containers may not reach the router (docker0 here)', ignored: DOCKER_BRIDGE_ONLY, quiet: 'docker0'},
   datapath: {type: 'string', description: 'ODP datapath name', ignored: ODP},
   'no-bridged-fastdp': {type: 'boolean', description: 'ODP datapath without the bridge', ignored: ODP},
@@ -352,6 +353,12 @@ function dnsConfig(flags: RawRouterFlags): DnsConfig | undefined {
   return config;
 }
 
+/** --docker-api as the original's DOCKER_HOST forms: a unix socket, or plain TCP (no TLS in the router). */
+function parseDockerApi(value: string): string {
+  if (/^unix:\/\/\/./.test(value) || /^tcp:\/\/[^/:]+:\d{1,5}$/.test(value)) return value;
+  throw new RouterConfigError(`invalid --docker-api "${value}": expected unix:///path/to/docker.sock or tcp://<host>:<port>, or "" for none`);
+}
+
 function optionalAddr(flag: string, value: string | undefined): ListenAddr | undefined {
   return value ? parseListenAddr(flag, value) : undefined;
 }
@@ -401,6 +408,7 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     warnings: ignoredFlagWarnings(flags),
   };
   if (flags.host) config.host = flags.host;
+  if (flags['docker-api']) config.dockerApi = parseDockerApi(flags['docker-api']);
   if (flags.name) config.name = parsePeerName(flags.name);
   const httpAddr = optionalAddr('--http-addr', flags['http-addr']);
   const statusAddr = optionalAddr('--status-addr', flags['status-addr']);

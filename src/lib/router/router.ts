@@ -11,11 +11,14 @@ import {bridgeIdentity} from './dataplane/bridge.js';
 import {Dataplane, type DataplaneStart} from './dataplane/dataplane.js';
 import {registerDnsRoutes} from './dns/http.js';
 import {DnsService} from './dns/service.js';
+import {dockerEngine} from './docker/engine.js';
+import {ContainerWatch} from './docker/watch.js';
 import {EncryptedPath} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
 import {Overlay, overlayDevice} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
+import {ContainerReaper} from './ipam/check-alive.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
 import {EXPOSE_ID, NO_CONTAINER_ID} from './ipam/allocator.js';
 import {formatAddress, parseCidr} from './ipam/range.js';
@@ -28,7 +31,7 @@ import {registerMeshRoutes} from './mesh/http.js';
 import {Mesh} from './mesh/mesh.js';
 import {PROTOCOL_MAX_VERSION} from './mesh/protocol.js';
 import {derivePeerName} from './peer-name.js';
-import {findExistingAddresses} from './reclaim.js';
+import {findExistingAddresses, type PreClaim} from './reclaim.js';
 import type {RouterState} from './state.js';
 import {StateLock} from './state-lock.js';
 import {registerMetricsRoute, registerStatusRoutes, type StatusSources} from './status/http.js';
@@ -70,12 +73,14 @@ async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart,
   for (const cidr of found.cidrs) log.info(`${bridge} bridge has address ${cidr}`);
   const known = new Set((await ipam.list()).map(owned => owned.id));
   const unknown = found.pods.filter(pod => pod.containerId === undefined || !known.has(pod.containerId));
-  const claims = [...found.cidrs.map(cidr => ({id: EXPOSE_ID, cidr})), ...(await findExistingAddresses(unknown, log))];
+  const claims: PreClaim[] = [...found.cidrs.map(cidr => ({id: EXPOSE_ID, cidr})), ...(await findExistingAddresses(unknown, log))];
   await Promise.all(
-    claims.map(async ({id, cidr}) => {
+    claims.map(async ({id, cidr, docker}) => {
       try {
-        // Pods' addresses are the CNI plugin's (GC may free them), unless no id says whose they are.
-        await ipam.claim(id, parseCidr(cidr), {noErrorOnUnknown: true, cni: id !== EXPOSE_ID && id !== NO_CONTAINER_ID});
+        // Pods' addresses are the CNI plugin's (GC may free them), unless no id says whose they
+        // are; a Docker container's go with it (check-alive), as its attach asked.
+        const cni = !docker && id !== EXPOSE_ID && id !== NO_CONTAINER_ID;
+        await ipam.claim(id, parseCidr(cidr), {noErrorOnUnknown: true, cni, container: docker === true});
       } catch (error) {
         log.warning('cannot claim an address found in use', {id, cidr, error: (error as Error).message});
       }
@@ -95,6 +100,18 @@ function dnsService(config: DnsConfig, mesh: Mesh, log: Logger): DnsService {
     {ourName: mesh.ourName, newGossip: (channel, gossiper) => mesh.newGossip(channel, gossiper), onPeerRemoved: listener => mesh.on('peerRemoved', listener)},
     log,
   );
+}
+
+/**
+ * The original's check-alive, with --docker-api and IPAM: Docker's containers are watched, and
+ * the addresses of those attached with `weave attach` are freed when they go, also those that
+ * went while the router was down. The engine is followed in the background once the router serves.
+ */
+function watchContainers(config: RouterConfig, ipam: IpamService | undefined, log: Logger): ContainerWatch | undefined {
+  if (!config.dockerApi || !ipam) return undefined;
+  const watch = new ContainerWatch(dockerEngine(config.dockerApi), log);
+  watch.observe(new ContainerReaper(ipam, log));
+  return watch;
 }
 
 const describe = (addr: ListenAddr) => ('socket' in addr ? addr.socket : `${addr.host}:${addr.port}`);
@@ -118,6 +135,8 @@ export class WeaveRouter {
     private readonly overlay: Overlay,
     private readonly encrypted: EncryptedPath | undefined,
     private readonly log: Logger,
+    /** With --docker-api: Docker's containers, watched for check-alive. */
+    readonly containers?: ContainerWatch,
   ) {}
 
   /**
@@ -209,7 +228,7 @@ export class WeaveRouter {
         for (const port of ports) await port.reattach();
       });
       await dns?.start();
-      router = new WeaveRouter(config, name, dataplane, ipam, mesh, dns, overlay, encrypted, log);
+      router = new WeaveRouter(config, name, dataplane, ipam, mesh, dns, overlay, encrypted, log, watchContainers(config, ipam, log));
       await router.serve();
       return router;
     } catch (error) {
@@ -236,7 +255,7 @@ export class WeaveRouter {
     const api = new RouteTable();
     registerStatusRoutes(api, state, sources);
     registerDataplaneRoutes(api, this.dataplane);
-    if (this.ipam) registerIpamRoutes(api, this.ipam, config.cniIpamWaitMs);
+    if (this.ipam) registerIpamRoutes(api, this.ipam, config.cniIpamWaitMs, this.containers && (id => this.containers!.notRunning(id)));
     registerPeerRoutes(api, this.ipam);
     registerMeshRoutes(api, this.mesh);
     if (this.dns) registerDnsRoutes(api, this.dns);
@@ -258,6 +277,7 @@ export class WeaveRouter {
     });
     await this.cniServer.start();
     await this.mesh.start();
+    this.containers?.start();
     this.ready = true;
     log.info('router ready');
   }
@@ -308,6 +328,7 @@ export class WeaveRouter {
 
   async stop(): Promise<void> {
     this.ready = false;
+    this.containers?.stop();
     await this.encrypted?.stop();
     await this.overlay.stop();
     await this.mesh.stop();

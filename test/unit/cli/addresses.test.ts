@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {ipsLine, parseAddress, parseAddresses} from '../../../src/lib/cli/addresses.js';
+import {ipsLine, parseAddress, parseAddresses, parseAddressesAndContainer} from '../../../src/lib/cli/addresses.js';
 import {UsageError} from '../../../src/lib/errors.js';
 
 describe('<addr> arguments of expose and hide', () => {
@@ -24,5 +24,17 @@ describe('<addr> arguments of expose and hide', () => {
   it('prints the bare addresses on one line, an empty line when none', () => {
     assert.equal(ipsLine(['10.32.0.1/12', '10.2.0.1/16']), '10.32.0.1 10.2.0.1\n');
     assert.equal(ipsLine([]), '\n');
+  });
+
+  it('reads attach and detach lines: addresses first, the container last', () => {
+    assert.deepEqual(parseAddressesAndContainer(['c1'], 'attach'), {addresses: [{kind: 'net'}], container: 'c1'});
+    assert.deepEqual(parseAddressesAndContainer(['net:10.32.1.0/24', 'ip:10.2.0.1/16', '10.3.0.1/8', 'net:default', '1a2b'], 'detach'), {
+      addresses: [{kind: 'net', subnet: '10.32.1.0/24'}, {kind: 'ip', cidr: '10.2.0.1/16'}, {kind: 'ip', cidr: '10.3.0.1/8'}, {kind: 'net'}],
+      container: '1a2b',
+    });
+    assert.throws(() => parseAddressesAndContainer([], 'attach'), (e: unknown) => e instanceof UsageError && /'weave attach' needs a container/.test(e.message));
+    assert.throws(() => parseAddressesAndContainer(['c1', 'c2'], 'attach'), (e: unknown) => e instanceof UsageError && /Invalid address 'c1' for 'weave attach'/.test(e.message));
+    // A container given first and an address after it: the address is taken for the container, the container for an address.
+    assert.throws(() => parseAddressesAndContainer(['c1', '10.2.0.1/16'], 'detach'), /Invalid address 'c1' for 'weave detach'/);
   });
 });

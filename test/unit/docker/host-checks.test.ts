@@ -59,6 +59,12 @@ describe('the router container spec', () => {
     const mounts = spec.HostConfig?.Mounts ?? [];
     assert.deepEqual(mounts.map(m => [m.Type, m.Source, m.Target]), [['volume', 'weavedb', '/weavedb'], ['bind', '/run/weave', '/run/weave']]);
   });
+
+  it("binds the engine's unix socket where the router looks for it (check-alive), as the original", () => {
+    const withSocket = routerContainerSpec({name: 'weave', image: 'i', args: [], restart: true, version: '1', dockerSocket: '/tmp/d.sock'});
+    assert.ok(withSocket.HostConfig?.Binds?.includes('/tmp/d.sock:/var/run/docker.sock'), String(withSocket.HostConfig?.Binds));
+    assert.ok(!spec.HostConfig?.Binds?.some(b => b.includes('docker.sock')), 'none without one');
+  });
 });
 
 describe('small readers of the host and the engine', () => {

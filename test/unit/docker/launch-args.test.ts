@@ -35,8 +35,16 @@ describe('weave launch arguments (as the original script split them)', () => {
     const argv = routerArgs(parseLaunchArgs(['--password', 'secret', 'host2']), context);
     assert.deepEqual(argv, [
       '--port', '6783', '--nickname', 'host1', '--weave-bridge', 'weave', '--ipalloc-range', '10.32.0.0/12',
-      '--http-addr', '127.0.0.1:6784', '--status-addr', '127.0.0.1:6782', 'host2',
+      '--http-addr', '127.0.0.1:6784', '--status-addr', '127.0.0.1:6782', '--docker-api', 'unix:///var/run/docker.sock', 'host2',
     ]);
+  });
+
+  it('points the router at the engine socket mounted in its container, unless DOCKER_HOST is TCP (then it warns)', () => {
+    const unix = routerArgs(parseLaunchArgs([]), {env: {DOCKER_HOST: 'unix:///tmp/d.sock'}, hostname: 'h'});
+    assert.equal(unix[unix.indexOf('--docker-api') + 1], 'unix:///var/run/docker.sock');
+    assert.ok(!routerArgs(parseLaunchArgs([]), {env: {DOCKER_HOST: 'tcp://10.0.0.1:2375'}, hostname: 'h'}).includes('--docker-api'));
+    assert.match(launchEnvWarnings({DOCKER_HOST: 'tcp://10.0.0.1:2375'}).join('\n'), /DOCKER_HOST is a TCP address.*will not watch Docker/);
+    assert.deepEqual(launchEnvWarnings({}), []);
   });
 
   it('reads WEAVE_PORT, WEAVE_MTU, WEAVE_HTTP_ADDR and WEAVE_STATUS_ADDR', () => {

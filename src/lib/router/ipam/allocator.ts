@@ -29,7 +29,7 @@ interface Owned {
 }
 
 export interface AllocationFlags {
-  /** check-alive: the id is a container (pruned when it is gone, later issues). */
+  /** check-alive: the id is a Docker container, whose addresses go with it (ipam/check-alive.ts). */
   container?: boolean;
   /** origin=cni: the CNI plugin made it, so CNI GC may free it. */
   cni?: boolean;
@@ -258,6 +258,17 @@ export class Allocator {
   delete(id: string): void {
     if (!this.owned.has(id)) throw new IpamInputError(`Delete: no addresses for ${id}`);
     this.record({t: 'delete', id});
+  }
+
+  /** Whether `id` holds addresses as a Docker container (check-alive), and never as a CNI pod. */
+  isContainerOwner(id: string): boolean {
+    const entry = this.owned.get(id);
+    return entry !== undefined && entry.container && !entry.cni;
+  }
+
+  /** Every id that holds addresses as a Docker container. */
+  containerOwners(): string[] {
+    return [...this.owned.keys()].filter(id => this.isContainerOwner(id));
   }
 
   /** CNI GC: frees every CNI allocation whose id is not in `keep`; returns the freed ids. */

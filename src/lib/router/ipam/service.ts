@@ -438,6 +438,41 @@ export class IpamService {
     await this.store.durable('refuse');
   }
 
+  isContainerOwner(id: string): boolean {
+    return this.allocator.isContainerOwner(id);
+  }
+
+  /** Ids that hold addresses as Docker containers (check-alive), for the router's watch of Docker. */
+  containerOwners(): string[] {
+    return this.allocator.containerOwners();
+  }
+
+  /** A Docker container stopped: what it still waits for is given up, as the original. */
+  cancelPendingFor(id: string): void {
+    const mine = (p: {id: string; flags: AllocationFlags}) => p.id === id && p.flags.container === true;
+    const allocates = this.pendingAllocates.filter(mine);
+    const claims = this.pendingClaims.filter(mine);
+    this.pendingAllocates = this.pendingAllocates.filter(p => !mine(p));
+    this.pendingClaims = this.pendingClaims.filter(p => !mine(p));
+    for (const p of allocates) p.settle(CANCELLED);
+    for (const c of claims) c.settle(CANCELLED);
+  }
+
+  /**
+   * Frees everything a Docker container held, once it is gone: only an owner that allocated
+   * with check-alive, never a CNI pod's allocation. False when `id` is no such owner.
+   */
+  async releaseContainer(id: string): Promise<boolean> {
+    if (!this.allocator.isContainerOwner(id)) return false;
+    this.cancelPendingFor(id);
+    this.checkRoom();
+    this.allocator.delete(id);
+    this.released(id);
+    this.retryPending();
+    await this.store.durable('refuse');
+    return true;
+  }
+
   /** CNI GC: frees the CNI allocations of every id not in `keep`; returns those ids. */
   async collectCni(keep: Iterable<string>): Promise<string[]> {
     this.checkRoom();
