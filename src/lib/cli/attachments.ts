@@ -2,7 +2,7 @@ import type {Allocation, RouterClient} from '../api/client.js';
 import {NotFoundError} from '../api/errors.js';
 import {ipBatch, IpError} from '../net/ip.js';
 import {hostVethName} from '../net/veth.js';
-import {EXPOSE_ID} from './expose.js';
+import {EXPOSE_ID} from '../defaults.js';
 
 /** One `weave ps` line: who is on the bridge, with which MAC and addresses. */
 export interface Attachment {

@@ -3,14 +3,11 @@ import {HttpStatusError, NotFoundError} from '../api/errors.js';
 import {OperatorError} from '../errors.js';
 import {ipv4Addresses} from '../net/address.js';
 import {IpError} from '../net/ip.js';
-import {DEFAULTS} from '../router/config.js';
+import {DEFAULTS, EXPOSE_ID} from '../defaults.js';
 import {hideAddress} from '../router/dataplane/expose.js';
 import {Iptables} from '../router/dataplane/iptables.js';
 import {createLogger} from '../router/log.js';
 import type {Address} from './addresses.js';
-
-/** The IPAM id of the bridge's own addresses. */
-export const EXPOSE_ID = 'weave:expose';
 
 /**
  * The bridge's addresses for `weave expose`: `net:` ones allocated (the same again if it has

@@ -1,5 +1,6 @@
 import {isIP} from 'node:net';
 import {hostname} from 'node:os';
+import {DEFAULTS} from '../defaults.js';
 import {parseCidr} from '../net/cidr.js';
 import type {IpamInit} from './ipam/consensus.js';
 import {LOG_LEVELS, type LogLevel} from './log.js';
@@ -64,21 +65,6 @@ export interface RouterConfig {
   /** Lines the router logs as warnings at start: flags accepted without effect, a password in argv. */
   warnings: string[];
 }
-
-export const DEFAULTS = {
-  port: 6783,
-  ipallocRange: '10.32.0.0/12',
-  httpAddr: '127.0.0.1:6784',
-  statusAddr: '127.0.0.1:6782',
-  dbPrefix: '/weavedb/weave',
-  weaveBridge: 'weave',
-  mtu: 1376,
-  connLimit: 200,
-  logLevel: 'info' as LogLevel,
-  cniSocketDir: '/run/weave',
-  /** Seconds; well below the launcher's 110 s and kubelet's 2 minutes per runtime request. */
-  cniIpamWait: 30,
-};
 
 /** `host:port`, `:port` or a unix socket path (leading `/`), as the original's --http-addr. */
 export function parseListenAddr(flag: string, value: string): ListenAddr {
@@ -171,7 +157,7 @@ export const ROUTER_FLAGS = {
   'status-addr': {type: 'string', description: 'read-only status and metrics address; "" disables it', default: DEFAULTS.statusAddr},
   'db-prefix': {type: 'string', description: 'path prefix of the files the router keeps its state in', default: DEFAULTS.dbPrefix},
   'weave-bridge': {type: 'string', description: 'name of the bridge pods attach to', default: DEFAULTS.weaveBridge},
-  mtu: {type: 'integer', description: 'MTU of the weave bridge and its pods; 0 for the default 1376', default: DEFAULTS.mtu},
+  mtu: {type: 'integer', description: `MTU of the weave bridge and its pods; 0 for the default ${DEFAULTS.mtu}`, default: DEFAULTS.mtu},
   'log-level': {type: 'string', description: 'debug, info, warning or error', default: DEFAULTS.logLevel},
   'cni-socket-dir': {type: 'string', description: 'directory of the root-only socket of the warm CNI path', default: DEFAULTS.cniSocketDir},
   host: {type: 'string', description: 'address the mesh listens on and dials from (default: all)'},

@@ -2,7 +2,7 @@ import {CniError, ErrorCode} from '../../cni/errors.js';
 import {badSubnet, ipamWaitFailure, type RouterIpam} from '../../cni/ipam/weave.js';
 import type {Dataplane} from '../dataplane/dataplane.js';
 import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
-import {EXPOSE_ID} from '../ipam/allocator.js';
+import {EXPOSE_ID} from '../../defaults.js';
 import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
 import {IpamStoreFullError} from '../ipam/store-errors.js';
 

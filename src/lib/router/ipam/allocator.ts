@@ -1,3 +1,4 @@
+import {EXPOSE_ID} from '../../defaults.js';
 import {
   cidrSpan,
   type Cidr,
@@ -14,8 +15,6 @@ import type {Mutation, OwnedRecord, PersistedState} from './records.js';
 import {type ForeignRing, Ring, type RingRecord} from './ring.js';
 import {Space} from './space.js';
 
-/** The bridge's id in the original. */
-export const EXPOSE_ID = 'weave:expose';
 /** The original's UnknownPeerName: who owns what a peer leaving alone gave up. */
 export const NO_PEER = '00:00:00:00:00:00';
 

@@ -9,7 +9,7 @@
  * Prints `{"port":N}` on stdout once it listens on 127.0.0.1; exits on SIGTERM.
  */
 import {parseArgs} from 'node:util';
-import {DEFAULTS} from '../config.js';
+import {DEFAULTS} from '../../defaults.js';
 import {RouteTable} from '../http/routes.js';
 import {createApiServer} from '../http/server.js';
 import {keepHeapSmall} from '../heap.js';
