@@ -1,6 +1,6 @@
 import {request as httpRequest} from 'node:http';
 import type {Socket} from 'node:net';
-import {type ListenAddr, parseListenAddr} from '../router/config.js';
+import {type ListenAddr, parseListenAddr} from '../net/listen-addr.js';
 import {RouterTimeoutError, RouterUnreachableError} from './errors.js';
 
 /** Where the `weave` script looked for the router's API. */

@@ -1,5 +1,5 @@
 import {Command} from '@oclif/core/command';
-import {OperatorError, UsageError} from '../errors.js';
+import {OperatorError, RouterConfigError, UsageError} from '../errors.js';
 import {JSON_INDENT} from './json-text.js';
 
 /**
@@ -10,7 +10,7 @@ import {JSON_INDENT} from './json-text.js';
 export async function operatorFailure(error: unknown): Promise<OperatorError | undefined> {
   if (error instanceof OperatorError) return error;
   // Their modules are loaded only for a failure: `weave version` and `status` run no program.
-  const [{CommandError}, {IpError}, {RouterConfigError}] = await Promise.all([import('../net/exec.js'), import('../net/ip.js'), import('../router/config.js')]);
+  const [{CommandError}, {IpError}] = await Promise.all([import('../net/exec.js'), import('../net/ip.js')]);
   if (error instanceof CommandError || error instanceof IpError || error instanceof RouterConfigError) {
     return new OperatorError(error.message, 1, {cause: error});
   }

@@ -1,7 +1,7 @@
-import {ArgumentError, UsageError} from '../errors.js';
+import {ArgumentError, RouterConfigError, UsageError} from '../errors.js';
 import {parseRouterArgv, RouterUsageError} from '../router/cli.js';
 import {DEFAULTS} from '../defaults.js';
-import {ignoredFlagWarnings, RouterConfigError, routerConfig} from '../router/config.js';
+import {ignoredFlagWarnings, routerConfig} from '../router/config.js';
 import {PeerAddressError, parsePeerAddress} from '../router/mesh/address.js';
 
 /** A launch command line the original answered with its usage and exit 1 (a flag without its value). */

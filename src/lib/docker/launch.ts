@@ -5,7 +5,7 @@ import {HttpStatusError} from '../api/errors.js';
 import type {Step} from '../cli/task-list.js';
 import {VERSION} from '../package.js';
 import {DEFAULTS} from '../defaults.js';
-import {parseListenAddr} from '../router/config.js';
+import {parseListenAddr} from '../net/listen-addr.js';
 import {mkdirCommand} from '../setup/dirs.js';
 import {installCni} from '../setup/install.js';
 import {connectDocker, describeEndpoint} from './client.js';

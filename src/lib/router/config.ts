@@ -1,21 +1,13 @@
 import {isIP} from 'node:net';
 import {hostname} from 'node:os';
 import {DEFAULTS} from '../defaults.js';
+import {RouterConfigError} from '../errors.js';
+import {type ListenAddr, parseListenAddr} from '../net/listen-addr.js';
 import {parseCidr} from '../net/cidr.js';
 import type {IpamInit} from './ipam/consensus.js';
 import {LOG_LEVELS, type LogLevel} from './log.js';
 import {parseTrustedSubnets, TrustedSubnetsError} from './mesh/address.js';
 import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
-
-/** A bad router flag: the message names the flag, the value and what it accepts. */
-export class RouterConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RouterConfigError';
-  }
-}
-
-export type ListenAddr = {host: string; port: number} | {socket: string};
 
 export interface RouterConfig {
   port: number;
@@ -64,17 +56,6 @@ export interface RouterConfig {
   ipamRecover: boolean;
   /** Lines the router logs as warnings at start: flags accepted without effect, a password in argv. */
   warnings: string[];
-}
-
-/** `host:port`, `:port` or a unix socket path (leading `/`), as the original's --http-addr. */
-export function parseListenAddr(flag: string, value: string): ListenAddr {
-  if (value.startsWith('/')) return {socket: value};
-  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) {
-    throw new RouterConfigError(`invalid ${flag} "${value}": expected host:port (e.g. 127.0.0.1:6784) or a unix socket path`);
-  }
-  return {host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port};
 }
 
 /** The original's peer names: six hex octets; a short form like `::1` is padded with zeros. */
