@@ -17,7 +17,7 @@ import {RouteTable} from './http/routes.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
 import {EXPOSE_ID} from '../defaults.js';
 import {NO_CONTAINER_ID} from './ipam/allocator.js';
-import {parseCidr} from './ipam/range.js';
+import {parseIpamCidr} from './ipam/range.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
 import {persistedPeer} from './ipam/store-load.js';
@@ -74,7 +74,7 @@ async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart,
     claims.map(async ({id, cidr}) => {
       try {
         // Pods' addresses are the CNI plugin's (GC may free them), unless no id says whose they are.
-        await ipam.claim(id, parseCidr(cidr), {noErrorOnUnknown: true, cni: id !== EXPOSE_ID && id !== NO_CONTAINER_ID});
+        await ipam.claim(id, parseIpamCidr(cidr), {noErrorOnUnknown: true, cni: id !== EXPOSE_ID && id !== NO_CONTAINER_ID});
       } catch (error) {
         log.warning('cannot claim an address found in use', {id, cidr, error: (error as Error).message});
       }

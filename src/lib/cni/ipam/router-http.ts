@@ -1,4 +1,4 @@
-import {networkText} from '../../router/ipam/range.js';
+import {networkText} from '../../net/cidr.js';
 import {DEFAULTS} from '../../defaults.js';
 import {CniError, ErrorCode} from '../errors.js';
 import type {Invocation} from '../invocation.js';

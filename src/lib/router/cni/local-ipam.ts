@@ -3,7 +3,8 @@ import {badSubnet, ipamWaitFailure, type RouterIpam} from '../../cni/ipam/weave.
 import type {Dataplane} from '../dataplane/dataplane.js';
 import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
 import {EXPOSE_ID} from '../../defaults.js';
-import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
+import {networkText} from '../../net/cidr.js';
+import {formatCidr, IpamInputError, parseSubnet} from '../ipam/range.js';
 import {IpamStoreFullError} from '../ipam/store-errors.js';
 
 /** A change refused while the disk is full: code 11 with the text the cold path gives the router's 503. */

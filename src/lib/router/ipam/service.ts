@@ -4,7 +4,8 @@ import type {IpamStatus} from '../state.js';
 import {Allocator, type AllocationFlags} from './allocator.js';
 import type {IpamInit} from './consensus.js';
 import {type IpamMesh, RingGossiper} from './gossiper.js';
-import {type Cidr, cidrSize, cidrSpan, formatAddress, formatCidr, hostSpan, IpamInputError, networkOf, parseSubnet, type Span, spanContains, spansOverlap} from './range.js';
+import {formatAddress} from '../../net/cidr.js';
+import {cidrSize, cidrSpan, formatCidr, hostSpan, type IpamCidr, IpamInputError, networkOf, parseSubnet, type Span, spanContains, spansOverlap} from './range.js';
 import type {IpamStore} from './records.js';
 import {FileStore} from './store.js';
 import {readStore, type StoreIdentity} from './store-load.js';
@@ -56,14 +57,14 @@ const TICK_MS = 2000;
 
 interface PendingAllocate {
   id: string;
-  subnet: Cidr;
+  subnet: IpamCidr;
   flags: AllocationFlags;
-  settle(result: Cidr | Cancelled | Error): void;
+  settle(result: IpamCidr | Cancelled | Error): void;
 }
 
 interface PendingClaim {
   id: string;
-  cidr: Cidr;
+  cidr: IpamCidr;
   flags: AllocationFlags & {noErrorOnUnknown?: boolean};
   /** When we last asked the owner for the address. */
   askedAt?: number;
@@ -79,7 +80,7 @@ interface PendingClaim {
  * answer waits until the state it reports is on disk.
  */
 export class IpamService {
-  readonly defaultSubnet: Cidr;
+  readonly defaultSubnet: IpamCidr;
   private readonly defaultSubnetText: string;
   private pendingAllocates: PendingAllocate[] = [];
   private pendingClaims: PendingClaim[] = [];
@@ -177,7 +178,7 @@ export class IpamService {
    * Waits for the ring, for space from a peer, or for an address to be freed; `cancelled` when
    * `signal` aborts first or on shutdown.
    */
-  async allocate(id: string, subnet: Cidr, flags: AllocationFlags = {}, signal?: AbortSignal): Promise<Cidr | Cancelled> {
+  async allocate(id: string, subnet: IpamCidr, flags: AllocationFlags = {}, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
     this.checkRoom();
     const addr = this.tryAllocate(id, subnet, flags);
@@ -185,7 +186,7 @@ export class IpamService {
       await this.store.durable('refuse');
       return {addr, prefix: subnet.prefix};
     }
-    return new Promise<Cidr | Cancelled>((resolve, reject) => {
+    return new Promise<IpamCidr | Cancelled>((resolve, reject) => {
       const onAbort = () => {
         this.pendingAllocates = this.pendingAllocates.filter(p => p !== pending);
         pending.settle(CANCELLED);
@@ -207,7 +208,7 @@ export class IpamService {
   }
 
   /** allocate(), giving up after `waitMs` with an IpamWaitError that says what it waits for. */
-  async allocateWithin(id: string, subnet: Cidr, flags: AllocationFlags, waitMs: number, signal?: AbortSignal): Promise<Cidr | Cancelled> {
+  async allocateWithin(id: string, subnet: IpamCidr, flags: AllocationFlags, waitMs: number, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
     const timeout = AbortSignal.timeout(waitMs);
     const result = await this.allocate(id, subnet, flags, signal ? AbortSignal.any([signal, timeout]) : timeout);
     if (result === CANCELLED && timeout.aborted && !signal?.aborted && !this.shuttingDown) throw new IpamWaitError(this.waitReason(subnet), waitMs);
@@ -215,7 +216,7 @@ export class IpamService {
   }
 
   /** Why an allocation in `subnet` cannot be answered yet, and what would unblock it. */
-  waitReason(subnet: Cidr): string {
+  waitReason(subnet: IpamCidr): string {
     const {ring} = this.allocator;
     if (ring.empty) {
       const consensus = this.gossiper?.consensusStatus();
@@ -231,7 +232,7 @@ export class IpamService {
   }
 
   /** An address now, or undefined (then peers are asked for space); throws for a subnet out of range. */
-  private tryAllocate(id: string, subnet: Cidr, flags: AllocationFlags): number | undefined {
+  private tryAllocate(id: string, subnet: IpamCidr, flags: AllocationFlags): number | undefined {
     let addr = this.allocator.allocate(id, subnet, flags);
     if (addr === undefined && this.allocator.ring.empty) {
       this.establishRing();
@@ -297,7 +298,7 @@ export class IpamService {
    * claim that cannot be settled yet (no ring, owner unreachable) is answered at once and goes on
    * in the background.
    */
-  async claim(id: string, cidr: Cidr, flags: AllocationFlags & {noErrorOnUnknown?: boolean} = {}, signal?: AbortSignal): Promise<'ok' | Cancelled> {
+  async claim(id: string, cidr: IpamCidr, flags: AllocationFlags & {noErrorOnUnknown?: boolean} = {}, signal?: AbortSignal): Promise<'ok' | Cancelled> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
     this.checkRoom();
     if (!this.allocator.ring.contains(cidr.addr)) {
@@ -400,13 +401,13 @@ export class IpamService {
   }
 
   /** The addresses `id` holds in `subnet` (default: the default subnet); never waits for space. */
-  async lookup(id: string, subnet: Cidr = this.defaultSubnet): Promise<Cidr[]> {
+  async lookup(id: string, subnet: IpamCidr = this.defaultSubnet): Promise<IpamCidr[]> {
     const found = this.allocator.lookup(id, hostSpan(subnet));
     await this.store.durable('read');
     return found;
   }
 
-  async list(): Promise<{id: string; cidrs: Cidr[]}[]> {
+  async list(): Promise<{id: string; cidrs: IpamCidr[]}[]> {
     const owned = this.allocator.list();
     await this.store.durable('read');
     return owned;
