@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {DockerCommand} from '../lib/cli/docker-command.js';
-import {runSteps} from '../lib/cli/task-list.js';
+import {runSteps} from '../lib/display/task-list.js';
 import {RouterLaunch} from '../lib/docker/launch.js';
 import {LOG_LEVELS} from '../lib/router/log.js';
 

@@ -5,7 +5,7 @@ import {HttpStatusError, RouterUnreachableError} from '../lib/api/errors.js';
 import {parseInterval} from '../lib/cli/duration.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {checkStatusPage, STATUS_PAGES, statusPage} from '../lib/cli/status-page.js';
-import type {WatchOptions} from '../lib/cli/watch.js';
+import type {WatchOptions} from '../lib/display/watch.js';
 
 export default class Status extends RouterCommand {
   static override summary = "Show the router's status: version, peers, connections and IPAM, or one of them";
@@ -55,7 +55,7 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
     }
     const intervalMs = flags.interval ?? 2000;
     // Loaded only for --watch: its terminal library costs a plain `weave status` tens of ms.
-    const {interruption, watch} = await import('../lib/cli/watch.js');
+    const {interruption, watch} = await import('../lib/display/watch.js');
     const interrupt = interruption();
     try {
       await watch(this.watchOptions(client, sub, flags.json, intervalMs, interrupt.signal));

@@ -1,5 +1,5 @@
 import * as Flags from '@oclif/core/flags';
-import {JSON_INDENT} from '../lib/cli/json-text.js';
+import {JSON_INDENT} from '../lib/display/json-text.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {VERSION} from '../lib/package.js';
 

@@ -1,6 +1,6 @@
 import {Command} from '@oclif/core/command';
 import {OperatorError, RouterConfigError, UsageError} from '../errors.js';
-import {JSON_INDENT} from './json-text.js';
+import {JSON_INDENT} from '../display/json-text.js';
 
 /**
  * What an error means to the operator: an OperatorError as it is; a failure from below the CLI
@@ -62,7 +62,7 @@ export abstract class WeaveCommand extends Command {
     if (text !== '' && !text.endsWith('\n')) text += '\n';
     if (text !== '') {
       // Loaded only here: a command that succeeds never pays for chalk (which follows FORCE_COLOR, NO_COLOR, --no-color).
-      const {stderrColors} = await import('./terminal.js');
+      const {stderrColors} = await import('../display/terminal.js');
       text = stderrColors().red(text);
     }
     if (failure instanceof UsageError) text += `See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.\n`;

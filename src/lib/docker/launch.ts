@@ -2,7 +2,7 @@ import {hostname} from 'node:os';
 import type Dockerode from 'dockerode';
 import {RouterClient} from '../api/client.js';
 import {HttpStatusError} from '../api/errors.js';
-import type {Step} from '../cli/task-list.js';
+import type {Step} from '../display/task-list.js';
 import {VERSION} from '../package.js';
 import {DEFAULTS} from '../defaults.js';
 import {parseListenAddr} from '../net/listen-addr.js';
