@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {checkInterfaceName, checkNames} from '../lib/cli/arguments.js';
-import {listAttachments, UNKNOWN_MAC} from '../lib/cli/attachments.js';
+import {listAttachments, UNKNOWN_MAC} from '../lib/host/attachments.js';
 import {JSON_INDENT} from '../lib/display/json-text.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 

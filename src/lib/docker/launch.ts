@@ -14,8 +14,8 @@ import {prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
 import {chooseImage, formatImageRef, type ImageRef} from './image-ref.js';
 import {checkRouterArgs, controlAddr, ipallocRange, type LaunchArgs, launchEnvWarnings, meshPort, parseLaunchArgs, routerArgs, routerFlagWarnings} from './launch-args.js';
-import {checkPortsFree, type TcpEndpoint} from './port-check.js';
-import {checkRange, hostRoutes} from './route-check.js';
+import {checkPortsFree, type TcpEndpoint} from '../host/port-check.js';
+import {checkRange, hostRoutes} from '../host/route-check.js';
 import {checkNotRunning, inspectContainer, isRunning, lastLogLines} from './router-container.js';
 import {containerName, routerContainerSpec} from './spec.js';
 

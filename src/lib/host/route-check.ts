@@ -1,6 +1,6 @@
 import {cidrsOverlap} from '../net/cidr.js';
 import {ipBatch} from '../net/ip.js';
-import {DockerOperatorError} from './errors.js';
+import {OperatorError} from '../errors.js';
 
 export interface HostRoute {
   dst: string;
@@ -33,7 +33,7 @@ export function checkRange(range: string, chosen: boolean, routes: readonly Host
   if (!clash) return {warnings: []};
   const found = `Network ${range} overlaps with existing route ${clash.dst} on host.`;
   if (!chosen) {
-    throw new DockerOperatorError(`${found}\nERROR: Default --ipalloc-range ${range} overlaps with existing route on host.\nYou must pick another range and set it on all hosts.`);
+    throw new OperatorError(`${found}\nERROR: Default --ipalloc-range ${range} overlaps with existing route on host.\nYou must pick another range and set it on all hosts.`);
   }
   return {
     warnings: [found, `WARNING: Specified --ipalloc-range ${range} overlaps with existing route on host.`, 'Unless this is deliberate, you must pick another range and set it on all hosts.'],
