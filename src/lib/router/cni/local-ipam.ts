@@ -1,7 +1,8 @@
 import {CniError, ErrorCode} from '../../cni/errors.js';
 import {badSubnet, ipamWaitFailure, type RouterIpam} from '../../cni/ipam/weave.js';
 import type {Dataplane} from '../dataplane/dataplane.js';
-import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
+import {CANCELLED} from '../ipam/pending.js';
+import {IpamWaitError, type IpamService} from '../ipam/service.js';
 import {EXPOSE_ID} from '../../defaults.js';
 import {networkText} from '../../net/cidr.js';
 import {formatCidr, IpamInputError, parseSubnet} from '../ipam/range.js';

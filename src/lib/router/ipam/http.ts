@@ -1,7 +1,8 @@
 import {httpError, json, type Request, type Response, type RouteTable, text} from '../http/routes.js';
 import {formatAddress} from '../../net/cidr.js';
 import {formatCidr, type IpamCidr, IpamInputError, parseAddress, parseIpamCidr, parseSubnet} from './range.js';
-import {CANCELLED, IpamWaitError, type IpamService} from './service.js';
+import {CANCELLED} from './pending.js';
+import {IpamWaitError, type IpamService} from './service.js';
 import {IpamStoreFullError} from './store-errors.js';
 
 /**

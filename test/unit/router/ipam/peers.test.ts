@@ -3,7 +3,8 @@ import type {Gossip, GossipData, Gossiper} from '../../../../src/lib/router/mesh
 import type {IpamInit} from '../../../../src/lib/router/ipam/consensus.js';
 import type {IpamMesh} from '../../../../src/lib/router/ipam/gossiper.js';
 import {formatCidr, type IpamCidr, parseIpamCidr} from '../../../../src/lib/router/ipam/range.js';
-import {CANCELLED, IpamService} from '../../../../src/lib/router/ipam/service.js';
+import {CANCELLED} from '../../../../src/lib/router/ipam/pending.js';
+import {IpamService} from '../../../../src/lib/router/ipam/service.js';
 import {MemoryStore, recordingLogger} from '../../../helpers/ipam.js';
 
 /**

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type {IpamInit} from '../../../../src/lib/router/ipam/consensus.js';
 import {formatAddress} from '../../../../src/lib/net/cidr.js';
 import {formatCidr, type IpamCidr, parseAddress, parseIpamCidr, parseSubnet} from '../../../../src/lib/router/ipam/range.js';
-import {CANCELLED, IpamService} from '../../../../src/lib/router/ipam/service.js';
+import {CANCELLED} from '../../../../src/lib/router/ipam/pending.js';
+import {IpamService} from '../../../../src/lib/router/ipam/service.js';
 import {IpamStoreFullError} from '../../../../src/lib/router/ipam/store-errors.js';
 import {MemoryStore, recordingLogger, tick} from '../../../helpers/ipam.js';
 
