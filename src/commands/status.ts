@@ -6,6 +6,7 @@ import {parseInterval} from '../lib/cli/duration.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {checkStatusPage, STATUS_PAGES, statusPage} from '../lib/cli/status-page.js';
 import type {WatchOptions} from '../lib/display/watch.js';
+import {jsonFlag} from '../lib/cli/flags.js';
 
 export default class Status extends RouterCommand {
   static override summary = "Show the router's status: version, peers, connections and IPAM, or one of them";
@@ -36,7 +37,7 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
   static override completionValues = {page: STATUS_PAGES};
 
   static override flags = {
-    json: Flags.boolean({description: 'Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'}),
+    json: jsonFlag('Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'),
     watch: Flags.boolean({char: 'w', description: 'Refresh until Ctrl-C: in place on a terminal, else one refresh after another'}),
     interval: Flags.custom<number>({parse: async text => parseInterval(text)})({
       description: 'Time between refreshes of --watch: 2s, 500ms, 1m, or seconds [default: 2s]',
