@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import {ipsLine, parseAddressesAndContainer} from '../lib/cli/addresses.js';
+import {ipsLine, parseAddressesAndContainer} from '../lib/host/addresses.js';
 import {checkNames} from '../lib/cli/arguments.js';
 import {DockerCommand} from '../lib/cli/docker-command.js';
 import {registerAttached} from '../lib/cli/dns.js';

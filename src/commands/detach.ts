@@ -1,5 +1,5 @@
 import * as Args from '@oclif/core/args';
-import {ipsLine, parseAddressesAndContainer} from '../lib/cli/addresses.js';
+import {ipsLine, parseAddressesAndContainer} from '../lib/host/addresses.js';
 import {checkNames} from '../lib/cli/arguments.js';
 import {DockerCommand} from '../lib/cli/docker-command.js';
 import {detachContainer} from '../lib/docker/attach.js';

@@ -1,9 +1,10 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {checkInterfaceName, checkNames} from '../lib/cli/arguments.js';
-import {listAttachments, UNKNOWN_MAC} from '../lib/cli/attachments.js';
-import {JSON_INDENT} from '../lib/cli/json-text.js';
+import {listAttachments, UNKNOWN_MAC} from '../lib/host/attachments.js';
+import {JSON_INDENT} from '../lib/display/json-text.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
+import {jsonFlag} from '../lib/cli/flags.js';
 
 export default class Ps extends RouterCommand {
   static override summary = 'List what is attached to the weave bridge: id, MAC and addresses';
@@ -21,7 +22,7 @@ export default class Ps extends RouterCommand {
   static override enableJsonFlag = true;
 
   static override flags = {
-    json: Flags.boolean({description: 'Print a JSON array of {id, mac, cidrs} instead of text'}),
+    json: jsonFlag('Print a JSON array of {id, mac, cidrs} instead of text'),
     'weave-bridge': Flags.string({description: 'Name of the weave bridge', default: 'weave'}),
   };
 

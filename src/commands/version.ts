@@ -1,7 +1,7 @@
-import * as Flags from '@oclif/core/flags';
-import {JSON_INDENT} from '../lib/cli/json-text.js';
+import {JSON_INDENT} from '../lib/display/json-text.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {VERSION} from '../lib/package.js';
+import {jsonFlag} from '../lib/cli/flags.js';
 
 export default class Version extends RouterCommand {
   static override description = 'Print the version of weave, and of the router when one answers';
@@ -10,7 +10,7 @@ export default class Version extends RouterCommand {
   static override enableJsonFlag = true;
 
   static override flags = {
-    json: Flags.boolean({description: 'Print {"script": <version>, "router": <version, or null when no router answers>} instead of text'}),
+    json: jsonFlag('Print {"script": <version>, "router": <version, or null when no router answers>} instead of text'),
   };
 
   async run(): Promise<void> {

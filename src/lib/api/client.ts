@@ -1,5 +1,6 @@
 import {HttpStatusError, NotFoundError} from './errors.js';
-import {type Call, DEFAULT_HTTP_ADDR, Endpoint} from './transport.js';
+import {DEFAULTS} from '../defaults.js';
+import {type Call, Endpoint} from './transport.js';
 
 /** One entry of `GET /ip`: a container id and the addresses IPAM holds for it. */
 export interface Allocation {
@@ -35,7 +36,7 @@ const CHECK_ALIVE = '?check-alive=true';
 export class RouterClient {
   private readonly endpoint: Endpoint;
 
-  constructor(addr: string = DEFAULT_HTTP_ADDR, connectTimeoutMs?: number) {
+  constructor(addr: string = DEFAULTS.httpAddr, connectTimeoutMs?: number) {
     this.endpoint = new Endpoint(addr, connectTimeoutMs);
   }
 

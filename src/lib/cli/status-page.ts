@@ -1,7 +1,7 @@
 import {NotFoundError} from '../api/errors.js';
 import type {RouterClient} from '../api/client.js';
 import {ArgumentError} from '../errors.js';
-import {indentJson} from './json-text.js';
+import {indentJson} from '../display/json-text.js';
 import {closestWord} from './suggest.js';
 
 /** The pages of `weave status`, and for `--json` the part of the report each is drawn from. */

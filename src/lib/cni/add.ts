@@ -1,11 +1,11 @@
 import {isIP} from 'node:net';
+import {DEFAULTS} from '../defaults.js';
 import {configureInterface} from '../net/addressing.js';
 import {ensureBridge} from '../net/bridge.js';
 import {containsV4, parseCidr} from '../net/cidr.js';
 import {IpError} from '../net/ip.js';
 import {deleteLink, type LinkInfo, showLink} from '../net/link.js';
 import {createVeth, hostVethName} from '../net/veth.js';
-import {DEFAULT_MTU} from './config.js';
 import {CniError, ErrorCode} from './errors.js';
 import {bridgeGateway} from './gateway.js';
 import type {Ipam} from './ipam/ipam.js';
@@ -84,7 +84,7 @@ function routesFor(call: Invocation, ipamRoutes: Route[], ips: IpConfig[]): Rout
 async function podBridge(call: Invocation): Promise<LinkInfo> {
   const {conf} = call;
   if (call.ownBridge?.name === conf.bridge) return call.ownBridge.link();
-  const bridge = await ensureBridge(conf.bridge, conf.mtu || DEFAULT_MTU, {create: conf.ipam.type !== undefined});
+  const bridge = await ensureBridge(conf.bridge, conf.mtu || DEFAULTS.mtu, {create: conf.ipam.type !== undefined});
   if (!bridge) {
     throw new CniError(ErrorCode.TryAgainLater, `bridge "${conf.bridge}" not present; did you launch weave?`, 'start the router with `weave launch` (a running router puts its bridge back by itself), then retry');
   }

@@ -1,13 +1,10 @@
 import {isIP} from 'node:net';
+import {DEFAULTS} from '../defaults.js';
 import {parseCidr} from '../net/cidr.js';
 import {validateInterfaceName} from './env.js';
 import {CniError, ErrorCode} from './errors.js';
 import {decodeResult, type Dns, type Result, type Route} from './result.js';
 import {requireSupported} from './version.js';
-
-export const DEFAULT_BRIDGE = 'weave';
-/** The original's default: leaves room for VXLAN and encryption headers inside a 1500-byte path. */
-export const DEFAULT_MTU = 1376;
 
 export interface IpamConf {
   /** Delegate IPAM to this plugin in CNI_PATH; absent means weave's own IPAM through the router. */
@@ -119,7 +116,7 @@ function parseAttachments(v: unknown): Attachment[] | undefined {
 }
 
 function parseNetFields(raw: Record<string, unknown>): {bridge: string; mtu: number; hairpinMode: boolean} {
-  const bridge = optional<string>(raw, 'bridge', 'string', '') ?? DEFAULT_BRIDGE;
+  const bridge = optional<string>(raw, 'bridge', 'string', '') ?? DEFAULTS.weaveBridge;
   try {
     validateInterfaceName(bridge, '"bridge"');
   } catch (error) {
@@ -154,7 +151,7 @@ export function parseConfig(stdin: string, netFields = true): NetConf {
     throw new CniError(ErrorCode.UnsupportedField, 'weave-net does not support "ipMasq"', 'remove "ipMasq": `weave expose` sets up masquerading for the weave network');
   }
   const name = optional<string>(raw, 'name', 'string', '') ?? '';
-  const {bridge, mtu, hairpinMode} = netFields ? parseNetFields(raw) : {bridge: DEFAULT_BRIDGE, mtu: 0, hairpinMode: true};
+  const {bridge, mtu, hairpinMode} = netFields ? parseNetFields(raw) : {bridge: DEFAULTS.weaveBridge, mtu: 0, hairpinMode: true};
   const dns = raw.dns ?? undefined;
   if (dns !== undefined && !isObject(dns)) throw invalid('"dns" must be an object', 'write "dns": {"nameservers": ["10.32.0.1"]}');
   const conf: NetConf = {

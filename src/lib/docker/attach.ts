@@ -1,8 +1,8 @@
 import type Dockerode from 'dockerode';
 import type {RouterClient} from '../api/client.js';
-import {type Address, allocateAddresses, lookupAddresses} from '../cli/addresses.js';
+import {type Address, allocateAddresses, lookupAddresses} from '../host/addresses.js';
 import {isOwnNetns} from '../net/netns.js';
-import {DEFAULTS} from '../router/config.js';
+import {DEFAULTS} from '../defaults.js';
 import {containerNetns, type DockerContainer, findContainer} from './container.js';
 import {DockerOperatorError} from './errors.js';
 import {dockerVethAlias, dockerVethName} from '../net/veth.js';

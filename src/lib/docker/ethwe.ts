@@ -6,7 +6,8 @@ import {deleteLink, showLink} from '../net/link.js';
 import {setSysctls} from '../net/sysctl.js';
 import {createVeth, DOCKER_IFNAME} from '../net/veth.js';
 import {Iptables, RestoreScript} from '../router/dataplane/iptables.js';
-import {networkOf, type Rule} from '../router/dataplane/rules.js';
+import {networkText} from '../net/cidr.js';
+import type {Rule} from '../router/dataplane/rules.js';
 import {DockerOperatorError} from './errors.js';
 
 const MULTICAST = '224.0.0.0/4';
@@ -70,7 +71,7 @@ export async function attachInterface(spec: AttachSpec): Promise<void> {
     const iptables = new Iptables(netns);
     const saved = await iptables.save();
     const script = new RestoreScript();
-    for (const network of new Set(fresh.map(networkOf))) {
+    for (const network of new Set(fresh.map(networkText))) {
       if (saved.count(acceptMulticast(network)) === 0) script.insert(acceptMulticast(network), 1);
     }
     if (saved.count(dropMulticast()) === 0) script.append(dropMulticast());
@@ -101,11 +102,11 @@ export async function detachInterface(netns: string, cidrs: readonly string[]): 
   const gone = existing.filter(have => cidrs.some(cidr => ipOf(cidr) === ipOf(have)));
   if (gone.length > 0) await ipBatch(gone.map(cidr => ['addr', 'del', cidr, 'dev', DOCKER_IFNAME]), netns);
   const left = existing.filter(have => !gone.includes(have));
-  const kept = new Set(left.map(networkOf));
+  const kept = new Set(left.map(networkText));
   const iptables = new Iptables(netns);
   const saved = await iptables.save();
   const script = new RestoreScript();
-  for (const network of new Set(gone.map(networkOf))) {
+  for (const network of new Set(gone.map(networkText))) {
     const rule = acceptMulticast(network);
     if (!kept.has(network) && saved.count(rule) > 0) script.deleteText(rule.table, rule.chain, rule.args.join(' '));
   }

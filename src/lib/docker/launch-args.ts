@@ -1,6 +1,7 @@
-import {ArgumentError, UsageError} from '../errors.js';
+import {ArgumentError, RouterConfigError, UsageError} from '../errors.js';
 import {parseRouterArgv, RouterUsageError} from '../router/cli.js';
-import {DEFAULTS, ignoredFlagWarnings, RouterConfigError, routerConfig} from '../router/config.js';
+import {DEFAULTS} from '../defaults.js';
+import {ignoredFlagWarnings, routerConfig} from '../router/config.js';
 import {PeerAddressError, parsePeerAddress} from '../router/mesh/address.js';
 import {dockerEndpoint} from './client.js';
 import {ROUTER_DOCKER_SOCKET} from './spec.js';

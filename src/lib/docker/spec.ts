@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import {DEFAULTS} from '../router/config.js';
+import {DEFAULTS} from '../defaults.js';
 
 /** The router container's name, as the original: WEAVE_CONTAINER_NAME, else `weave`. */
 export function containerName(env: Record<string, string | undefined>): string {

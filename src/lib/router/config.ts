@@ -1,20 +1,13 @@
 import {isIP} from 'node:net';
 import {hostname} from 'node:os';
+import {DEFAULTS} from '../defaults.js';
+import {RouterConfigError} from '../errors.js';
+import {type ListenAddr, parseListenAddr} from '../net/listen-addr.js';
 import {parseCidr} from '../net/cidr.js';
 import type {IpamInit} from './ipam/consensus.js';
 import {LOG_LEVELS, type LogLevel} from './log.js';
 import {parseTrustedSubnets, TrustedSubnetsError} from './mesh/address.js';
 import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
-
-/** A bad router flag: the message names the flag, the value and what it accepts. */
-export class RouterConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RouterConfigError';
-  }
-}
-
-export type ListenAddr = {host: string; port: number} | {socket: string};
 
 export interface RouterConfig {
   port: number;
@@ -77,38 +70,6 @@ export interface DnsConfig {
   listen?: {host: string; port: number};
   fallbackTimeoutMs: number;
   resolvConf: string;
-}
-
-export const DEFAULTS = {
-  port: 6783,
-  ipallocRange: '10.32.0.0/12',
-  httpAddr: '127.0.0.1:6784',
-  statusAddr: '127.0.0.1:6782',
-  dbPrefix: '/weavedb/weave',
-  weaveBridge: 'weave',
-  mtu: 1376,
-  connLimit: 200,
-  logLevel: 'info' as LogLevel,
-  cniSocketDir: '/run/weave',
-  dnsDomain: 'weave.local.',
-  dnsTtl: 1,
-  dnsPort: 53,
-  dnsFallbackTimeoutMs: 5000,
-  resolvConf: '/etc/resolv.conf',
-  dockerBridge: 'docker0',
-  /** Seconds; well below the launcher's 110 s and kubelet's 2 minutes per runtime request. */
-  cniIpamWait: 30,
-};
-
-/** `host:port`, `:port` or a unix socket path (leading `/`), as the original's --http-addr. */
-export function parseListenAddr(flag: string, value: string): ListenAddr {
-  if (value.startsWith('/')) return {socket: value};
-  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) {
-    throw new RouterConfigError(`invalid ${flag} "${value}": expected host:port (e.g. 127.0.0.1:6784) or a unix socket path`);
-  }
-  return {host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port};
 }
 
 /** The original's peer names: six hex octets; a short form like `::1` is padded with zeros. */
@@ -189,7 +150,7 @@ export const ROUTER_FLAGS = {
   'status-addr': {type: 'string', description: 'read-only status and metrics address; "" disables it', default: DEFAULTS.statusAddr},
   'db-prefix': {type: 'string', description: 'path prefix of the files the router keeps its state in', default: DEFAULTS.dbPrefix},
   'weave-bridge': {type: 'string', description: 'name of the bridge pods attach to', default: DEFAULTS.weaveBridge},
-  mtu: {type: 'integer', description: 'MTU of the weave bridge and its pods; 0 for the default 1376', default: DEFAULTS.mtu},
+  mtu: {type: 'integer', description: `MTU of the weave bridge and its pods; 0 for the default ${DEFAULTS.mtu}`, default: DEFAULTS.mtu},
   'log-level': {type: 'string', description: 'debug, info, warning or error', default: DEFAULTS.logLevel},
   'cni-socket-dir': {type: 'string', description: 'directory of the root-only socket of the warm CNI path', default: DEFAULTS.cniSocketDir},
   host: {type: 'string', description: 'address the mesh listens on and dials from (default: all)'},

@@ -6,7 +6,9 @@ import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
 import {localRouterIpam} from './cni/local-ipam.js';
 import {CniSocketServer} from './cni/server.js';
-import {DEFAULTS, type DnsConfig, type ListenAddr, type RouterConfig} from './config.js';
+import {DEFAULTS} from '../defaults.js';
+import type {ListenAddr} from '../net/listen-addr.js';
+import type {DnsConfig, RouterConfig} from './config.js';
 import {bridgeIdentity} from './dataplane/bridge.js';
 import {Dataplane, type DataplaneStart} from './dataplane/dataplane.js';
 import {registerDnsRoutes} from './dns/http.js';
@@ -20,8 +22,10 @@ import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
 import {ContainerReaper} from './ipam/check-alive.js';
 import {registerIpamRoutes, registerPeerRoutes} from './ipam/http.js';
-import {EXPOSE_ID, NO_CONTAINER_ID} from './ipam/allocator.js';
-import {formatAddress, parseCidr} from './ipam/range.js';
+import {EXPOSE_ID} from '../defaults.js';
+import {NO_CONTAINER_ID} from './ipam/allocator.js';
+import {parseIpamCidr} from './ipam/range.js';
+import {formatAddress} from '../net/cidr.js';
 import type {IpamMesh} from './ipam/gossiper.js';
 import {IpamService} from './ipam/service.js';
 import {persistedPeer} from './ipam/store-load.js';
@@ -80,7 +84,7 @@ async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart,
         // Pods' addresses are the CNI plugin's (GC may free them), unless no id says whose they
         // are; a Docker container's go with it (check-alive), as its attach asked.
         const cni = !docker && id !== EXPOSE_ID && id !== NO_CONTAINER_ID;
-        await ipam.claim(id, parseCidr(cidr), {noErrorOnUnknown: true, cni, container: docker === true});
+        await ipam.claim(id, parseIpamCidr(cidr), {noErrorOnUnknown: true, cni, container: docker === true});
       } catch (error) {
         log.warning('cannot claim an address found in use', {id, cidr, error: (error as Error).message});
       }

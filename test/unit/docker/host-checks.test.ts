@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
 import {dockerEndpoint} from '../../../src/lib/docker/client.js';
 import {DockerOperatorError} from '../../../src/lib/docker/errors.js';
-import {listenerFromSs} from '../../../src/lib/docker/port-check.js';
+import {listenerFromSs} from '../../../src/lib/host/port-check.js';
 import {routerPort} from '../../../src/lib/docker/reset.js';
-import {checkRange, cidrsOverlap} from '../../../src/lib/docker/route-check.js';
+import {checkRange} from '../../../src/lib/host/route-check.js';
+import {cidrsOverlap} from '../../../src/lib/net/cidr.js';
 import {demuxLogs} from '../../../src/lib/docker/router-container.js';
 import {READONLY_PATHS, ROUTER_CAPABILITIES, routerContainerSpec} from '../../../src/lib/docker/spec.js';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {parseRouterArgv, RouterUsageError} from '../../../src/lib/router/cli.js';
-import {DEFAULTS, ROUTER_FLAGS} from '../../../src/lib/router/config.js';
+import {DEFAULTS} from '../../../src/lib/defaults.js';
+import {ROUTER_FLAGS} from '../../../src/lib/router/config.js';
 import {runWeave} from '../../helpers/setup-cli.js';
 
 /** No stack trace, and no oclif banner: the lean entry answered, not oclif. */

@@ -2,9 +2,11 @@ import {CniError, ErrorCode} from '../../cni/errors.js';
 import {badSubnet, ipamWaitFailure, type RouterIpam} from '../../cni/ipam/weave.js';
 import type {Dataplane} from '../dataplane/dataplane.js';
 import type {DnsService} from '../dns/service.js';
-import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
-import {EXPOSE_ID} from '../ipam/allocator.js';
-import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
+import {CANCELLED} from '../ipam/pending.js';
+import {IpamWaitError, type IpamService} from '../ipam/service.js';
+import {EXPOSE_ID} from '../../defaults.js';
+import {networkText} from '../../net/cidr.js';
+import {formatCidr, IpamInputError, parseSubnet} from '../ipam/range.js';
 import {IpamStoreFullError} from '../ipam/store-errors.js';
 
 /** A change refused while the disk is full: code 11 with the text the cold path gives the router's 503. */

@@ -1,3 +1,4 @@
+import {networkText} from '../../net/cidr.js';
 import {type IpCommand, ipBatch} from '../../net/ip.js';
 import {type LinkEvent, LinkMonitor} from '../../net/link-monitor.js';
 import type {LinkInfo} from '../../net/link.js';
@@ -8,7 +9,7 @@ import {announce, type ExposeContext, exposeAddress, hideAddress} from './expose
 import {dockerOf, type PodPort, readHostLinks} from './host.js';
 import {Iptables} from './iptables.js';
 import {installScript, wasMasqueraded} from './plan.js';
-import {baseRules, CANARY_CHAIN, CANARY_TABLES, networkOf} from './rules.js';
+import {baseRules, CANARY_CHAIN, CANARY_TABLES} from './rules.js';
 
 export interface DataplaneOptions {
   /** --weave-bridge */
@@ -188,7 +189,7 @@ export class Dataplane {
     return this.serial(async () => {
       await exposeAddress(this.ctx, cidr, nat);
       this.addresses.add(cidr);
-      this.nat.set(networkOf(cidr), nat);
+      this.nat.set(networkText(cidr), nat);
     });
   }
 
@@ -196,7 +197,7 @@ export class Dataplane {
     return this.serial(async () => {
       await hideAddress(this.ctx, cidr);
       this.addresses.delete(cidr);
-      this.nat.delete(networkOf(cidr));
+      this.nat.delete(networkText(cidr));
     });
   }
 
@@ -229,7 +230,7 @@ export class Dataplane {
     const cidrs = [...link.cidrs, ...lost];
     for (const cidr of cidrs) this.addresses.add(cidr);
     const exposures = cidrs.map(cidr => {
-      const network = networkOf(cidr);
+      const network = networkText(cidr);
       return {network, nat: this.nat.get(network) ?? wasMasqueraded(saved, network)};
     });
     for (const exposure of exposures) this.nat.set(exposure.network, exposure.nat);

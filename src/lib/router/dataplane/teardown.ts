@@ -1,5 +1,5 @@
 import {type IpCommand, ipBatch, IpError} from '../../net/ip.js';
-import {DEFAULTS} from '../config.js';
+import {DEFAULTS} from '../../defaults.js';
 import {dockerOf, readHostLinks} from './host.js';
 import {Iptables} from './iptables.js';
 import {overlayDevice} from './overlay.js';

@@ -1,6 +1,8 @@
 import {httpError, json, type Request, type Response, type RouteTable, text} from '../http/routes.js';
-import {type Cidr, formatAddress, formatCidr, IpamInputError, parseAddress, parseCidr, parseSubnet} from './range.js';
-import {CANCELLED, IpamWaitError, type IpamService} from './service.js';
+import {formatAddress} from '../../net/cidr.js';
+import {formatCidr, type IpamCidr, IpamInputError, parseAddress, parseIpamCidr, parseSubnet} from './range.js';
+import {CANCELLED} from './pending.js';
+import {IpamWaitError, type IpamService} from './service.js';
 import {IpamStoreFullError} from './store-errors.js';
 
 /**
@@ -17,11 +19,11 @@ async function refusalsOn(fn: () => Promise<Response>): Promise<Response> {
   }
 }
 
-function subnetOf(req: Request): Cidr {
+function subnetOf(req: Request): IpamCidr {
   return parseSubnet(`${req.params.ip}/${req.params.prefixlen}`);
 }
 
-function addresses(cidrs: Cidr[]): Response {
+function addresses(cidrs: IpamCidr[]): Response {
   return text(cidrs.map(formatCidr).join(' '));
 }
 
@@ -29,7 +31,7 @@ function addresses(cidrs: Cidr[]): Response {
  * A CNI plugin's allocation (origin=cni, sent only by ours) waits at most `cniWaitMs`, then gets
  * 503 with the reason; other clients (the original's plugin, `weave prime`) wait as there.
  */
-async function allocate(service: IpamService, req: Request, subnet: Cidr, cniWaitMs: number, notRunning: NotRunning | undefined): Promise<Response> {
+async function allocate(service: IpamService, req: Request, subnet: IpamCidr, cniWaitMs: number, notRunning: NotRunning | undefined): Promise<Response> {
   const flags = {container: req.form.get('check-alive') === 'true', cni: req.form.get('origin') === 'cni'};
   if (flags.container && (await notRunning?.(req.params.id!))) return text(CANCELLED);
   let result;
@@ -61,7 +63,7 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService, cniW
     .add('GET', '/ipinfo/tracker', () => text('\n'))
     .add('PUT', '/ip/{id}/{ip}/{prefixlen}', req =>
       refusalsOn(async () => {
-        const cidr = parseCidr(`${req.params.ip}/${req.params.prefixlen}`);
+        const cidr = parseIpamCidr(`${req.params.ip}/${req.params.prefixlen}`);
         const flags = {container: req.form.get('check-alive') === 'true', noErrorOnUnknown: req.form.get('noErrorOnUnknown') === 'true'};
         if (flags.container && (await notRunning?.(req.params.id!))) return text(CANCELLED);
         try {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import {routerConfig, RouterConfigError} from '../../../../src/lib/router/config.js';
+import {RouterConfigError} from '../../../../src/lib/errors.js';
+import {routerConfig} from '../../../../src/lib/router/config.js';
 import {parseRouterArgv} from '../../../../src/lib/router/cli.js';
 import {reportJson} from '../../../../src/lib/router/status/report.js';
 import {dnsText, statusText} from '../../../../src/lib/router/status/text.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {ipsLine, parseAddress, parseAddresses, parseAddressesAndContainer} from '../../../src/lib/cli/addresses.js';
+import {ipsLine, parseAddress, parseAddresses, parseAddressesAndContainer} from '../../../src/lib/host/addresses.js';
 import {UsageError} from '../../../src/lib/errors.js';
 
 describe('<addr> arguments of expose and hide', () => {

@@ -1,9 +1,9 @@
-import type {Step} from '../cli/task-list.js';
-import {connectDocker, type DockerConnection} from '../docker/client.js';
-import {DockerOperatorError} from '../docker/errors.js';
-import {ensureImage, imageSummary} from '../docker/image.js';
-import {formatImageRef, type ImageRef} from '../docker/image-ref.js';
-import {installCni, type SetupOptions, type SetupReport} from './install.js';
+import type {Step} from '../display/task-list.js';
+import {connectDocker, type DockerConnection} from './client.js';
+import {DockerOperatorError} from './errors.js';
+import {ensureImage, imageSummary} from './image.js';
+import {formatImageRef, type ImageRef} from './image-ref.js';
+import {installCni, type SetupOptions, type SetupReport} from '../setup/install.js';
 
 export interface HostSetupOptions extends SetupOptions {
   /** The router image to make ready (chooseImage: --image, WEAVE_IMAGE, or this version's). */

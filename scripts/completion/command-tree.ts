@@ -1,6 +1,6 @@
 import {Config, type Command} from '@oclif/core';
 import {getHelpFlagAdditions, HelpFormatter} from '@oclif/core/help';
-import {PACKAGE_ROOT} from '../../package.js';
+import {PACKAGE_ROOT} from '../../src/lib/package.js';
 
 /** A flag as the shells complete it. */
 export interface CompletionFlag {

@@ -3,19 +3,19 @@
  * data plane. The crash tests kill it with SIGKILL mid-burst, and bench/ipam measures its rate
  * and resident memory, which an in-process service would share with the test runner.
  *
- *   node dist/lib/router/ipam/standalone.js --db-prefix DIR/weave [--range 10.32.0.0/12]
+ *   node --import tsx test/helpers/ipam-standalone.ts --db-prefix DIR/weave [--range 10.32.0.0/12]
  *     [--name 8a:3e:3e:3e:3e:3e] [--port 0]
  *
  * Prints `{"port":N}` on stdout once it listens on 127.0.0.1; exits on SIGTERM.
  */
 import {parseArgs} from 'node:util';
-import {DEFAULTS} from '../config.js';
-import {RouteTable} from '../http/routes.js';
-import {createApiServer} from '../http/server.js';
-import {keepHeapSmall} from '../heap.js';
-import {createLogger} from '../log.js';
-import {registerIpamRoutes, registerPeerRoutes} from './http.js';
-import {IpamService} from './service.js';
+import {DEFAULTS} from '../../src/lib/defaults.js';
+import {RouteTable} from '../../src/lib/router/http/routes.js';
+import {createApiServer} from '../../src/lib/router/http/server.js';
+import {keepHeapSmall} from '../../src/lib/router/heap.js';
+import {createLogger} from '../../src/lib/router/log.js';
+import {registerIpamRoutes, registerPeerRoutes} from '../../src/lib/router/ipam/http.js';
+import {IpamService} from '../../src/lib/router/ipam/service.js';
 
 const {values} = parseArgs({
   options: {
@@ -27,7 +27,7 @@ const {values} = parseArgs({
   },
 });
 if (!values['db-prefix']) {
-  process.stderr.write('usage: standalone.js --db-prefix PREFIX [--range CIDR] [--name MAC] [--port N] [--min-log-bytes N]\n');
+  process.stderr.write('usage: ipam-standalone.ts --db-prefix PREFIX [--range CIDR] [--name MAC] [--port N] [--min-log-bytes N]\n');
   process.exit(2);
 }
 

@@ -1,5 +1,5 @@
 import {join} from 'node:path';
-import {PACKAGE_ROOT} from '../../package.js';
+import {PACKAGE_ROOT} from '../package.js';
 
 /** Where the generated scripts are committed and shipped (package.json "files"). */
 export const COMPLETIONS_DIR = join(PACKAGE_ROOT, 'completions');

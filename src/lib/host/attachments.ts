@@ -4,7 +4,7 @@ import {ipBatch, IpError} from '../net/ip.js';
 import {DOCKER_IFNAME, dockerVethOwner, hostVethName} from '../net/veth.js';
 import {v4Cidrs} from '../net/address.js';
 import type {AddrInfo} from '../net/addressing.js';
-import {EXPOSE_ID} from './expose.js';
+import {EXPOSE_ID} from '../defaults.js';
 
 /** One `weave ps` line: who is on the bridge, with which MAC and addresses. */
 export interface Attachment {

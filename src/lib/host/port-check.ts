@@ -1,6 +1,6 @@
 import {createServer} from 'node:net';
 import {run} from '../net/exec.js';
-import {DockerOperatorError} from './errors.js';
+import {OperatorError} from '../errors.js';
 
 export interface TcpEndpoint {
   host: string;
@@ -47,7 +47,7 @@ export async function checkPortsFree(endpoints: readonly TcpEndpoint[]): Promise
     }
     if (!busy) continue;
     const holder = await listener(endpoint.port);
-    throw new DockerOperatorError(
+    throw new OperatorError(
       `TCP port ${endpoint.port} (${endpoint.use}) on ${endpoint.host} is taken${holder ? ` by ${holder}` : ''}: ` +
         `stop that process (\`ss -ltnp 'sport = :${endpoint.port}'\` shows it), or launch with another port`,
     );

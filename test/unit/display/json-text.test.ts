@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {indentJson} from '../../../src/lib/cli/json-text.js';
+import {indentJson} from '../../../src/lib/display/json-text.js';
 
 describe('indentJson', () => {
   it('lays compact JSON out as MarshalIndent does, leaving numbers as sent', () => {

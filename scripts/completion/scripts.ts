@@ -2,7 +2,7 @@ import {mkdir, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {bashCompletion} from './bash.js';
 import {type CompletionTree} from './command-tree.js';
-import {COMPLETIONS_DIR, SHELLS} from './files.js';
+import {COMPLETIONS_DIR, SHELLS} from '../../src/lib/cli/completion-files.js';
 import {fishCompletion} from './fish.js';
 import {zshCompletion} from './zsh.js';
 

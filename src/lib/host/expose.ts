@@ -2,14 +2,11 @@ import type {RouterClient} from '../api/client.js';
 import {HttpStatusError, NotFoundError} from '../api/errors.js';
 import {ipv4Addresses} from '../net/address.js';
 import {IpError} from '../net/ip.js';
-import {DEFAULTS} from '../router/config.js';
+import {DEFAULTS, EXPOSE_ID} from '../defaults.js';
 import {hideAddress} from '../router/dataplane/expose.js';
 import {Iptables} from '../router/dataplane/iptables.js';
 import {createLogger} from '../router/log.js';
 import {type Address, allocateAddresses, lookupAddresses} from './addresses.js';
-
-/** The IPAM id of the bridge's own addresses. */
-export const EXPOSE_ID = 'weave:expose';
 
 /** `weave expose`: gives the bridge these addresses so the host reaches the pods; returns them. */
 export async function exposeAddresses(client: RouterClient, addresses: readonly Address[], skipNat: boolean): Promise<string[]> {

@@ -1,19 +1,10 @@
-import {ipToInt, parseCidr} from '../net/cidr.js';
+import {cidrsOverlap} from '../net/cidr.js';
 import {ipBatch} from '../net/ip.js';
-import {DockerOperatorError} from './errors.js';
+import {OperatorError} from '../errors.js';
 
 export interface HostRoute {
   dst: string;
   dev?: string;
-}
-
-/** Whether two IPv4 networks share any address: equal on the shorter of the two prefixes. */
-export function cidrsOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a.includes('/') ? a : `${a}/32`);
-  const y = parseCidr(b.includes('/') ? b : `${b}/32`);
-  if (!x || !y || x.family !== 4 || y.family !== 4) return false;
-  const size = 2 ** (32 - Math.min(x.prefix, y.prefix));
-  return Math.floor(ipToInt(x.ip) / size) === Math.floor(ipToInt(y.ip) / size);
 }
 
 /** Routes of the main table that overlap `range`, leaving out the default route and the weave bridge's own (as `weaveutil netcheck`). */
@@ -42,7 +33,7 @@ export function checkRange(range: string, chosen: boolean, routes: readonly Host
   if (!clash) return {warnings: []};
   const found = `Network ${range} overlaps with existing route ${clash.dst} on host.`;
   if (!chosen) {
-    throw new DockerOperatorError(`${found}\nERROR: Default --ipalloc-range ${range} overlaps with existing route on host.\nYou must pick another range and set it on all hosts.`);
+    throw new OperatorError(`${found}\nERROR: Default --ipalloc-range ${range} overlaps with existing route on host.\nYou must pick another range and set it on all hosts.`);
   }
   return {
     warnings: [found, `WARNING: Specified --ipalloc-range ${range} overlaps with existing route on host.`, 'Unless this is deliberate, you must pick another range and set it on all hosts.'],

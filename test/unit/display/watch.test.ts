@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
-import {watch} from '../../../src/lib/cli/watch.js';
+import {watch} from '../../../src/lib/display/watch.js';
 
 /** A stream that records what is written; a terminal of 80x24 when `tty`. */
 function sink(tty: boolean): NodeJS.WriteStream & {text: string} {

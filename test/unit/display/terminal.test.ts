@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {chalkStderr} from 'chalk';
 import {describe, it} from 'mocha';
-import {colorDisabled, plainProgress, stderrColors} from '../../../src/lib/cli/terminal.js';
+import {colorDisabled, plainProgress, stderrColors} from '../../../src/lib/display/terminal.js';
 
 const tty = (columns: number) => ({isTTY: true, columns}) as NodeJS.WriteStream;
 
