@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "weave_tap",
-      "sources": ["tap.c"],
+      "sources": ["tap.c", "netlink.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     }
   ]

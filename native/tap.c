@@ -1,5 +1,5 @@
 /*
- * weave_tap: the one native piece of the encrypted data path (the sleeve). Node has no API for
+ * weave_tap: the router's native module, chiefly the encrypted data path (the sleeve). Node has no API for
  * /dev/net/tun, so this N-API addon opens a TAP device and moves Ethernet frames between it and
  * buffers the caller owns. Everything else (links, keys, crypto, UDP) stays in TypeScript.
  *
@@ -20,6 +20,9 @@
  *                                          of `buffer`; their lengths into `lengths`; the count
  *   write(fd, frames, count) -> number     writes frames[0..count); how many the kernel took
  *   close(fd)
+ *
+ * The same module also carries netlinkOpen (netlink.c): the router's CNI path configures pods'
+ * links through netlink with it.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -35,6 +38,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "netlink.h"
+
 #define CHECK(call)                                                  \
   do {                                                               \
     if ((call) != napi_ok) {                                         \
@@ -43,7 +48,7 @@
     }                                                                \
   } while (0)
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
+napi_value weave_throw_errno(napi_env env, const char *what, int err) {
   char message[256];
   snprintf(message, sizeof message, "%s: %s", what, strerror(err));
   napi_value code, msg, error;
@@ -77,12 +82,12 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_string_utf8(env, argv[0], ifr.ifr_name, IFNAMSIZ, &len));
 
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return throw_errno(env, "open /dev/net/tun", errno);
+  if (fd < 0) return weave_throw_errno(env, "open /dev/net/tun", errno);
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
     close(fd);
-    return throw_errno(env, "TUNSETIFF", err);
+    return weave_throw_errno(env, "TUNSETIFF", err);
   }
   /* Super-frames and unfinished checksums only when wanted and the kernel takes them; plain frames otherwise. */
   bool offloads = wanted && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) == 0;
@@ -106,7 +111,7 @@ static napi_value tap_wait(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[1], &timeout));
   struct pollfd p = {.fd = fd, .events = POLLIN};
   int n = poll(&p, 1, timeout);
-  if (n < 0 && errno != EINTR) return throw_errno(env, "poll", errno);
+  if (n < 0 && errno != EINTR) return weave_throw_errno(env, "poll", errno);
   napi_value result;
   /* An error too (the device deleted under us): the read() that follows reports it. */
   CHECK(napi_get_boolean(env, n > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)), &result));
@@ -139,7 +144,7 @@ static napi_value tap_read(napi_env env, napi_callback_info info) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
       if (count > 0) break; /* report the frames read; the error comes back on the next call */
-      return throw_errno(env, "read tap", errno);
+      return weave_throw_errno(env, "read tap", errno);
     }
     lengths[count++] = (int32_t)n;
   }
@@ -177,7 +182,7 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
   if (!args_of(env, info, 1, argv)) return NULL;
   int32_t fd;
   CHECK(napi_get_value_int32(env, argv[0], &fd));
-  if (close(fd) < 0) return throw_errno(env, "close tap", errno);
+  if (close(fd) < 0) return weave_throw_errno(env, "close tap", errno);
   return NULL;
 }
 
@@ -188,6 +193,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"read", NULL, tap_read, NULL, NULL, NULL, napi_enumerable, NULL},
       {"write", NULL, tap_write, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, tap_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkOpen", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

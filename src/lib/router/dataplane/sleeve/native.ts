@@ -1,5 +1,5 @@
-import {createRequire} from 'node:module';
 import {join} from 'node:path';
+import {ADDON_PATH, requireAddon} from '../../../addon.js';
 import {PACKAGE_ROOT} from '../../../package.js';
 
 /** The TAP addon built from native/tap.c by `npm ci` (node-gyp); see that file for its contract. */
@@ -15,8 +15,6 @@ export interface TapAddon {
   close(fd: number): void;
 }
 
-export const ADDON_PATH = join(PACKAGE_ROOT, 'native', 'build', 'Release', 'weave_tap.node');
-
 export class TapAddonError extends Error {
   constructor(cause: unknown) {
     super(
@@ -29,7 +27,7 @@ export class TapAddonError extends Error {
 
 export function loadTap(): TapAddon {
   try {
-    return createRequire(import.meta.url)(ADDON_PATH) as TapAddon;
+    return requireAddon() as TapAddon;
   } catch (error) {
     throw new TapAddonError(error);
   }
