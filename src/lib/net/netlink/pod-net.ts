@@ -31,7 +31,7 @@ import {
   u8,
   VETH_INFO_PEER,
 } from './message.js';
-import {type NetlinkAddon, NetlinkError, RouteSocket} from './socket.js';
+import {type NetlinkAddon, NetlinkError, type SocketIo, RouteSocket} from './socket.js';
 
 const CREATE = NLM_F.CREATE | NLM_F.EXCL;
 
@@ -64,16 +64,16 @@ export class NetlinkPodNet implements PodNet {
     private readonly hostNetns?: string,
   ) {}
 
-  /** Runs `body` with a socket in `netns` (a path), else in the host's. */
-  private async withSocket<T>(netns: string | undefined, as: IpCommand, body: (socket: RouteSocket) => Promise<T>): Promise<T> {
+  /** Runs `body` with a socket in `netns` (a path), else in the host's. Only deletions wait on the pool (see SocketIo). */
+  private async withSocket<T>(netns: string | undefined, as: IpCommand, body: (socket: RouteSocket) => Promise<T>, io: SocketIo = 'inline'): Promise<T> {
     netns ??= this.hostNetns;
     let socket: RouteSocket;
     if (netns === undefined) {
-      socket = RouteSocket.open(this.addon);
+      socket = RouteSocket.open(this.addon, io);
     } else {
       const nsFd = openNetns(netns, as);
       try {
-        socket = RouteSocket.open(this.addon, nsFd);
+        socket = RouteSocket.open(this.addon, io, nsFd);
       } catch (error) {
         throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot enter the network namespace ${netns}: ${(error as Error).message}`);
       } finally {
@@ -176,7 +176,7 @@ export class NetlinkPodNet implements PodNet {
   async deleteLink(name: string, netns?: string): Promise<boolean> {
     const as = ['link', 'del', 'dev', name];
     try {
-      await this.withSocket(netns, as, socket => socket.request(as, RTM.DELLINK, 0, ifinfomsg(), [{type: IFLA.IFNAME, value: cstring(name)}]));
+      await this.withSocket(netns, as, socket => socket.request(as, RTM.DELLINK, 0, ifinfomsg(), [{type: IFLA.IFNAME, value: cstring(name)}]), 'pool');
       return true;
     } catch (error) {
       if (error instanceof IpError && error.notFound) return false;

@@ -1,4 +1,4 @@
-import {close, read, write} from 'node:fs';
+import {close, read, readSync, write, writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import {getSystemErrorMap} from 'node:util';
 import {type IpCommand, IpError} from '../ip.js';
@@ -32,19 +32,35 @@ const readAsync = (fd: number, b: Buffer) =>
   new Promise<number>((resolve, reject) => read(fd, b, 0, b.length, null, (error, n) => (error ? reject(error) : resolve(n))));
 
 /**
- * One NETLINK_ROUTE socket, used for one request at a time. Writes and reads run on libuv's
- * thread pool: the kernel answers within the write, but may first wait for the RTNL lock (other
- * link changes, a namespace being torn down) and, deleting a link, for RCU; Node's own thread
- * never waits.
+ * How a socket's writes and reads run. `pool`: on libuv's thread pool, so Node's thread never
+ * waits, whatever the kernel waits for (deleting a link, it answers only after an RCU grace
+ * period). `inline`: on Node's thread, for requests the kernel answers within the write (it may
+ * first wait for the RTNL lock, as `ip` would): no hop to the pool and back per message, each of
+ * which costs two thread wake-ups, most of a request's time on a busy machine.
  */
+export type SocketIo = 'pool' | 'inline';
+
+/** One NETLINK_ROUTE socket, used for one request at a time. */
 export class RouteSocket {
   private seq = 0;
   private readonly buffer = Buffer.alloc(64 * 1024);
 
-  private constructor(private readonly fd: number) {}
+  private constructor(
+    private readonly fd: number,
+    private readonly io: SocketIo,
+  ) {}
 
-  static open(addon: NetlinkAddon, nsFd = -1): RouteSocket {
-    return new RouteSocket(addon.netlinkOpen(nsFd));
+  static open(addon: NetlinkAddon, io: SocketIo, nsFd = -1): RouteSocket {
+    return new RouteSocket(addon.netlinkOpen(nsFd), io);
+  }
+
+  private async send(b: Buffer): Promise<void> {
+    if (this.io === 'pool') await writeAsync(this.fd, b);
+    else writeSync(this.fd, b);
+  }
+
+  private receive(): Promise<number> | number {
+    return this.io === 'pool' ? readAsync(this.fd, this.buffer) : readSync(this.fd, this.buffer);
   }
 
   /**
@@ -55,9 +71,9 @@ export class RouteSocket {
     const seq = ++this.seq;
     const answers: Reply[] = [];
     try {
-      await writeAsync(this.fd, message(type, flags | NLM_F.ACK, seq, fixed, attrs));
+      await this.send(message(type, flags | NLM_F.ACK, seq, fixed, attrs));
       for (;;) {
-        const n = await readAsync(this.fd, this.buffer);
+        const n = await this.receive();
         for (const reply of replies(this.buffer.subarray(0, n))) {
           if (reply.seq !== seq) continue;
           if (!isError(reply)) {
