@@ -45,7 +45,7 @@ export interface VethSpec {
 }
 
 /** The kernel keeps 255 bytes of an alias: a longer id (libcni sets no limit) is not recorded. */
-const MAX_ALIAS = 255;
+export const MAX_ALIAS = 255;
 
 /**
  * Creates the pair with the peer born inside the container's namespace (no rename race), the
