@@ -12,6 +12,8 @@ import {isTrusted} from '../mesh/address.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
 import {floodEntries, planFdb, type PeerRemote, RemoteTargets} from './overlay-plan.js';
+import type {RelaySpec} from './relay-plan.js';
+import {type RelayMesh, Relays} from './relay.js';
 
 /** The VXLAN network id: every peer uses the same one (one overlay per UDP port). */
 export const VNI = 1;
@@ -99,6 +101,8 @@ export class Overlay {
   private readonly updates = new Pacer(() => this.update(), COALESCE_MS, MIN_GAP_MS);
   private readonly onChange = () => this.updates.ask();
   private running?: Promise<void>;
+  /** Pod traffic to peers we have no connection to, once startRelays() was called. */
+  private relays?: Relays;
   private dirty = false;
   private stopped = false;
   private retryMs = RETRY_MS;
@@ -128,9 +132,22 @@ export class Overlay {
     return overlay;
   }
 
+  /** Relays pod traffic through connected peers to those we have no connection to (see Relays). */
+  startRelays(mesh: RelayMesh): void {
+    const {bridge, mtu, local, netns, log} = this.options;
+    this.relays = new Relays(mesh, () => this.neighbours(), {bridge, port: this.port, mtu, log, ...(local ? {local} : {}), ...(netns ? {netns} : {})});
+    this.relays.start();
+  }
+
+  /** The relay devices in place. */
+  relayDevices(): RelaySpec[] {
+    return this.relays?.devices() ?? [];
+  }
+
   /** Stops following the mesh; the device and its entries stay (see the class comment). */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.relays?.stop();
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
     clearTimeout(this.underlayTimer);
     // A failing update may still ask for a retry: cancelled once it is over.
@@ -142,6 +159,7 @@ export class Overlay {
   /** The bridge was made anew: the device goes back on it, its forwarding entries with it. */
   async reattach(): Promise<void> {
     await this.ensureDevice();
+    await this.relays?.reattach();
   }
 
   /** How `status connections` shows a connection's data path. */
@@ -196,7 +214,7 @@ export class Overlay {
     this.running = undefined;
   }
 
-  private peerRemotes(): PeerRemote[] {
+  private peerRemotes(): (PeerRemote & {peer: string})[] {
     return this.mesh
       .connections()
       .filter(c => c.established && isIP(c.ip) === 4)
@@ -204,8 +222,13 @@ export class Overlay {
         // A peer on another --port listens for VXLAN on its port + 1 too.
         const port = overlayPort(c.port);
         const remote: Remote = port === this.port ? {dst: c.ip} : {dst: c.ip, port};
-        return {remote, carried: this.carries(c)};
+        return {peer: c.peer, remote, carried: this.carries(c)};
       });
+  }
+
+  /** The peers VXLAN carries pod traffic to directly, by name: the first hops relays may use. */
+  neighbours(): Map<string, Remote> {
+    return new Map(this.peerRemotes().filter(p => p.carried).map(p => [p.peer, p.remote]));
   }
 
   /** The device's entries; a device deleted under us is made again (its entries then follow). */
