@@ -6,8 +6,6 @@ import {decodeResult, type Dns, type Result, type Route} from './result.js';
 import {requireSupported} from './version.js';
 
 export const DEFAULT_BRIDGE = 'weave';
-/** The original's default: leaves room for VXLAN and encryption headers inside a 1500-byte path. */
-export const DEFAULT_MTU = 1376;
 
 export interface IpamConf {
   /** Delegate IPAM to this plugin in CNI_PATH; absent means weave's own IPAM through the router. */

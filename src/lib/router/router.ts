@@ -1,5 +1,6 @@
 import {chmod, rm} from 'node:fs/promises';
 import {bridgeFdb} from '../net/fdb.js';
+import {DEFAULT_MTU} from '../net/mtu.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
@@ -8,8 +9,9 @@ import {CniSocketServer} from './cni/server.js';
 import type {ListenAddr, RouterConfig} from './config.js';
 import {bridgeIdentity} from './dataplane/bridge.js';
 import {Dataplane, type DataplaneStart} from './dataplane/dataplane.js';
-import {EncryptedPath} from './dataplane/encrypted-path.js';
+import {EncryptedPath, needsEncryption} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
+import {AutoMtu, initialMtu} from './dataplane/auto-mtu.js';
 import {Overlay, overlayDevice} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
@@ -99,6 +101,7 @@ export class WeaveRouter {
     readonly mesh: Mesh,
     private readonly overlay: Overlay,
     private readonly encrypted: EncryptedPath | undefined,
+    private readonly autoMtu: AutoMtu | undefined,
     private readonly log: Logger,
   ) {}
 
@@ -123,12 +126,15 @@ export class WeaveRouter {
     const httpPort = config.httpAddr && 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
-    const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
+    // Without --mtu, a first guess from the links towards the peers given; the mesh then settles it.
+    const mtu = config.mtu || ((await initialMtu(config.peers)) ?? DEFAULT_MTU);
+    const dataplane = new Dataplane({bridge: config.weaveBridge, mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
     const found = await dataplane.start();
     let ipam: IpamService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
     let encrypted: EncryptedPath | undefined;
+    let autoMtu: AutoMtu | undefined;
     let router: WeaveRouter | undefined;
     try {
       mesh = await Mesh.create({
@@ -167,7 +173,7 @@ export class WeaveRouter {
       overlay = await Overlay.start(mesh, {
         bridge: config.weaveBridge,
         meshPort: config.port,
-        mtu: config.mtu,
+        mtu,
         encryptionRequired: config.password !== undefined,
         trustedSubnets: config.trustedSubnets,
         ...(config.host ? {local: config.host} : {}),
@@ -177,7 +183,7 @@ export class WeaveRouter {
       if (!config.password) overlay.startRelays(mesh);
       if (config.password) {
         // Peers outside --trusted-subnets get the sleeve; VXLAN (above) never carries their traffic.
-        const sleeve = await EncryptedPath.start(mesh, {bridge: config.weaveBridge, mtu: config.mtu, port: config.port, offloads: config.sleeveOffloads, log, ...(config.host ? {address: config.host} : {})});
+        const sleeve = await EncryptedPath.start(mesh, {bridge: config.weaveBridge, mtu, port: config.port, offloads: config.sleeveOffloads, log, ...(config.host ? {address: config.host} : {})});
         const vxlan = overlay;
         encrypted = sleeve;
         mesh.describeOverlay = c => sleeve.describe(c) ?? vxlan.describe(c);
@@ -186,13 +192,28 @@ export class WeaveRouter {
       dataplane.onBridgeRestored(async () => {
         for (const port of ports) await port.reattach();
       });
-      router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, log);
+      if (!config.mtu) {
+        const [vxlan, sleeve] = [overlay, encrypted];
+        autoMtu = new AutoMtu(mesh, {
+          initial: mtu,
+          sleeved: c => sleeve !== undefined && needsEncryption(c),
+          apply: async m => {
+            await dataplane.setMtu(m);
+            await vxlan.setMtu(m);
+            await sleeve?.setMtu(m);
+          },
+          log,
+        });
+        autoMtu.start();
+      }
+      router = new WeaveRouter(config, name, dataplane, ipam, mesh, overlay, encrypted, autoMtu, log);
       await router.serve();
       return router;
     } catch (error) {
       // The bridge, rules and overlay device stay (pods may use them); only what runs is stopped,
       // listeners too, or the process would outlive its failure.
       await router?.stopServing();
+      await autoMtu?.stop();
       await encrypted?.stop();
       await overlay?.stop();
       await mesh?.stop();
@@ -282,6 +303,7 @@ export class WeaveRouter {
 
   async stop(): Promise<void> {
     this.ready = false;
+    await this.autoMtu?.stop();
     await this.encrypted?.stop();
     await this.overlay.stop();
     await this.mesh.stop();

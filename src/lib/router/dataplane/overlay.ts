@@ -3,8 +3,7 @@ import {isIP} from 'node:net';
 import {BridgeBatch} from '../../net/bridge-batch.js';
 import {CommandError} from '../../net/exec.js';
 import {applyFdb, type FdbChange, type FdbEntry, FdbError, fdbEntries, FLOOD_MAC, type Remote} from '../../net/fdb.js';
-import {ipBatch} from '../../net/ip.js';
-import type {LinkInfo} from '../../net/link.js';
+import {routeMtus, VXLAN_OVERHEAD} from '../../net/mtu.js';
 import {type EnsuredVxlan, ensureVxlan} from '../../net/vxlan.js';
 import type {Logger} from '../log.js';
 import {Pacer} from '../pacer.js';
@@ -24,8 +23,7 @@ export const overlayPort = (meshPort: number): number => meshPort + 1;
 /** The device's name, the one the original's fastdp gave its VXLAN port. */
 export const overlayDevice = (meshPort: number): string => `vxlan-${overlayPort(meshPort)}`;
 
-/** Outer IPv4, UDP and VXLAN headers plus the inner Ethernet header. */
-export const VXLAN_OVERHEAD = 50;
+export {VXLAN_OVERHEAD} from '../../net/mtu.js';
 
 /** Why VXLAN carries no pod traffic to a peer (the router shows the encrypted path's view of those instead). */
 export const BLOCKED_REASON = 'VXLAN is unencrypted and the peer is outside --trusted-subnets';
@@ -106,11 +104,14 @@ export class Overlay {
   private dirty = false;
   private stopped = false;
   private retryMs = RETRY_MS;
+  /** The pods' MTU: --mtu, or what the network allows (setMtu). */
+  private mtu: number;
 
   private constructor(
     private readonly mesh: OverlayMesh,
     private readonly options: OverlayOptions,
   ) {
+    this.mtu = options.mtu;
     this.device = overlayDevice(options.meshPort);
     this.port = overlayPort(options.meshPort);
     this.targets = new RemoteTargets(options.holdMs ?? HOLD_MS);
@@ -132,9 +133,20 @@ export class Overlay {
     return overlay;
   }
 
+  /** A new pod MTU: the device's and the relays' follow; the underlay is checked again. */
+  async setMtu(mtu: number): Promise<void> {
+    this.mtu = mtu;
+    await this.ensureDevice();
+    await this.relays?.setMtu(mtu);
+    for (const dst of this.underlayChecked) this.underlayPending.add(dst);
+    this.underlayChecked.clear();
+    this.checkUnderlaySoon([]);
+  }
+
   /** Relays pod traffic through connected peers to those we have no connection to (see Relays). */
   startRelays(mesh: RelayMesh): void {
-    const {bridge, mtu, local, netns, log} = this.options;
+    const {bridge, local, netns, log} = this.options;
+    const {mtu} = this;
     this.relays = new Relays(mesh, () => this.neighbours(), {bridge, port: this.port, mtu, log, ...(local ? {local} : {}), ...(netns ? {netns} : {})});
     this.relays.start();
   }
@@ -166,7 +178,7 @@ export class Overlay {
   describe(c: ConnectionFacts): ReturnType<OverlayDescriber> {
     if (isIP(c.ip) !== 4) return {name: 'none', attrs: {reason: 'the overlay runs over IPv4 only'}};
     if (!this.carries(c)) return {name: 'blocked', attrs: {reason: BLOCKED_REASON}};
-    return {name: 'fastdp', attrs: {mtu: this.options.mtu}};
+    return {name: 'fastdp', attrs: {mtu: this.mtu}};
   }
 
   private carries(c: ConnectionFacts): boolean {
@@ -179,7 +191,8 @@ export class Overlay {
   }
 
   private async ensureDevice(): Promise<EnsuredVxlan['action']> {
-    const {bridge, mtu, local, netns, log} = this.options;
+    const {bridge, local, netns, log} = this.options;
+    const {mtu} = this;
     // Isolated, as the sleeve's TAP: the bridge never relays a frame from one overlay into the other.
     const {action} = await ensureVxlan({name: this.device, vni: VNI, port: this.port, mtu, bridge, learning: true, isolated: true, netns, ...(local ? {local} : {})});
     log.info(`overlay device ${action}`, {device: this.device, port: this.port, mtu, bridge});
@@ -292,19 +305,17 @@ export class Overlay {
     const dsts = [...this.underlayPending];
     this.underlayPending.clear();
     for (const dst of dsts) this.underlayChecked.add(dst);
-    const {netns, mtu, log} = this.options;
+    const {netns, log} = this.options;
+    const {mtu} = this;
     try {
-      const shown = await ipBatch([...dsts.map(dst => ['route', 'get', dst]), ['link', 'show']], netns);
-      const mtus = new Map((shown.at(-1) as LinkInfo[]).map(link => [link.ifname, link.mtu]));
-      for (const [i, dst] of dsts.entries()) {
-        const dev = (shown[i] as {dev?: string}[])[0]?.dev;
-        const linkMtu = dev === undefined ? undefined : mtus.get(dev);
-        if (linkMtu !== undefined && linkMtu < mtu + VXLAN_OVERHEAD) {
-          log.warning(`the link to peer ${dst} (${dev}, MTU ${linkMtu}) cannot carry pod packets of MTU ${mtu} plus ${VXLAN_OVERHEAD} bytes of VXLAN without fragmenting: set --mtu ${linkMtu - VXLAN_OVERHEAD} or less`);
+      for (const [dst, link] of await routeMtus(dsts, netns)) {
+        if (link.mtu < mtu + VXLAN_OVERHEAD) {
+          log.warning(`the link to peer ${dst} (${link.dev}, MTU ${link.mtu}) cannot carry pod packets of MTU ${mtu} plus ${VXLAN_OVERHEAD} bytes of VXLAN without fragmenting: set --mtu ${link.mtu - VXLAN_OVERHEAD} or less`);
         }
       }
     } catch (error) {
       log.debug('could not check the MTU towards peers', {dsts, error: (error as Error).message});
     }
   }
+
 }

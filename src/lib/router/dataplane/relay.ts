@@ -57,6 +57,7 @@ export class Relays {
     private readonly mesh: RelayMesh,
     /** The peers the overlay sends to directly, by name. */
     private readonly neighbours: () => ReadonlyMap<string, Remote>,
+    /** Its MTU changes with the pods' (setMtu). */
     private readonly options: RelayOptions,
   ) {
     this.fdb = new BridgeBatch(options.netns);
@@ -79,6 +80,15 @@ export class Relays {
   /** The devices in place now, for `status peers`. */
   devices(): RelaySpec[] {
     return [...(this.installed?.values() ?? [])].filter((spec): spec is RelaySpec => spec !== undefined);
+  }
+
+  /** A new pod MTU for every device. */
+  async setMtu(mtu: number): Promise<void> {
+    this.options.mtu = mtu;
+    await ipBatch(
+      this.devices().map(spec => ['link', 'set', 'dev', spec.name, 'mtu', String(mtu)]),
+      this.options.netns,
+    );
   }
 
   /** The bridge was made anew: the end devices go back on it. */
