@@ -46,6 +46,12 @@ describe('relay plan', () => {
     assert.deepEqual([...planRelays(g, 'a', remotes('b')).devices.values()].map(d => d.peer).sort(), ['c', 'd']);
   });
 
+  it('at most `limit` devices, our own ends first; the rest counted', () => {
+    const plan = planRelays(graph('a-b', 'b-c', 'c-d'), 'b', remotes('a', 'c'), 2);
+    assert.deepEqual([...plan.devices.values()].map(d => d.bridged), [true, false]);
+    assert.equal(plan.over, 3);
+  });
+
   it('no device through a first hop the overlay does not send to (a peer it may not carry)', () => {
     assert.equal(planRelays(graph('a-b', 'b-c'), 'a', remotes()).devices.size, 0);
   });

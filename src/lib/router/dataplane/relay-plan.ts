@@ -86,6 +86,8 @@ export interface RelayPlan {
   devices: Map<string, RelaySpec>;
   /** Pairs left out because their VNI is taken by another pair here (24 bits: very rare). */
   clashes: string[];
+  /** Devices left out beyond `limit`. */
+  over: number;
 }
 
 /**
@@ -94,18 +96,20 @@ export interface RelayPlan {
  * through us. Each pair's traffic goes hop by hop along the shortest path; a broadcast is sent
  * once to every peer (by head-end replication, relayed like unicast), so no peer gets a frame
  * twice and no frame loops. `neighbours` are the peers our overlay sends to directly. A full
- * mesh needs nothing, and costs no path computation.
+ * mesh needs nothing, and costs no path computation. At most `limit` devices, our own ends first.
  */
-export function planRelays(graph: Graph, us: string, neighbours: ReadonlyMap<string, Remote>): RelayPlan {
+export function planRelays(graph: Graph, us: string, neighbours: ReadonlyMap<string, Remote>, limit = Infinity): RelayPlan {
   const devices = new Map<string, RelaySpec>();
   const clashes: string[] = [];
+  let over = 0;
   const peers = [...graph.keys()];
-  if (peers.every(p => (graph.get(p)?.size ?? 0) === peers.length - 1)) return {devices, clashes};
+  if (peers.every(p => (graph.get(p)?.size ?? 0) === peers.length - 1)) return {devices, clashes, over};
   const hops = new Map(peers.map(p => [p, firstHops(graph, p)]));
   const ours = hops.get(us) ?? new Map<string, string>();
   const add = (spec: RelaySpec) => {
     const existing = devices.get(spec.name);
     if (existing) clashes.push(`${spec.source ?? spec.peer}>${spec.peer}`);
+    else if (devices.size >= limit) over++;
     else devices.set(spec.name, spec);
   };
   for (const [peer, hop] of ours) {
@@ -125,7 +129,7 @@ export function planRelays(graph: Graph, us: string, neighbours: ReadonlyMap<str
       add({name: relayDevice(vni), vni, sendVni: vni, bridged: false, via, peer: destination, source});
     }
   }
-  return {devices, clashes};
+  return {devices, clashes, over};
 }
 
 /** Whether the hop-by-hop path from `source` to `destination` passes through `us`. */

@@ -7,13 +7,18 @@ import {reflectCommands, tcBatch} from '../../net/tc.js';
 import type {Logger} from '../log.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {Topology} from '../mesh/topology.js';
-import {Pacer} from '../pacer.js';
 import {establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
 
-/** Topology changes this close together make one update... */
-const COALESCE_MS = 250;
-/** ...and updates are this far apart at least, as the overlay's. */
-const MIN_GAP_MS = 1000;
+/**
+ * An update waits for the topology to be quiet this long: a forming mesh passes through partial
+ * states for minutes, with changes every few hundred milliseconds, and relaying those would make
+ * and remove devices by the hundred...
+ */
+const QUIET_MS = 2000;
+/** ...but no longer than this after the first change. */
+const MAX_WAIT_MS = 30_000;
+/** At most this many devices on one host (a hub of a large partial mesh relays many pairs). */
+const MAX_DEVICES = 512;
 /** A failed update is retried after this, doubling up to RETRY_MAX_MS. */
 const RETRY_MS = 1000;
 const RETRY_MAX_MS = 30_000;
@@ -46,8 +51,10 @@ export class Relays {
   /** The devices as we made them; undefined until the first update reads what a previous run left. */
   private installed?: Map<string, RelaySpec | undefined>;
   private readonly fdb: BridgeBatch;
-  private readonly updates = new Pacer(() => this.update(), COALESCE_MS, MIN_GAP_MS);
-  private readonly onChange = () => this.updates.ask();
+  private timer?: NodeJS.Timeout;
+  /** When the pending update must run at the latest. */
+  private dueBy = 0;
+  private readonly onChange = () => this.schedule(QUIET_MS);
   private running?: Promise<void>;
   private dirty = false;
   private stopped = false;
@@ -65,7 +72,21 @@ export class Relays {
 
   start(): void {
     for (const event of EVENTS) this.mesh.on(event, this.onChange);
-    this.updates.ask(true);
+    this.schedule(0);
+  }
+
+  /** Runs an update once nothing changed for `quietMs`, or at dueBy. */
+  private schedule(quietMs: number): void {
+    const now = Date.now();
+    if (!this.timer) this.dueBy = now + MAX_WAIT_MS;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.update();
+      },
+      Math.max(0, Math.min(quietMs, this.dueBy - now)),
+    );
   }
 
   /** Stops following the mesh; the devices stay, as the overlay's (pods keep their paths while the router restarts). */
@@ -73,7 +94,7 @@ export class Relays {
     this.stopped = true;
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
     await this.running;
-    this.updates.cancel();
+    clearTimeout(this.timer);
     await this.fdb.close();
   }
 
@@ -112,7 +133,7 @@ export class Relays {
       } catch (error) {
         this.options.log.error('relay update failed', {error: (error as Error).message, retryInMs: this.retryMs});
         this.installed = undefined;
-        this.updates.runWithin(this.retryMs);
+        this.schedule(this.retryMs);
         this.retryMs = Math.min(2 * this.retryMs, RETRY_MAX_MS);
       }
     }
@@ -135,8 +156,9 @@ export class Relays {
 
   private async reconcile(): Promise<void> {
     const {port, mtu, local, netns, log} = this.options;
-    const {devices: target, clashes} = planRelays(establishedGraph(this.mesh.topology), this.mesh.ourName, this.neighbours());
+    const {devices: target, clashes, over} = planRelays(establishedGraph(this.mesh.topology), this.mesh.ourName, this.neighbours(), MAX_DEVICES);
     for (const pair of clashes) log.warning('no relay for a pair of peers: its VXLAN id is taken by another pair here', {pair});
+    if (over > 0) log.warning(`${over} pairs of peers not relayed here: at most ${MAX_DEVICES} relay devices per host; let more peers connect directly`);
     const installed = this.installed ?? (await this.readInstalled());
     const gone = [...installed].filter(([name, spec]) => !spec || !target.get(name) || !sameSpec(spec, target.get(name)!)).map(([name]) => name);
     const made = [...target.values()].filter(spec => !installed.get(spec.name) || gone.includes(spec.name));
