@@ -1,5 +1,6 @@
 import {chmod, rm} from 'node:fs/promises';
 import {bridgeFdb} from '../net/fdb.js';
+import {showLink} from '../net/link.js';
 import {DEFAULT_MTU} from '../net/mtu.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
@@ -82,6 +83,17 @@ async function reclaim(ipam: IpamService, bridge: string, found: DataplaneStart,
   );
 }
 
+/**
+ * Without --mtu, the MTU until the mesh settles it: the bridge's on a restart (its pods keep
+ * talking meanwhile), else one never too big, as raising it later harms no pod made meanwhile
+ * and lowering it would: 1376, or less when the links towards the peers given are smaller.
+ */
+async function startMtu(config: RouterConfig): Promise<number> {
+  const bridge = await showLink(config.weaveBridge);
+  if (bridge) return bridge.mtu;
+  return Math.min(DEFAULT_MTU, (await initialMtu(config.peers)) ?? DEFAULT_MTU);
+}
+
 const describe = (addr: ListenAddr) => ('socket' in addr ? addr.socket : `${addr.host}:${addr.port}`);
 
 /**
@@ -126,8 +138,7 @@ export class WeaveRouter {
     const httpPort = config.httpAddr && 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
-    // Without --mtu, a first guess from the links towards the peers given; the mesh then settles it.
-    const mtu = config.mtu || ((await initialMtu(config.peers)) ?? DEFAULT_MTU);
+    const mtu = config.mtu || (await startMtu(config));
     const dataplane = new Dataplane({bridge: config.weaveBridge, mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
     const found = await dataplane.start();
     let ipam: IpamService | undefined;

@@ -195,7 +195,7 @@ export class AutoMtu {
 }
 
 /**
- * The MTU before any peer is measured: the links towards the peers given as addresses, else the
+ * A guess before any peer is measured: the links towards the peers given as addresses, else the
  * link of the default route; undefined when neither is known.
  */
 export async function initialMtu(peers: readonly string[], netns?: string): Promise<number | undefined> {
