@@ -154,7 +154,7 @@ describe("weave 2.8.1's router flags and variables, on a real router (issue 13)"
     {what: '--min-protocol-version', args: ['--min-protocol-version', '2'], check: r => assert.equal(report(r).Router.ProtocolMinVersion, 2)},
     {what: '--weave-bridge', args: ['--weave-bridge', 'wbr1'], check: r => assert.ok(r.ns.links().includes('wbr1'))},
     {what: '--mtu', args: ['--mtu', '1400'], check: r => assert.equal(mtuOf(r, 'weave'), 1400)},
-    {what: '--mtu 0 (the default)', args: ['--mtu', '0'], check: r => assert.equal(mtuOf(r, 'weave'), 1376)},
+    {what: '--mtu 0 (the default: from the network; with no peer and no default route, 1376)', args: ['--mtu', '0'], check: r => assert.equal(mtuOf(r, 'weave'), 1376)},
     {what: '--http-addr', args: ['--http-addr', '127.0.0.1:7784'], readyAddr: '127.0.0.1:7784', check: r => assert.equal(report(r, '127.0.0.1:7784').Router.Port, 6783)},
     {what: '--http-addr "" (no control API)', args: ['--http-addr', ''], readyAddr: '127.0.0.1:6782', check: r => assert.equal(answers(r, '127.0.0.1:6784'), false)},
     {what: '--status-addr', args: ['--status-addr', '127.0.0.1:7782'], check: r => assert.equal(r.api('GET', '/status', undefined, '127.0.0.1:7782')[0], 200)},

@@ -31,6 +31,7 @@ export interface RouterConfig {
   /** State files live at `<dbPrefix>data...`. */
   dbPrefix: string;
   weaveBridge: string;
+  /** --mtu; 0: picked from the network (the links towards peers, the smallest over the mesh). */
   mtu: number;
   logLevel: LogLevel;
   /** --password, else WEAVE_PASSWORD (the original's order). */
@@ -150,7 +151,7 @@ export const ROUTER_FLAGS = {
   'status-addr': {type: 'string', description: 'read-only status and metrics address; "" disables it', default: DEFAULTS.statusAddr},
   'db-prefix': {type: 'string', description: 'path prefix of the files the router keeps its state in', default: DEFAULTS.dbPrefix},
   'weave-bridge': {type: 'string', description: 'name of the bridge pods attach to', default: DEFAULTS.weaveBridge},
-  mtu: {type: 'integer', description: `MTU of the weave bridge and its pods; 0 for the default ${DEFAULTS.mtu}`, default: DEFAULTS.mtu},
+  mtu: {type: 'integer', description: 'MTU of the weave bridge and its pods; 0 to pick it from the network (the links towards peers)', default: 0},
   'log-level': {type: 'string', description: 'debug, info, warning or error', default: DEFAULTS.logLevel},
   'cni-socket-dir': {type: 'string', description: 'directory of the root-only socket of the warm CNI path', default: DEFAULTS.cniSocketDir},
   host: {type: 'string', description: 'address the mesh listens on and dials from (default: all)'},
@@ -333,10 +334,10 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
   if (!LOG_LEVELS.includes(flags['log-level'] as LogLevel)) {
     throw new RouterConfigError(`invalid --log-level "${flags['log-level']}": expected one of ${LOG_LEVELS.join(', ')}`);
   }
-  // 0 is the original's "not set".
-  const mtu = flags.mtu === 0 ? DEFAULTS.mtu : flags.mtu;
-  if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) {
-    throw new RouterConfigError(`invalid --mtu ${flags.mtu}: expected a whole number from 576 to 65535, or 0 for the default ${DEFAULTS.mtu}`);
+  // 0 is the original's "not set": ours then follows the network.
+  const {mtu} = flags;
+  if (!Number.isInteger(mtu) || (mtu !== 0 && (mtu < 576 || mtu > 65535))) {
+    throw new RouterConfigError(`invalid --mtu ${flags.mtu}: expected a whole number from 576 to 65535, or 0 to pick it from the network`);
   }
   const minVersion = flags['min-protocol-version'];
   if (minVersion < PROTOCOL_MIN_VERSION || minVersion > PROTOCOL_MAX_VERSION) {

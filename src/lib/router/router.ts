@@ -1,6 +1,7 @@
 import {chmod, rm} from 'node:fs/promises';
 import {networkInterfaces} from 'node:os';
 import {bridgeFdb} from '../net/fdb.js';
+import {showLink} from '../net/link.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
@@ -15,8 +16,9 @@ import {registerDnsRoutes} from './dns/http.js';
 import {DnsService} from './dns/service.js';
 import {dockerEngine} from './docker/engine.js';
 import {ContainerWatch} from './docker/watch.js';
-import {EncryptedPath} from './dataplane/encrypted-path.js';
+import {EncryptedPath, needsEncryption} from './dataplane/encrypted-path.js';
 import {registerDataplaneRoutes} from './dataplane/http.js';
+import {AutoMtu, initialMtu} from './dataplane/auto-mtu.js';
 import {Overlay, overlayDevice} from './dataplane/overlay.js';
 import {createApiServer} from './http/server.js';
 import {RouteTable} from './http/routes.js';
@@ -118,6 +120,17 @@ function watchContainers(config: RouterConfig, ipam: IpamService | undefined, lo
   return watch;
 }
 
+/**
+ * Without --mtu, the MTU until the mesh settles it: the bridge's on a restart (its pods keep
+ * talking meanwhile), else one never too big, as raising it later harms no pod made meanwhile
+ * and lowering it would: 1376, or less when the links towards the peers given are smaller.
+ */
+async function startMtu(config: RouterConfig): Promise<number> {
+  const bridge = await showLink(config.weaveBridge);
+  if (bridge) return bridge.mtu;
+  return Math.min(DEFAULTS.mtu, (await initialMtu(config.peers)) ?? DEFAULTS.mtu);
+}
+
 const describe = (addr: ListenAddr) => ('socket' in addr ? addr.socket : `${addr.host}:${addr.port}`);
 
 /**
@@ -138,6 +151,7 @@ export class WeaveRouter {
     readonly dns: DnsService | undefined,
     private readonly overlay: Overlay,
     private readonly encrypted: EncryptedPath | undefined,
+    private readonly autoMtu: AutoMtu | undefined,
     private readonly log: Logger,
     /** With --docker-api: Docker's containers, watched for check-alive. */
     readonly containers?: ContainerWatch,
@@ -164,13 +178,15 @@ export class WeaveRouter {
     const httpPort = config.httpAddr && 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};
-    const dataplane = new Dataplane({bridge: config.weaveBridge, mtu: config.mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
+    const mtu = config.mtu || (await startMtu(config));
+    const dataplane = new Dataplane({bridge: config.weaveBridge, mtu, mac: name, meshPort: config.port, log, ...(httpPort ? {httpPort} : {}), ...overlaySources});
     const found = await dataplane.start();
     let ipam: IpamService | undefined;
     let dns: DnsService | undefined;
     let mesh: Mesh | undefined;
     let overlay: Overlay | undefined;
     let encrypted: EncryptedPath | undefined;
+    let autoMtu: AutoMtu | undefined;
     let router: WeaveRouter | undefined;
     try {
       mesh = await Mesh.create({
@@ -214,15 +230,17 @@ export class WeaveRouter {
       overlay = await Overlay.start(mesh, {
         bridge: config.weaveBridge,
         meshPort: config.port,
-        mtu: config.mtu,
+        mtu,
         encryptionRequired: config.password !== undefined,
         trustedSubnets: config.trustedSubnets,
         ...(config.host ? {local: config.host} : {}),
         log,
       });
+      // With a password a relayed path would need trust along all of it: not relayed (yet).
+      if (!config.password) overlay.startRelays(mesh);
       if (config.password) {
         // Peers outside --trusted-subnets get the sleeve; VXLAN (above) never carries their traffic.
-        const sleeve = await EncryptedPath.start(mesh, {bridge: config.weaveBridge, mtu: config.mtu, port: config.port, offloads: config.sleeveOffloads, log, ...(config.host ? {address: config.host} : {})});
+        const sleeve = await EncryptedPath.start(mesh, {bridge: config.weaveBridge, mtu, port: config.port, offloads: config.sleeveOffloads, log, ...(config.host ? {address: config.host} : {})});
         const vxlan = overlay;
         encrypted = sleeve;
         mesh.describeOverlay = c => sleeve.describe(c) ?? vxlan.describe(c);
@@ -231,8 +249,22 @@ export class WeaveRouter {
       dataplane.onBridgeRestored(async () => {
         for (const port of ports) await port.reattach();
       });
+      if (!config.mtu) {
+        const [vxlan, sleeve] = [overlay, encrypted];
+        autoMtu = new AutoMtu(mesh, {
+          initial: mtu,
+          sleeved: c => sleeve !== undefined && needsEncryption(c),
+          apply: async m => {
+            await dataplane.setMtu(m);
+            await vxlan.setMtu(m);
+            await sleeve?.setMtu(m);
+          },
+          log,
+        });
+        autoMtu.start();
+      }
       await dns?.start();
-      router = new WeaveRouter(config, name, dataplane, ipam, mesh, dns, overlay, encrypted, log, watchContainers(config, ipam, log));
+      router = new WeaveRouter(config, name, dataplane, ipam, mesh, dns, overlay, encrypted, autoMtu, log, watchContainers(config, ipam, log));
       await router.serve();
       return router;
     } catch (error) {
@@ -240,6 +272,7 @@ export class WeaveRouter {
       // listeners too, or the process would outlive its failure.
       await router?.stopServing();
       await dns?.stop();
+      await autoMtu?.stop();
       await encrypted?.stop();
       await overlay?.stop();
       await mesh?.stop();
@@ -333,6 +366,7 @@ export class WeaveRouter {
   async stop(): Promise<void> {
     this.ready = false;
     this.containers?.stop();
+    await this.autoMtu?.stop();
     await this.encrypted?.stop();
     await this.overlay.stop();
     await this.mesh.stop();

@@ -14,7 +14,7 @@ import {baseRules, CANARY_CHAIN, CANARY_TABLES} from './rules.js';
 export interface DataplaneOptions {
   /** --weave-bridge */
   bridge: string;
-  /** --mtu */
+  /** --mtu, or what the network allows at start. */
   mtu: number;
   /** The peer name, given to the bridge as its MAC; else the bridge keeps (or gets) one of its own. */
   mac?: string;
@@ -74,8 +74,12 @@ export class Dataplane {
   private stopped = false;
   private readonly restoredListeners: (() => Promise<void>)[] = [];
 
+  /** The bridge's MTU: --mtu, or what the network allows (setMtu). */
+  private mtu: number;
+
   constructor(private readonly options: DataplaneOptions) {
     const {bridge, netns, log} = options;
+    this.mtu = options.mtu;
     this.ctx = {bridge, log, netns, iptables: new Iptables(netns)};
     const reinstall = async () => {
       await this.serial(() => this.install());
@@ -184,6 +188,14 @@ export class Dataplane {
     });
   }
 
+  /** A new MTU for the bridge (new pods get the bridge's). */
+  setMtu(mtu: number): Promise<void> {
+    this.mtu = mtu;
+    return this.serial(async () => {
+      await this.install();
+    });
+  }
+
   /** Exposes `cidr` (a.b.c.d/len) on the bridge; `nat` false is the API's skipNAT. */
   expose(cidr: string, nat: boolean): Promise<void> {
     return this.serial(async () => {
@@ -217,7 +229,8 @@ export class Dataplane {
    * with a deletion put back), its rules and settings, and pods' veths that lost it put back.
    */
   private async install(): Promise<DataplaneStart> {
-    const {bridge, mtu, mac, netns, httpPort, meshPort, overlaySources, log} = this.options;
+    const {bridge, mac, netns, httpPort, meshPort, overlaySources, log} = this.options;
+    const {mtu} = this;
     const [host, saved] = await Promise.all([readHostLinks(bridge, netns), this.ctx.iptables.save()]);
     const link = await ensureWeaveBridge({name: bridge, mtu, mac, netns}, host, log);
     const lost = [...this.addresses].filter(cidr => !link.cidrs.includes(cidr));
