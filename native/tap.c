@@ -99,12 +99,12 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_string_utf8(env, argv[0], ifr.ifr_name, IFNAMSIZ, &len));
 
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return weave_throw_errno(env, "open /dev/net/tun", errno);
+  if (fd < 0) return throw_errno(env, "open /dev/net/tun", errno);
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
     close(fd);
-    return weave_throw_errno(env, "TUNSETIFF", err);
+    return throw_errno(env, "TUNSETIFF", err);
   }
   /*
    * Super-frames and unfinished checksums only when wanted and the kernel takes them; plain
@@ -132,7 +132,7 @@ static napi_value tap_wait(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[1], &timeout));
   struct pollfd p = {.fd = fd, .events = POLLIN};
   int n = poll(&p, 1, timeout);
-  if (n < 0 && errno != EINTR) return weave_throw_errno(env, "poll", errno);
+  if (n < 0 && errno != EINTR) return throw_errno(env, "poll", errno);
   napi_value result;
   /* An error too (the device deleted under us): the read() that follows reports it. */
   CHECK(napi_get_boolean(env, n > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)), &result));
@@ -165,7 +165,7 @@ static napi_value tap_read(napi_env env, napi_callback_info info) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
       if (count > 0) break; /* report the frames read; the error comes back on the next call */
-      return weave_throw_errno(env, "read tap", errno);
+      return throw_errno(env, "read tap", errno);
     }
     lengths[count++] = (int32_t)n;
   }
@@ -179,7 +179,7 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
   if (!args_of(env, info, 1, argv)) return NULL;
   int32_t fd;
   CHECK(napi_get_value_int32(env, argv[0], &fd));
-  if (close(fd) < 0) return weave_throw_errno(env, "close tap", errno);
+  if (close(fd) < 0) return throw_errno(env, "close tap", errno);
   return NULL;
 }
 

@@ -54,8 +54,8 @@ describe("/report, /metrics and DELETE /peer beside weave 2.8.1's own answers (i
 
   before(async () => {
     ns = Netns.create('wtr');
-    // As the fixture's router: its name, nickname and range, without discovery.
-    router = await RouterProcess.start(ns, {args: ['--name', '0e:00:00:00:00:01', '--nickname', 'fx1', '--no-discovery', '--ipalloc-range', '10.32.0.0/12']});
+    // As the fixture's router: its name, nickname and range, without discovery or weaveDNS.
+    router = await RouterProcess.start(ns, {args: ['--name', '0e:00:00:00:00:01', '--nickname', 'fx1', '--no-discovery', '--ipalloc-range', '10.32.0.0/12', '--no-dns']});
     // The fixture's five allocations and expose.
     for (const [method, path] of [['POST', '/ip/c1'], ['POST', '/ip/c2'], ['POST', '/ip/c3'], ['POST', '/ip/c4/10.40.0.0/24'], ['PUT', '/ip/c5/10.32.0.200/12'], ['POST', '/expose/10.32.0.100/12']] as const) {
       const [status] = router.api(method, path);
