@@ -1,7 +1,7 @@
 /**
  * IPAM benchmark: durable allocations per second over HTTP with a keep-alive client (N in a row,
  * then N at once), and the resident memory of the IPAM process idle and after many allocations.
- * The service runs alone in its own process (dist/lib/router/ipam/standalone.js) over a fresh
+ * The service runs alone in its own process (test/helpers/ipam-standalone.ts) over a fresh
  * db-prefix per round, so its memory is its own and every answer waited for its disk write.
  *
  *   npx tsc -p . && npx tsx bench/ipam.ts [--allocations 1000] [--fill 10000] [--rounds 3]

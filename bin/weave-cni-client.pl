@@ -79,6 +79,8 @@ my $first = eval {
   alarm 0;
   $line;
 };
+# A failure inside the eval skips its `alarm 0`: left armed, the alarm would kill the cold run below.
+alarm 0;
 # No router took the call (a stale socket, a router going away, one too busy to answer).
 run_cold_with_conf() if !defined $first || $first eq "cold\n";
 

@@ -4,7 +4,7 @@
 # The subcommands that may follow the command path $1.
 _weave_subcommands() {
   case $1 in
-    weave) echo 'completion connect expose forget help hide launch prime ps report reset rmpeer setup status stop version' ;;
+    weave) echo 'attach completion connect detach dns-add dns-lookup dns-remove expose forget help hide launch prime ps report reset rmpeer setup status stop version' ;;
   esac
 }
 
@@ -12,8 +12,13 @@ _weave_subcommands() {
 _weave_flags() {
   case $1 in
     weave) echo '--help --version' ;;
+    weave:attach) echo '--add-host --help --http-addr --no-color --no-multicast-route --rewrite-hosts --without-dns' ;;
     weave:completion) echo --help ;;
     weave:connect) echo '--help --http-addr --replace' ;;
+    weave:detach) echo '--help --http-addr --no-color' ;;
+    weave:dns-add) echo '--fqdn -h --help --http-addr' ;;
+    weave:dns-lookup) echo '--help --http-addr' ;;
+    weave:dns-remove) echo '--fqdn -h --help --http-addr' ;;
     weave:expose) echo '--help --http-addr --without-masquerade' ;;
     weave:forget) echo '--help --http-addr' ;;
     weave:help) echo --help ;;
@@ -34,7 +39,12 @@ _weave_flags() {
 # The flags of the command path $1 that take a value.
 _weave_value_flags() {
   case $1 in
+    weave:attach) echo '--add-host --http-addr' ;;
     weave:connect) echo --http-addr ;;
+    weave:detach) echo --http-addr ;;
+    weave:dns-add) echo '--fqdn -h --http-addr' ;;
+    weave:dns-lookup) echo --http-addr ;;
+    weave:dns-remove) echo '--fqdn -h --http-addr' ;;
     weave:expose) echo --http-addr ;;
     weave:forget) echo --http-addr ;;
     weave:hide) echo --http-addr ;;
@@ -63,7 +73,7 @@ _weave_flag_values() {
 _weave_arg_values() {
   case "$1 $2" in
     'weave:completion 0') echo 'bash zsh fish' ;;
-    'weave:status '*) echo 'targets connections peers ipam' ;;
+    'weave:status '*) echo 'targets connections peers dns ipam' ;;
   esac
 }
 

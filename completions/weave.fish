@@ -4,14 +4,24 @@
 function __weave_subcommands --description 'The subcommands that may follow the command path $argv[1]'
     switch $argv[1]
         case weave
-            printf '%s\n' completion connect expose forget help hide launch prime ps report reset rmpeer setup status stop version
+            printf '%s\n' attach completion connect detach dns-add dns-lookup dns-remove expose forget help hide launch prime ps report reset rmpeer setup status stop version
     end
 end
 
 function __weave_value_flags --description 'The flags of the command path $argv[1] that take a value'
     switch $argv[1]
+        case weave:attach
+            printf '%s\n' --add-host --http-addr
         case weave:connect
             printf '%s\n' --http-addr
+        case weave:detach
+            printf '%s\n' --http-addr
+        case weave:dns-add
+            printf '%s\n' --fqdn -h --http-addr
+        case weave:dns-lookup
+            printf '%s\n' --http-addr
+        case weave:dns-remove
+            printf '%s\n' --fqdn -h --http-addr
         case weave:expose
             printf '%s\n' --http-addr
         case weave:forget
@@ -82,8 +92,13 @@ end
 complete -c weave -f
 
 # weave
+complete -c weave -n '__weave_arg weave 0' -a attach -d 'Put a running Docker container on the weave network'
 complete -c weave -n '__weave_arg weave 0' -a completion -d 'Print the shell completion script for bash, zsh or fish'
 complete -c weave -n '__weave_arg weave 0' -a connect -d 'Add peers for the router to connect to (its targets)'
+complete -c weave -n '__weave_arg weave 0' -a detach -d 'Take a Docker container off the weave network again (undo attach)'
+complete -c weave -n '__weave_arg weave 0' -a dns-add -d 'Give addresses a name in weaveDNS, answered on every host'
+complete -c weave -n '__weave_arg weave 0' -a dns-lookup -d 'Ask weaveDNS for the addresses of a name'
+complete -c weave -n '__weave_arg weave 0' -a dns-remove -d 'Take names out of weaveDNS again'
 complete -c weave -n '__weave_arg weave 0' -a expose -d 'Give the host an address on the weave network, so it reaches the pods'
 complete -c weave -n '__weave_arg weave 0' -a forget -d 'Remove peers from the router\'s targets'
 complete -c weave -n '__weave_arg weave 0' -a help -d 'Show the help of weave, or of one of its commands'
@@ -95,11 +110,20 @@ complete -c weave -n '__weave_arg weave 0' -a report -d 'Print everything the ro
 complete -c weave -n '__weave_arg weave 0' -a reset -d 'Remove the weave router, its state, the weave bridge and its iptables rules from this host'
 complete -c weave -n '__weave_arg weave 0' -a rmpeer -d 'Take over the addresses of peers that are gone for good'
 complete -c weave -n '__weave_arg weave 0' -a setup -d 'Install the weave CNI plugin and network config, and make sure the router image exists'
-complete -c weave -n '__weave_arg weave 0' -a status -d 'Show the router\'s status: version, peers, connections and IPAM, or one of them'
+complete -c weave -n '__weave_arg weave 0' -a status -d 'Show the router\'s status: version, peers, connections, IPAM and DNS, or one of them'
 complete -c weave -n '__weave_arg weave 0' -a stop -d 'Stop the weave router container'
 complete -c weave -n '__weave_arg weave 0' -a version -d 'Print the version of weave, and of the router when one answers'
 complete -c weave -n '__weave_at weave' -l help -d 'Show help for weave'
 complete -c weave -n '__weave_at weave' -l version -d 'Show the version of weave'
+
+# weave attach
+complete -c weave -n '__weave_at weave:attach' -l add-host -r -F -d 'An extra /etc/hosts entry <name>:<ip> for --rewrite-hosts (repeatable)'
+complete -c weave -n '__weave_at weave:attach' -l help -d 'Show help for weave attach'
+complete -c weave -n '__weave_at weave:attach' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
+complete -c weave -n '__weave_at weave:attach' -l no-color -d 'Print without colours (as does NO_COLOR=1)'
+complete -c weave -n '__weave_at weave:attach' -l no-multicast-route -d 'Do not route multicast (224.0.0.0/4) through the weave interface'
+complete -c weave -n '__weave_at weave:attach' -l rewrite-hosts -d 'Rewrite the container\'s /etc/hosts with its weave addresses'
+complete -c weave -n '__weave_at weave:attach' -l without-dns -d 'Do not register the container in weaveDNS'
 
 # weave completion
 complete -c weave -n '__weave_at weave:completion' -l help -d 'Show help for weave completion'
@@ -109,6 +133,25 @@ complete -c weave -n '__weave_arg weave:completion 0' -a 'bash zsh fish' -d 'The
 complete -c weave -n '__weave_at weave:connect' -l help -d 'Show help for weave connect'
 complete -c weave -n '__weave_at weave:connect' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
 complete -c weave -n '__weave_at weave:connect' -l replace -d 'Replace all targets with the peers given (none: forget them all)'
+
+# weave detach
+complete -c weave -n '__weave_at weave:detach' -l help -d 'Show help for weave detach'
+complete -c weave -n '__weave_at weave:detach' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
+complete -c weave -n '__weave_at weave:detach' -l no-color -d 'Print without colours (as does NO_COLOR=1)'
+
+# weave dns-add
+complete -c weave -n '__weave_at weave:dns-add' -l fqdn -s h -r -F -d 'Fully qualified name, e.g. web.weave.local'
+complete -c weave -n '__weave_at weave:dns-add' -l help -d 'Show help for weave dns-add'
+complete -c weave -n '__weave_at weave:dns-add' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
+
+# weave dns-lookup
+complete -c weave -n '__weave_at weave:dns-lookup' -l help -d 'Show help for weave dns-lookup'
+complete -c weave -n '__weave_at weave:dns-lookup' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
+
+# weave dns-remove
+complete -c weave -n '__weave_at weave:dns-remove' -l fqdn -s h -r -F -d 'Only this name, e.g. web.weave.local'
+complete -c weave -n '__weave_at weave:dns-remove' -l help -d 'Show help for weave dns-remove'
+complete -c weave -n '__weave_at weave:dns-remove' -l http-addr -r -F -d 'Address of the router\'s HTTP API: host:port or a unix socket path'
 
 # weave expose
 complete -c weave -n '__weave_at weave:expose' -l help -d 'Show help for weave expose'
@@ -178,7 +221,7 @@ complete -c weave -n '__weave_at weave:status' -l http-addr -r -F -d 'Address of
 complete -c weave -n '__weave_at weave:status' -l interval -r -F -d 'Time between refreshes of --watch: 2s, 500ms, 1m, or seconds [default: 2s]'
 complete -c weave -n '__weave_at weave:status' -l json -d 'Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'
 complete -c weave -n '__weave_at weave:status' -l watch -s w -d 'Refresh until Ctrl-C: in place on a terminal, else one refresh after another'
-complete -c weave -n '__weave_arg_from weave:status 0' -a 'targets connections peers ipam' -d 'targets | connections | peers | ipam'
+complete -c weave -n '__weave_arg_from weave:status 0' -a 'targets connections peers dns ipam' -d 'targets | connections | peers | dns | ipam'
 
 # weave stop
 complete -c weave -n '__weave_at weave:stop' -l help -d 'Show help for weave stop'

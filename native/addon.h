@@ -35,5 +35,7 @@ napi_value gcm_open(napi_env env, napi_callback_info info);
 napi_value udp_open(napi_env env, napi_callback_info info);
 napi_value udp_send(napi_env env, napi_callback_info info);
 napi_value udp_receive(napi_env env, napi_callback_info info);
+/* netlink.c: NETLINK_ROUTE sockets inside a network namespace, for the warm CNI path. */
+napi_value netlink_open(napi_env env, napi_callback_info info);
 
 #endif

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "weave_tap",
-      "sources": ["tap.c", "gso.c", "gcm.c", "udp.c"],
+      "sources": ["tap.c", "gso.c", "gcm.c", "udp.c", "netlink.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     }
   ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The TAP addon (tap.c) that only the router's encrypted data path (the sleeve) needs: npm's
-// install script, `npm run build:native`, and the router image build all come here.
+// The router's addon (tap.c, netlink.c): the encrypted data path (the sleeve) needs it, and the
+// warm CNI path uses it when it loads. npm's install script, `npm run build:native`, and the
+// router image build all come here.
 //   node native/install.cjs             keep a build that loads (the package ships one for
 //                                       linux-x64), else build one with node-gyp; on failure
 //                                       warn and exit 0: the CLI and the CNI plugin never load it
@@ -21,8 +22,9 @@ const rebuild = process.argv.includes('--rebuild');
 function loadError() {
   if (!existsSync(ADDON)) return 'not built';
   try {
-    require(ADDON);
-    return undefined;
+    // A build of an older tap.c loads but lacks what the router now calls.
+    const addon = require(ADDON);
+    return ['netlinkOpen', 'segment', 'seal', 'udpOpen'].every(name => typeof addon[name] === 'function') ? undefined : 'built from older sources';
   } catch (error) {
     return error.message.split('\n')[0];
   }

@@ -5,6 +5,7 @@
  * TAP device and moves frames between it and buffers the caller owns (this file), cuts and
  * rebuilds TCP super-frames (gso.c), seals and opens datagrams (gcm.c) and sends and receives
  * them in batches (udp.c). Peers, keys, counters and replay windows stay in TypeScript.
+ * netlink.c gives the warm CNI path netlink sockets inside pods' namespaces.
  *
  * The TAP is opened with IFF_VNET_HDR and, when the kernel agrees, TSO/checksum offloads: each
  * frame read starts with a 10-byte struct virtio_net_hdr and may be a TCP (or UDP) super-frame of
@@ -25,6 +26,7 @@
  *   key(...), seal(...), open(...)         gcm.c
  *   udpOpen(...), send(...), receive(...)  udp.c
  *   close(fd)                              a TAP or a socket
+ *   netlinkOpen(nsFd) -> fd                netlink.c
  */
 #include "addon.h"
 
@@ -97,12 +99,12 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_string_utf8(env, argv[0], ifr.ifr_name, IFNAMSIZ, &len));
 
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return throw_errno(env, "open /dev/net/tun", errno);
+  if (fd < 0) return weave_throw_errno(env, "open /dev/net/tun", errno);
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
     close(fd);
-    return throw_errno(env, "TUNSETIFF", err);
+    return weave_throw_errno(env, "TUNSETIFF", err);
   }
   /*
    * Super-frames and unfinished checksums only when wanted and the kernel takes them; plain
@@ -130,7 +132,7 @@ static napi_value tap_wait(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[1], &timeout));
   struct pollfd p = {.fd = fd, .events = POLLIN};
   int n = poll(&p, 1, timeout);
-  if (n < 0 && errno != EINTR) return throw_errno(env, "poll", errno);
+  if (n < 0 && errno != EINTR) return weave_throw_errno(env, "poll", errno);
   napi_value result;
   /* An error too (the device deleted under us): the read() that follows reports it. */
   CHECK(napi_get_boolean(env, n > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)), &result));
@@ -163,7 +165,7 @@ static napi_value tap_read(napi_env env, napi_callback_info info) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
       if (count > 0) break; /* report the frames read; the error comes back on the next call */
-      return throw_errno(env, "read tap", errno);
+      return weave_throw_errno(env, "read tap", errno);
     }
     lengths[count++] = (int32_t)n;
   }
@@ -177,7 +179,7 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
   if (!args_of(env, info, 1, argv)) return NULL;
   int32_t fd;
   CHECK(napi_get_value_int32(env, argv[0], &fd));
-  if (close(fd) < 0) return throw_errno(env, "close tap", errno);
+  if (close(fd) < 0) return weave_throw_errno(env, "close tap", errno);
   return NULL;
 }
 
@@ -195,6 +197,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"receive", NULL, udp_receive, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkOpen", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

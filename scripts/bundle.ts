@@ -12,6 +12,9 @@ import {PACKAGE_ROOT} from '../src/lib/package.js';
 
 const common: BuildOptions = {bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', absWorkingDir: PACKAGE_ROOT};
 
+// CJS code inside an ESM bundle needs a real require: one per process, made by the first chunk loaded.
+const REQUIRE_BANNER = "import {createRequire as __weaveRequire} from 'node:module'; var require = globalThis.__weaveRequire ??= __weaveRequire(import.meta.url);";
+
 const sources = (dir: string): string[] =>
   readdirSync(join(PACKAGE_ROOT, 'src', dir))
     .filter(name => name.endsWith('.ts'))
@@ -28,8 +31,7 @@ const cliOptions: BuildOptions = {
   keepNames: true,
   // Which sources each file holds: test/unit/cli-loads.test.ts checks what a command loads.
   metafile: true,
-  // CJS code inside the ESM bundle (oclif) needs a real require: one per process, made by the first chunk loaded.
-  banner: {js: "import {createRequire as __weaveRequire} from 'node:module'; var require = globalThis.__weaveRequire ??= __weaveRequire(import.meta.url);"},
+  banner: {js: REQUIRE_BANNER},
   external: [
     // oclif's TypeScript support for development checkouts: never used by an installed CLI.
     'typescript',
@@ -41,7 +43,9 @@ const cliOptions: BuildOptions = {
 
 const [, , cli, fast] = await Promise.all([
   build({...common, entryPoints: ['dist/lib/cni/main.js'], format: 'cjs', outfile: 'dist/weave-cni.cjs'}),
-  build({...common, entryPoints: ['dist/lib/router/cli.js'], format: 'esm', outfile: 'dist/lib/weave-router.mjs'}),
+  // dns-packet (CJS) requires node's `buffer`: the ESM bundle needs a real require for it. dockerode
+  // is loaded from node_modules, and only by a router that watches Docker (--docker-api).
+  build({...common, entryPoints: ['dist/lib/router/cli.js'], format: 'esm', outfile: 'dist/lib/weave-router.mjs', banner: {js: REQUIRE_BANNER}, external: ['dockerode']}),
   build({...cliOptions, entryPoints: ['src/main.ts', ...sources('commands'), ...sources('hooks')], outbase: 'src', outdir: 'dist/cli'}),
   // The fast path of version, status and ps (src/fast.ts), apart: one file for what they all load, not the ~20 chunks it shares with the commands.
   build({...cliOptions, entryPoints: ['src/fast.ts'], outdir: 'dist/cli/fast'}),

@@ -1,8 +1,8 @@
 // Checks the import graph between the top-level folders of src/lib (api, cli, cni, docker, net,
 // router, setup; a module directly in src/lib counts as a folder of its own): a cycle between
 // folders means neither can be read, tested or moved without the other. Every import counts,
-// `import type` and `import()` included. The cycles that exist today are listed in ALLOWED, to
-// be emptied by the layout work of issue 14 (item 6); any other cycle fails `npm run lint`.
+// `import type` and `import()` included. Any cycle fails `npm run lint`: move what both sides need
+// into a folder both may import (src/lib/defaults.ts, net/, display/) rather than importing back.
 //
 //   npx tsx scripts/check-folder-cycles.ts [--graph]
 import {readdirSync, readFileSync} from 'node:fs';
@@ -10,29 +10,6 @@ import {dirname, join, relative, resolve, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const LIB = resolve(dirname(fileURLToPath(import.meta.url)), '../src/lib');
-
-/**
- * Folder edges that lie on a cycle today (from -> to). Remove an edge once its imports are gone;
- * never add one: move the shared code into a folder both may import instead.
- */
-const ALLOWED = new Set([
-  'api -> router', // api/transport.ts: the listen-address parser of router/config.ts
-  'cli -> api', // the commands' client of the router's API
-  'cli -> router', // defaults and peer checks from router/config.ts, router/mesh/address.ts
-  'cli -> setup', // cli/cni-setup-command.ts: setup/dirs.ts
-  'cni -> api', // cni/ipam/router-http.ts: api/transport.ts
-  'cni -> router', // cni/ipam/router-http.ts: router/ipam/range.ts
-  'docker -> api', // docker/launch.ts waits for the router through api/client.ts
-  'docker -> cli', // docker/launch.ts: cli/task-list.ts
-  'docker -> router', // docker/launch-args.ts: the router's flag parser (router/cli.ts)
-  'docker -> setup', // docker/launch.ts installs the CNI plugin (setup/dirs.ts)
-  'router -> cni', // router/cni/: the plugin's code run warm
-  'router -> setup', // router/mesh/target-store.ts: setup/atomic.ts
-  'setup -> cli', // setup/host-setup.ts: cli/task-list.ts
-  'setup -> cni', // setup/conflist.ts: cni/version.ts
-  'setup -> docker', // setup/host-setup.ts builds the router image (docker/client.ts)
-  'setup -> router', // setup/install.ts: defaults of router/config.ts
-]);
 
 /** `import ... from 'x'`, `export ... from 'x'`, `import 'x'`, `import('x')`. */
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+)'/g;
@@ -111,21 +88,11 @@ for (const component of components) {
   const members = new Set(component);
   for (const from of component) for (const [to, why] of graph.get(from)!) if (members.has(to)) cycleEdges.push([`${from} -> ${to}`, why]);
 }
-const unexpected = cycleEdges.filter(([edge]) => !ALLOWED.has(edge));
-const present = new Set(cycleEdges.map(([edge]) => edge));
-const stale = [...ALLOWED].filter(edge => !present.has(edge));
-
 if (components.length > 0) {
   console.log(`folder cycles in src/lib: ${components.map(c => c.join(' <-> ')).join('; ')}`);
-  for (const [edge, why] of cycleEdges) console.log(`  ${ALLOWED.has(edge) ? 'allowed' : 'NEW    '}  ${edge}  (${why})`);
+  for (const [edge, why] of cycleEdges) console.log(`  ${edge}  (${why})`);
+  console.error('import cycle between folders of src/lib: move what both sides need into a folder both may import, rather than importing back.');
+  process.exitCode = 1;
 } else {
   console.log('no cycle between the folders of src/lib');
-}
-if (stale.length > 0) console.log(`no longer on a cycle, remove from ALLOWED in scripts/check-folder-cycles.ts: ${stale.join(', ')}`);
-if (unexpected.length > 0) {
-  console.error(
-    `new import cycle between folders of src/lib: ${unexpected.map(([edge]) => edge).join(', ')}. ` +
-      'Move what both sides need into a folder both may import, rather than importing back.',
-  );
-  process.exitCode = 1;
 }

@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # containerd and runc come with docker.io; named here because the CRI suite runs containerd itself.
+# dnsutils (dig) and dnsmasq-base: the weaveDNS suite; dnsperf: bench/dns.ts.
 PACKAGES=(
   docker.io containerd runc iptables podman containernetworking-plugins iputils-ping busybox-static
   iperf3 hyperfine socat util-linux iproute2 curl zsh fish tcpdump openvpn build-essential python3
-  shellcheck
+  shellcheck dnsutils dnsmasq-base dnsperf
 )
 
 step() { printf '==> %s\n' "$*"; }

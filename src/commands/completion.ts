@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as Args from '@oclif/core/args';
-import {COMPLETIONS_DIR, SHELLS} from '../lib/cli/completion/files.js';
+import {COMPLETIONS_DIR, SHELLS} from '../lib/cli/completion-files.js';
 import {WeaveCommand} from '../lib/cli/weave-command.js';
 
 export default class Completion extends WeaveCommand {

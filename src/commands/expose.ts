@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import {ipsLine, parseAddresses} from '../lib/cli/addresses.js';
-import {exposeAddresses} from '../lib/cli/expose.js';
+import {ipsLine, parseAddresses} from '../lib/host/addresses.js';
+import {exposeAddresses} from '../lib/host/expose.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 
 export default class Expose extends RouterCommand {

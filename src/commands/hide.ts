@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
-import {ipsLine, parseAddresses} from '../lib/cli/addresses.js';
-import {hideAddresses} from '../lib/cli/expose.js';
+import {ipsLine, parseAddresses} from '../lib/host/addresses.js';
+import {hideAddresses} from '../lib/host/expose.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 
 export default class Hide extends RouterCommand {

@@ -1,7 +1,8 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
+import {imageFlag} from '../lib/cli/flags.js';
 import {DockerCommand} from '../lib/cli/docker-command.js';
-import {runSteps} from '../lib/cli/task-list.js';
+import {runSteps} from '../lib/display/task-list.js';
 import {RouterLaunch} from '../lib/docker/launch.js';
 import {LOG_LEVELS} from '../lib/router/log.js';
 
@@ -32,7 +33,7 @@ Router flags not listed below (--name, --nickname, --ipalloc-init, --ipalloc-def
     port: Flags.integer({description: 'TCP port of the peer mesh [default: $WEAVE_PORT, else 6783]'}),
     'ipalloc-range': Flags.string({description: 'IP range all peers allocate from; "" disables IPAM [default: 10.32.0.0/12]', aliases: ['iprange']}),
     'no-restart': Flags.boolean({description: 'Do not let Docker restart the router (restart policy "no" instead of "always")'}),
-    image: Flags.string({description: 'Router image [default: $WEAVE_IMAGE, else weave-net:<version>, built locally]'}),
+    image: imageFlag,
     'log-level': Flags.string({description: "The router's log level [default: info]", options: LOG_LEVELS}),
   };
 

@@ -1,13 +1,14 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import {UNKNOWN_MAC} from '../lib/cli/attachments.js';
+import {UNKNOWN_MAC} from '../lib/host/attachments.js';
 import {psReport} from '../lib/cli/ps-report.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
+import {jsonFlag} from '../lib/cli/flags.js';
 
 export default class Ps extends RouterCommand {
   static override summary = 'List what is attached to the weave bridge: id, MAC and addresses';
 
-  static override description = `The first line is the bridge itself ("weave:expose"), then one line per pod or container attached through the CNI plugin: its container id (12 characters, or as given), the MAC of its interface and its weave addresses. The MAC is read in the pod's network namespace when that has a name under /run/netns (podman, containerd, CRI-O); otherwise "${UNKNOWN_MAC}" is printed. No bridge, no output.`;
+  static override description = `The first line is the bridge itself ("weave:expose"), then one line per Docker container attached with \`weave attach\` (its id, the MAC of its ethwe and its addresses), then one line per pod or container attached through the CNI plugin: its container id (12 characters, or as given), the MAC of its interface and its weave addresses. The MAC is read in the pod's network namespace when that has a name under /run/netns (podman, containerd, CRI-O); otherwise "${UNKNOWN_MAC}" is printed. No bridge, no output.`;
 
   static override examples = ['<%= config.bin %> ps', '<%= config.bin %> ps 1a2b3c4d5e6f', '<%= config.bin %> ps weave:expose', '<%= config.bin %> ps --json'];
 
@@ -20,7 +21,7 @@ export default class Ps extends RouterCommand {
   static override enableJsonFlag = true;
 
   static override flags = {
-    json: Flags.boolean({description: 'Print a JSON array of {id, mac, cidrs} instead of text'}),
+    json: jsonFlag('Print a JSON array of {id, mac, cidrs} instead of text'),
     'weave-bridge': Flags.string({description: 'Name of the weave bridge', default: 'weave'}),
   };
 

@@ -1,5 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import {RouterCommand} from '../lib/cli/router-command.js';
+import {jsonFlag} from '../lib/cli/flags.js';
 
 export default class Report extends RouterCommand {
   static override summary = 'Print everything the router knows, as JSON, or through a Go template';
@@ -18,7 +19,7 @@ export default class Report extends RouterCommand {
 
   static override flags = {
     format: Flags.string({char: 'f', description: 'Go template to run over the report instead of printing its JSON', exclusive: ['json']}),
-    json: Flags.boolean({description: 'Print the report as JSON (the default)'}),
+    json: jsonFlag('Print the report as JSON (the default)'),
   };
 
   async run(): Promise<void> {

@@ -1,9 +1,9 @@
-import * as Flags from '@oclif/core/flags';
+import {imageFlag} from '../lib/cli/flags.js';
 import {CniSetupCommand} from '../lib/cli/cni-setup-command.js';
-import {runSteps} from '../lib/cli/task-list.js';
+import {runSteps} from '../lib/display/task-list.js';
 import {chooseImage} from '../lib/docker/image-ref.js';
 import {VERSION} from '../lib/package.js';
-import {HostSetup} from '../lib/setup/host-setup.js';
+import {HostSetup} from '../lib/docker/host-setup.js';
 
 export default class Setup extends CniSetupCommand {
   static override summary = 'Install the weave CNI plugin and network config, and make sure the router image exists';
@@ -22,7 +22,7 @@ Without a Docker engine the CNI plugin is still installed, and a warning says ho
 
   static override flags = {
     ...CniSetupCommand.flags,
-    image: Flags.string({description: 'Router image [default: $WEAVE_IMAGE, else weave-net:<version>, built locally]'}),
+    image: imageFlag,
   };
 
   async run(): Promise<void> {

@@ -5,12 +5,13 @@ import {HttpStatusError, RouterUnreachableError} from '../lib/api/errors.js';
 import {parseInterval} from '../lib/cli/duration.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {checkStatusPage, STATUS_PAGES, statusPage} from '../lib/cli/status-page.js';
-import type {WatchOptions} from '../lib/cli/watch.js';
+import type {WatchOptions} from '../lib/display/watch.js';
+import {jsonFlag} from '../lib/cli/flags.js';
 
 export default class Status extends RouterCommand {
-  static override summary = "Show the router's status: version, peers, connections and IPAM, or one of them";
+  static override summary = "Show the router's status: version, peers, connections, IPAM and DNS, or one of them";
 
-  static override description = `With no argument, the summary (with a blank line before and after it, as the original printed it). "targets" lists the peers given to launch and connect, "connections" the connections to other peers, "peers" every peer known and its connections, "ipam" how many addresses each peer owns. Fails (exit 1) until the router is ready, printing what it has so far to stderr.
+  static override description = `With no argument, the summary (with a blank line before and after it, as the original printed it). "targets" lists the peers given to launch and connect, "connections" the connections to other peers, "peers" every peer known and its connections, "dns" the names weaveDNS answers (name, address, container, origin peer), "ipam" how many addresses each peer owns. Fails (exit 1) until the router is ready, printing what it has so far to stderr.
 
 With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a terminal, else one refresh after another, a blank line between (with --json, one JSON document per refresh). A router that is not ready or not running is shown as such, and the watch goes on.`;
 
@@ -36,7 +37,7 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
   static override completionValues = {page: STATUS_PAGES};
 
   static override flags = {
-    json: Flags.boolean({description: 'Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'}),
+    json: jsonFlag('Print the JSON of the report the page is drawn from, instead of text (even before the router is ready: see "Ready")'),
     watch: Flags.boolean({char: 'w', description: 'Refresh until Ctrl-C: in place on a terminal, else one refresh after another'}),
     interval: Flags.custom<number>({parse: async text => parseInterval(text)})({
       description: 'Time between refreshes of --watch: 2s, 500ms, 1m, or seconds [default: 2s]',
@@ -55,7 +56,7 @@ With --watch, refreshes every --interval until Ctrl-C (exit 0): in place on a te
     }
     const intervalMs = flags.interval ?? 2000;
     // Loaded only for --watch: its terminal library costs a plain `weave status` tens of ms.
-    const {interruption, watch} = await import('../lib/cli/watch.js');
+    const {interruption, watch} = await import('../lib/display/watch.js');
     const interrupt = interruption();
     try {
       await watch(this.watchOptions(client, sub, flags.json, intervalMs, interrupt.signal));

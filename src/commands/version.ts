@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import {versionReport} from '../lib/cli/version-report.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
+import {jsonFlag} from '../lib/cli/flags.js';
 
 export default class Version extends RouterCommand {
   static override description = 'Print the version of weave, and of the router when one answers';
@@ -9,7 +9,7 @@ export default class Version extends RouterCommand {
   static override enableJsonFlag = true;
 
   static override flags = {
-    json: Flags.boolean({description: 'Print {"script": <version>, "router": <version, or null when no router answers>} instead of text'}),
+    json: jsonFlag('Print {"script": <version>, "router": <version, or null when no router answers>} instead of text'),
   };
 
   async run(): Promise<void> {

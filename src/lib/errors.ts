@@ -24,3 +24,11 @@ export class ArgumentError extends OperatorError {}
 
 /** A command line the original answered with its usage and exit 1: printed with where to find the usage. */
 export class UsageError extends OperatorError {}
+
+/** A bad router flag: the message names the flag, the value and what it accepts. */
+export class RouterConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RouterConfigError';
+  }
+}

@@ -68,7 +68,10 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
       assert.equal(mounts[`/host${dir}`]?.Source, dir);
       assert.equal(mounts[`/host${dir}`]?.RW, false);
     }
-    assert.equal(Object.keys(mounts).length, 4, `no other mounts (no docker socket): ${Object.keys(mounts).join(', ')}`);
+    // The engine's socket, for check-alive (the router frees the addresses of attached containers that go).
+    assert.equal(mounts['/var/run/docker.sock']?.Source, host.engine.socket);
+    assert.equal(Object.keys(mounts).length, 5, `no other mounts: ${Object.keys(mounts).join(', ')}`);
+    assert.ok(info.Config.Cmd.join(' ').includes('--docker-api unix:///var/run/docker.sock'));
     // The password travels in the environment only.
     assert.ok(info.Config.Env.includes('WEAVE_PASSWORD=pa55word'));
     assert.ok(!info.Config.Cmd.some(arg => arg.includes('pa55word')), `argv holds the password: ${info.Config.Cmd.join(' ')}`);

@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {after, before, describe, it} from 'mocha';
-import {DEFAULT_BRIDGE, DEFAULT_MTU} from '../../src/lib/cni/config.js';
+import {DEFAULTS} from '../../src/lib/defaults.js';
 import {Netns} from '../helpers/netns.js';
 import {Podman, writeHostLocalConflist} from '../helpers/podman.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
@@ -138,11 +138,11 @@ describe('podman runs containers on the weave network (CNI backend, weave setup)
   it('publishes a hostPort through the chained portmap plugin', async () => {
     // The host reaches pods through an address on the bridge, as `weave expose` gives it;
     // portmap reads the route to the pod at ADD, so the bridge and the address must be there first.
-    if (!host.links().includes(DEFAULT_BRIDGE)) {
-      inHost('ip', ['link', 'add', 'name', DEFAULT_BRIDGE, 'type', 'bridge']);
-      inHost('ip', ['link', 'set', 'dev', DEFAULT_BRIDGE, 'mtu', String(DEFAULT_MTU), 'up']);
+    if (!host.links().includes(DEFAULTS.weaveBridge)) {
+      inHost('ip', ['link', 'add', 'name', DEFAULTS.weaveBridge, 'type', 'bridge']);
+      inHost('ip', ['link', 'set', 'dev', DEFAULTS.weaveBridge, 'mtu', String(DEFAULTS.mtu), 'up']);
     }
-    inHost('ip', ['addr', 'add', `${gateway}/24`, 'dev', DEFAULT_BRIDGE]);
+    inHost('ip', ['addr', 'add', `${gateway}/24`, 'dev', DEFAULTS.weaveBridge]);
     const www = join(dir, 'www');
     mkdirSync(www);
     writeFileSync(join(www, 'index.html'), 'served from a weave pod\n');

@@ -1,6 +1,5 @@
 import {type ChildProcess, spawn} from 'node:child_process';
 import {once} from 'node:events';
-import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {createInterface} from 'node:readline';
 import {PACKAGE_ROOT} from '../../src/lib/package.js';
@@ -52,13 +51,13 @@ export function tick(): Promise<void> {
 }
 
 /**
- * The standalone IPAM process (dist/lib/router/ipam/standalone.js) on 127.0.0.1, once it listens;
- * `nodeFlags` go to node itself (e.g. V8 heap sizes).
+ * The standalone IPAM process (test/helpers/ipam-standalone.ts, run through tsx) on 127.0.0.1,
+ * once it listens; `nodeFlags` go to node itself (e.g. V8 heap sizes).
  */
 export async function startStandalone(prefix: string, args: string[] = [], nodeFlags: string[] = []): Promise<{child: ChildProcess; port: number}> {
-  const entry = join(PACKAGE_ROOT, 'dist/lib/router/ipam/standalone.js');
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: build first with \`npx tsc -p .\``);
-  const child = spawn(process.execPath, [...nodeFlags, entry, '--db-prefix', prefix, ...args], {
+  const entry = join(PACKAGE_ROOT, 'test/helpers/ipam-standalone.ts');
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry, '--db-prefix', prefix, ...args], {
+    cwd: PACKAGE_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = (await once(createInterface({input: child.stdout!}), 'line')) as [string];

@@ -32,6 +32,8 @@ function ipIn(ns: Netns, args: string[]): void {
  * machine's own interfaces. IPv6 is off on the LAN so idle traffic counts only what hosts send.
  */
 export class Lan {
+  private blocking = false;
+
   private constructor(
     readonly switchNs: Netns,
     readonly hosts: LanHost[],
@@ -70,6 +72,25 @@ export class Lan {
 
   heal(host: LanHost): void {
     ipIn(this.switchNs, ['link', 'set', host.port, 'up']);
+  }
+
+  /**
+   * Drops everything between two hosts on the switch (an nftables bridge rule each way), as a
+   * firewall between them would; unblock() lets it through again.
+   */
+  block(a: LanHost, b: LanHost): void {
+    const nft = (args: string[]) => this.switchNs.exec('nft', args);
+    if (!this.blocking) {
+      nft(['add', 'table', 'bridge', 'lanfilter']);
+      nft(['add', 'chain', 'bridge', 'lanfilter', 'forward', '{', 'type', 'filter', 'hook', 'forward', 'priority', '0;', '}']);
+      this.blocking = true;
+    }
+    for (const [from, to] of [[a, b], [b, a]] as const) nft(['add', 'rule', 'bridge', 'lanfilter', 'forward', 'iifname', from.port, 'oifname', to.port, 'drop', 'comment', `"${a.port}-${b.port}"`]);
+  }
+
+  unblock(a: LanHost, b: LanHost): void {
+    const listed = JSON.parse(this.switchNs.exec('nft', ['-j', '-a', 'list', 'chain', 'bridge', 'lanfilter', 'forward'])) as {nftables: {rule?: {handle: number; comment?: string}}[]};
+    for (const {rule} of listed.nftables) if (rule?.comment === `${a.port}-${b.port}`) this.switchNs.exec('nft', ['delete', 'rule', 'bridge', 'lanfilter', 'forward', 'handle', String(rule.handle)]);
   }
 
   /** Bytes each host has sent onto the LAN so far, in host order (its switch port's received bytes). */

@@ -1,7 +1,6 @@
-import {execFileSync, spawnSync} from 'node:child_process';
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {spawnSync} from 'node:child_process';
+import {readFileSync, writeFileSync} from 'node:fs';
+import {withBusyboxRootfs} from './busybox.js';
 
 export interface PodmanConfig {
   /** Run podman inside this network namespace, which then plays the host (its router, its bridge). */
@@ -54,19 +53,7 @@ export class Podman {
 
   /** Imports `ref` from a rootfs of busybox-static and its applet links: no registry needed. */
   importBusyboxImage(ref: string): void {
-    const work = mkdtempSync(join(tmpdir(), 'weave-rootfs-'));
-    try {
-      const rootfs = join(work, 'rootfs');
-      mkdirSync(join(rootfs, 'bin'), {recursive: true});
-      copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-      // Inside the chroot the links point at /bin/busybox, the path the container will see.
-      execFileSync('chroot', [rootfs, '/bin/busybox', '--install', '-s', '/bin']);
-      const tarball = join(work, 'rootfs.tar');
-      execFileSync('tar', ['-C', rootfs, '-cf', tarball, '.']);
-      this.run(['import', '--quiet', tarball, ref]);
-    } finally {
-      rmSync(work, {recursive: true, force: true});
-    }
+    withBusyboxRootfs(tarball => this.run(['import', '--quiet', tarball, ref]));
   }
 
   /** The container's IPv4 address on `network`, as the CNI result gave it to podman. */

@@ -5,7 +5,7 @@ import {connect, type Socket} from 'node:net';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'mocha';
 import {GREETING} from '../../src/lib/router/cni/protocol.js';
-import {DEFAULTS} from '../../src/lib/router/config.js';
+import {DEFAULTS} from '../../src/lib/defaults.js';
 import {Netns} from '../helpers/netns.js';
 import {type PluginRun, runPlugin} from '../helpers/plugin.js';
 import {requireRoot, requireTool} from '../helpers/root.js';

@@ -91,9 +91,11 @@ describe('encrypted pod traffic between simulated hosts on a LAN dropping IP fra
     await waitUntil('the pods to reach each other', async () => unreachablePairs(pods).length === 0, 10_000, 200);
 
     assert.match(await a.text('/status'), /^ {5}Encryption: enabled$/m);
-    assert.deepEqual(await connectionLines(a), [`-> 192.168.90.2:6783     established encrypted   sleeve ${peerNameOf(1)}(${lan.hosts[1]!.ns.name}) encrypted=truemtu=1376`]);
+    // The LAN's 1500 bytes less the sleeve's 84, on both ends once measured.
+    await waitUntil('the sleeve MTU of the LAN', async () => (await connectionLines(a)).concat(await connectionLines(b)).every(l => l.endsWith('mtu=1416')));
+    assert.deepEqual(await connectionLines(a), [`-> 192.168.90.2:6783     established encrypted   sleeve ${peerNameOf(1)}(${lan.hosts[1]!.ns.name}) encrypted=truemtu=1416`]);
     const [inbound] = await connectionLines(b);
-    assert.match(inbound!, new RegExp(`^<- 192\\.168\\.90\\.1:\\d+ +established encrypted {3}sleeve ${peerNameOf(0)}\\(${lan.hosts[0]!.ns.name}\\) encrypted=truemtu=1376$`));
+    assert.match(inbound!, new RegExp(`^<- 192\\.168\\.90\\.1:\\d+ +established encrypted {3}sleeve ${peerNameOf(0)}\\(${lan.hosts[0]!.ns.name}\\) encrypted=truemtu=1416$`));
     // The TAP and the VXLAN device are isolated ports: the bridge never relays between the two overlays.
     for (const dev of ['sleeve-6783', 'vxlan-6784']) assert.equal(portIsolated(lan.hosts[0]!.ns, dev), true, `${dev} is isolated`);
 
@@ -203,7 +205,8 @@ describe('encrypted pod traffic between simulated hosts on a LAN dropping IP fra
     const a = await start(0, [1, 2], trusted);
     routers = [a, b, c];
     await waitUntil('a mesh of three', () => fullyMeshed(routers));
-    for (const line of await connectionLines(a)) assert.match(line, /established unencrypted fastdp aa:90:00:00:00:0[23]\(wlh[0-9a-f]+\) mtu=1376$/);
+    await waitUntil('the VXLAN MTU of the LAN', async () => (await connectionLines(a)).every(l => l.endsWith('mtu=1450')));
+    for (const line of await connectionLines(a)) assert.match(line, /established unencrypted fastdp aa:90:00:00:00:0[23]\(wlh[0-9a-f]+\) mtu=1450$/);
     await waitUntil('every pod to reach every other over VXLAN', async () => unreachablePairs(pods).length === 0, 20_000, 200);
     const metrics = await a.text('/metrics');
     assert.equal(sample(metrics, 'weave_connections{encryption="",state="established",type="fastdp"}'), 2);

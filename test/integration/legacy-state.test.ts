@@ -3,7 +3,8 @@ import {copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync,
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {formatCidr} from '../../src/lib/router/ipam/range.js';
-import {CANCELLED, type FileIpamOptions, IpamService} from '../../src/lib/router/ipam/service.js';
+import {CANCELLED} from '../../src/lib/router/ipam/pending.js';
+import {type FileIpamOptions, IpamService} from '../../src/lib/router/ipam/service.js';
 import {importLegacyState} from '../../src/lib/router/legacy/import.js';
 import {recordingLogger} from '../helpers/ipam.js';
 import {legacyFixture} from '../helpers/legacy.js';

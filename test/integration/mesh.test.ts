@@ -85,10 +85,12 @@ describe('the peer mesh across simulated hosts (weave router processes on a LAN)
     assert.deepEqual(tuned.trim().split('\n'), ['1', '1', '5']);
     // B was told of C only by A, and dialled it itself (discovery).
     // (Which of B and C dialled is chance: both did, and the two ends kept the same connection.)
+    // The pod MTU from the LAN's 1500 bytes, less VXLAN's 50, once B has measured its links.
+    await waitUntil('B at the MTU of the LAN', async () => (await b.text('/status/connections')).split('\n').filter(Boolean).every(l => l.endsWith('mtu=1450')));
     const bLines = (await b.text('/status/connections')).split('\n').filter(Boolean).sort();
     assert.deepEqual(
       bLines.map(l => l.replace(/^(->|<-) ([\d.]+):\d+ +/, '$2 ')).sort(),
-      [`${A!.ip} established fastdp ${a.name}(${A!.ns.name}) mtu=1376`, `${C!.ip} established fastdp ${c.name}(${C!.ns.name}) mtu=1376`],
+      [`${A!.ip} established fastdp ${a.name}(${A!.ns.name}) mtu=1450`, `${C!.ip} established fastdp ${c.name}(${C!.ns.name}) mtu=1450`],
     );
     assert.match(bLines.find(l => l.includes(A!.ip))!, /^<- /);
     const peers = await a.text('/status/peers');
@@ -197,8 +199,10 @@ describe('the peer mesh across simulated hosts (weave router processes on a LAN)
       const pcap = readFileSync(capture.file);
       assert.ok(pcap.length > 5000, `the capture holds the control traffic (${pcap.length} bytes)`);
       assert.deepEqual(secrets(pcap), []);
+      // The sleeve's datagram carries 84 bytes more than the pod's packet: 1500 less that.
+      await waitUntil('A at the sleeve MTU of the LAN', async () => (await a.text('/status/connections')).includes('mtu=1416'));
       for (const line of (await a.text('/status/connections')).split('\n').filter(l => l.includes('established'))) {
-        assert.match(line, /established encrypted {3}sleeve aa:90:00:00:00:0[23]\(wlh[0-9a-f]+\) encrypted=truemtu=1376$/);
+        assert.match(line, /established encrypted {3}sleeve aa:90:00:00:00:0[23]\(wlh[0-9a-f]+\) encrypted=truemtu=1416$/);
       }
     } finally {
       rmSync(dir, {recursive: true, force: true});

@@ -79,7 +79,6 @@ interface Warned {
   reason: RegExp;
 }
 
-const DNS = /weaveDNS is not built yet/;
 const PROXY = /there is no Docker API proxy/;
 const PLUGIN = /there is no Docker network plugin/;
 const ODP = /without Open vSwitch \(ODP\)/;
@@ -88,12 +87,6 @@ const DISCOVERY = /peer discovery service no longer exists/;
 
 /** weave 2.8.1's router flags for what this router does not have, with a value each as a launch line would give it. */
 const WARNED: Warned[] = [
-  {args: ['--no-dns'], name: '--no-dns', reason: DNS},
-  {args: ['--dns-domain', 'weave.local.'], name: '--dns-domain', reason: DNS},
-  {args: ['--dns-listen-address', '172.17.0.1:53'], name: '--dns-listen-address', reason: DNS},
-  {args: ['--dns-ttl', '5'], name: '--dns-ttl', reason: DNS},
-  {args: ['--dns-fallback-timeout', '1m30s'], name: '--dns-fallback-timeout', reason: DNS},
-  {args: ['--resolv-conf', '/var/run/weave/etc/resolv.conf'], name: '--resolv-conf', reason: DNS},
   {args: ['--proxy'], name: '--proxy', reason: PROXY},
   {args: ['-H', 'unix:///var/run/weave/weave.sock'], name: '-H', reason: PROXY},
   {args: ['--hostname-from-label', 'app'], name: '--hostname-from-label', reason: PROXY},
@@ -114,7 +107,6 @@ const WARNED: Warned[] = [
   {args: ['--plugin-v2-multicast'], name: '--plugin-v2-multicast', reason: PLUGIN},
   {args: ['--plugin-socket', '/run/docker/plugins/weave.sock'], name: '--plugin-socket', reason: PLUGIN},
   {args: ['--plugin-mesh-socket', '/run/docker/plugins/weavemesh.sock'], name: '--plugin-mesh-socket', reason: PLUGIN},
-  {args: ['--docker-api', 'unix:///var/run/docker.sock'], name: '--docker-api', reason: /never talks to Docker/},
   {args: ['--docker-bridge', 'br-other'], name: '--docker-bridge', reason: /guards docker0 alone/},
   {args: ['--datapath', 'datapath'], name: '--datapath', reason: ODP},
   {args: ['--no-bridged-fastdp'], name: '--no-bridged-fastdp', reason: ODP},
@@ -162,7 +154,7 @@ describe("weave 2.8.1's router flags and variables, on a real router (issue 13)"
     {what: '--min-protocol-version', args: ['--min-protocol-version', '2'], check: r => assert.equal(report(r).Router.ProtocolMinVersion, 2)},
     {what: '--weave-bridge', args: ['--weave-bridge', 'wbr1'], check: r => assert.ok(r.ns.links().includes('wbr1'))},
     {what: '--mtu', args: ['--mtu', '1400'], check: r => assert.equal(mtuOf(r, 'weave'), 1400)},
-    {what: '--mtu 0 (the default)', args: ['--mtu', '0'], check: r => assert.equal(mtuOf(r, 'weave'), 1376)},
+    {what: '--mtu 0 (the default: from the network; with no peer and no default route, 1376)', args: ['--mtu', '0'], check: r => assert.equal(mtuOf(r, 'weave'), 1376)},
     {what: '--http-addr', args: ['--http-addr', '127.0.0.1:7784'], readyAddr: '127.0.0.1:7784', check: r => assert.equal(report(r, '127.0.0.1:7784').Router.Port, 6783)},
     {what: '--http-addr "" (no control API)', args: ['--http-addr', ''], readyAddr: '127.0.0.1:6782', check: r => assert.equal(answers(r, '127.0.0.1:6784'), false)},
     {what: '--status-addr', args: ['--status-addr', '127.0.0.1:7782'], check: r => assert.equal(r.api('GET', '/status', undefined, '127.0.0.1:7782')[0], 200)},

@@ -4,7 +4,7 @@ import {request as httpRequest, Agent, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {DEFAULTS} from '../../src/lib/router/config.js';
+import {DEFAULTS} from '../../src/lib/defaults.js';
 import {RouteTable} from '../../src/lib/router/http/routes.js';
 import {createApiServer} from '../../src/lib/router/http/server.js';
 import {registerIpamRoutes, registerPeerRoutes} from '../../src/lib/router/ipam/http.js';

@@ -11,7 +11,7 @@ import {weave} from '../helpers/weave-cli.js';
 const NOT_OCLIF = ['router'];
 
 /** The arguments each command needs to get as far as its flags (a required argument would fail first). */
-const NEEDS: Record<string, string[]> = {completion: ['bash']};
+const NEEDS: Record<string, string[]> = {completion: ['bash'], 'dns-lookup': ['web']};
 
 /** An HTTP server on 127.0.0.1 that answers every request with one status and body: a router that fails in one way. */
 async function answering(status: number, body: string): Promise<{addr: string; server: Server}> {
@@ -37,6 +37,11 @@ const ROUTER_ANSWERS: [string[], {notFound: number; serverError: number; down: n
   [['expose'], {notFound: 1, serverError: 1, down: 1}],
   [['expose', '10.32.0.9/12'], {notFound: 4, serverError: 1, down: 1}],
   [['hide', '10.32.0.9/12'], {notFound: 0, serverError: 1, down: 1}],
+  // weaveDNS off (--no-dns) answers 404: said in words, exit 4 as the script's.
+  [['dns-add', '10.32.0.9', '-h', 'web.weave.local'], {notFound: 4, serverError: 1, down: 1}],
+  [['dns-remove', '10.32.0.9', '-h', 'web.weave.local'], {notFound: 4, serverError: 1, down: 1}],
+  [['dns-lookup', 'web'], {notFound: 4, serverError: 1, down: 1}],
+  [['dns-args'], {notFound: 4, serverError: 1, down: 1}],
   [['version'], {notFound: 0, serverError: 0, down: 0}],
 ];
 

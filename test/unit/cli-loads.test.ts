@@ -28,7 +28,7 @@ function sourcesLoadedFrom(meta: Metafile, files: string[]): string[] {
 }
 
 /** Libraries and folders that only the commands driving Docker, the setup or a terminal UI need. */
-const HEAVY = [/node_modules\/(listr2|chalk|log-update|@inquirer|dockerode|execa)\//, /^(dockerode|listr2|chalk)$/, /^src\/lib\/(docker|setup)\//, /^src\/lib\/cli\/(watch|task-list|terminal)\.ts$/];
+const HEAVY = [/node_modules\/(listr2|chalk|log-update|@inquirer|dockerode|execa)\//, /^(dockerode|listr2|chalk)$/, /^src\/lib\/(docker|setup)\//, /^src\/lib\/display\/(watch|task-list|terminal)\.ts$/];
 
 describe('what a command loads (the CLI bundle, dist/cli)', () => {
   let meta: Metafile;

@@ -105,8 +105,8 @@ describe('weave (top-level behaviour of bin/weave.js)', () => {
     const typo = runWeave(['status', 'peerz']);
     assert.equal(typo.exitCode, 1);
     assert.equal(typo.stderr, "Invalid 'weave status' sub-command: peerz\ndid you mean `weave status peers`?\n");
-    const other = runWeave(['status', 'dns']);
+    const other = runWeave(['status', 'proxy']);
     assert.equal(other.exitCode, 1);
-    assert.equal(other.stderr, "Invalid 'weave status' sub-command: dns\nthe pages are targets, connections, peers, ipam\n");
+    assert.equal(other.stderr, "Invalid 'weave status' sub-command: proxy\nthe pages are targets, connections, peers, dns, ipam\n");
   });
 });

@@ -1,5 +1,6 @@
 import {HttpStatusError, NotFoundError} from './errors.js';
-import {type Call, DEFAULT_HTTP_ADDR, Endpoint} from './transport.js';
+import {DEFAULTS} from '../defaults.js';
+import {type Call, Endpoint} from './transport.js';
 
 /** One entry of `GET /ip`: a container id and the addresses IPAM holds for it. */
 export interface Allocation {
@@ -25,6 +26,9 @@ function peerForm(peers: readonly string[]): URLSearchParams {
 
 const FORM = {'Content-Type': 'application/x-www-form-urlencoded'};
 
+/** The original's marker of a container's allocation (the script's `?check-alive=true`). */
+const CHECK_ALIVE = '?check-alive=true';
+
 /**
  * The router's HTTP API as the CLI uses it. A 2xx answer gives the body; 404 throws
  * NotFoundError, any other status HttpStatusError, and no answer RouterUnreachableError.
@@ -32,7 +36,7 @@ const FORM = {'Content-Type': 'application/x-www-form-urlencoded'};
 export class RouterClient {
   private readonly endpoint: Endpoint;
 
-  constructor(addr: string = DEFAULT_HTTP_ADDR, connectTimeoutMs?: number) {
+  constructor(addr: string = DEFAULTS.httpAddr, connectTimeoutMs?: number) {
     this.endpoint = new Endpoint(addr, connectTimeoutMs);
   }
 
@@ -85,19 +89,40 @@ export class RouterClient {
     await this.call({method: 'DELETE', path: `/expose/${cidrPath(cidr)}`});
   }
 
-  /** `DELETE /name/<id>/<ip>`: weaveDNS forgets the names of `id` at `ip` (the original router's DNS). */
-  async forgetName(id: string, ip: string): Promise<void> {
-    await this.call({method: 'DELETE', path: `/name/${seg(id)}/${seg(ip)}`});
+  /** `DELETE /name/<id>[/<ip>][?fqdn=]`: weaveDNS forgets the names of `id` (at `ip`, called `fqdn`). */
+  async forgetName(id: string, ip?: string, fqdn?: string): Promise<void> {
+    const query = fqdn ? `?${new URLSearchParams({fqdn})}` : '';
+    await this.call({method: 'DELETE', path: `/name/${seg(id)}${ip ? `/${seg(ip)}` : ''}${query}`});
   }
 
-  /** `POST /ip/<id>[/<subnet>]`: an address for `id` (the same one again if it has one); may block. */
-  allocate(id: string, subnet?: string): Promise<string> {
-    return this.call({method: 'POST', path: `/ip/${seg(id)}${subnet ? `/${cidrPath(subnet)}` : ''}`});
+  /** `PUT /name/<id>/<ip>`: weaveDNS answers `fqdn` with `ip` (ignored when outside its domain). */
+  async addName(id: string, ip: string, fqdn: string, checkAlive: boolean): Promise<void> {
+    const form = new URLSearchParams({fqdn});
+    if (checkAlive) form.append('check-alive', 'true');
+    await this.call({method: 'PUT', path: `/name/${seg(id)}/${seg(ip)}`, headers: FORM, body: form.toString()});
   }
 
-  /** `PUT /ip/<id>/<ip>/<len>`: records that `id` holds this address. */
-  async claim(id: string, cidr: string): Promise<void> {
-    await this.call({method: 'PUT', path: `/ip/${seg(id)}/${cidrPath(cidr)}`});
+  /** `GET /domain`: weaveDNS's domain, `weave.local.` (404 with --no-dns). */
+  dnsDomain(): Promise<string> {
+    return this.call({method: 'GET', path: '/domain'});
+  }
+
+  /** `GET /dns-address` or, with `withPort`, `/dns-address-port`: where weaveDNS answers. */
+  dnsAddress(withPort = false): Promise<string> {
+    return this.call({method: 'GET', path: withPort ? '/dns-address-port' : '/dns-address'});
+  }
+
+  /**
+   * `POST /ip/<id>[/<subnet>]`: an address for `id` (the same one again if it has one); may block.
+   * `checkAlive`: `id` is a Docker container, whose addresses the router frees when it goes.
+   */
+  allocate(id: string, subnet?: string, checkAlive = false): Promise<string> {
+    return this.call({method: 'POST', path: `/ip/${seg(id)}${subnet ? `/${cidrPath(subnet)}` : ''}${checkAlive ? CHECK_ALIVE : ''}`});
+  }
+
+  /** `PUT /ip/<id>/<ip>/<len>`: records that `id` holds this address (`checkAlive` as for allocate). */
+  async claim(id: string, cidr: string, checkAlive = false): Promise<void> {
+    await this.call({method: 'PUT', path: `/ip/${seg(id)}/${cidrPath(cidr)}${checkAlive ? CHECK_ALIVE : ''}`});
   }
 
   /** `GET /ip/<id>[/<subnet>]`: the addresses `id` holds (in the default subnet, or in `subnet`). */

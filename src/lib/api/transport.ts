@@ -1,10 +1,9 @@
 import {request as httpRequest} from 'node:http';
 import type {Socket} from 'node:net';
-import {type ListenAddr, parseListenAddr} from '../router/config.js';
+import {type ListenAddr, parseListenAddr} from '../net/listen-addr.js';
 import {RouterTimeoutError, RouterUnreachableError} from './errors.js';
 
 /** Where the `weave` script looked for the router's API. */
-export const DEFAULT_HTTP_ADDR = '127.0.0.1:6784';
 
 /** As the script's `curl --connect-timeout 3`: only connecting is bounded; allocations may block. */
 export const CONNECT_TIMEOUT_MS = 3000;

@@ -3,7 +3,7 @@ import type {Interfaces} from '@oclif/core';
 import {CONFLIST_VERSIONS} from '../setup/conflist.js';
 import {mkdirCommand} from '../setup/dirs.js';
 import type {SetupOptions, SetupReport} from '../setup/install.js';
-import {noColorFlag, stderrColors} from './terminal.js';
+import {noColorFlag, stderrColors} from '../display/terminal.js';
 import {WeaveCommand} from './weave-command.js';
 
 /**

@@ -1,5 +1,5 @@
 import {RouterCommand} from './router-command.js';
-import {noColorFlag, stderrColors} from './terminal.js';
+import {noColorFlag, stderrColors} from '../display/terminal.js';
 
 /**
  * What the commands that drive Docker (launch, stop, reset) share on top of RouterCommand:

@@ -1,5 +1,5 @@
-import {OperatorError, UsageError} from '../errors.js';
-import {JSON_INDENT} from './json-text.js';
+import {OperatorError, RouterConfigError, UsageError} from '../errors.js';
+import {JSON_INDENT} from '../display/json-text.js';
 
 /**
  * What an error means to the operator: an OperatorError as it is; a failure from below the CLI
@@ -9,7 +9,7 @@ import {JSON_INDENT} from './json-text.js';
 export async function operatorFailure(error: unknown): Promise<OperatorError | undefined> {
   if (error instanceof OperatorError) return error;
   // Their modules are loaded only for a failure: `weave version` and `status` run no program.
-  const [{CommandError}, {IpError}, {RouterConfigError}] = await Promise.all([import('../net/exec.js'), import('../net/ip.js'), import('../router/config.js')]);
+  const [{CommandError}, {IpError}] = await Promise.all([import('../net/exec.js'), import('../net/ip.js')]);
   if (error instanceof CommandError || error instanceof IpError || error instanceof RouterConfigError) {
     return new OperatorError(error.message, 1, {cause: error});
   }
@@ -45,7 +45,7 @@ export async function printFailure(failure: OperatorError, json: boolean, comman
   if (text !== '' && !text.endsWith('\n')) text += '\n';
   if (text !== '') {
     // Loaded only here: a command that succeeds never pays for chalk (which follows FORCE_COLOR, NO_COLOR, --no-color).
-    const {stderrColors} = await import('./terminal.js');
+    const {stderrColors} = await import('../display/terminal.js');
     text = stderrColors().red(text);
   }
   if (failure instanceof UsageError) text += `See \`${command} --help\`.\n`;

@@ -1,6 +1,6 @@
 import type {RouterClient} from '../api/client.js';
 import {checkInterfaceName, checkNames} from './arguments.js';
-import {listAttachments} from './attachments.js';
+import {listAttachments} from '../host/attachments.js';
 import {jsonText} from './failure.js';
 
 /**

@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import {RouterClient} from '../api/client.js';
-import {DEFAULT_HTTP_ADDR} from '../api/transport.js';
+import {DEFAULTS} from '../defaults.js';
 import {WeaveCommand} from './weave-command.js';
 
 /**
@@ -14,7 +14,7 @@ export abstract class RouterCommand extends WeaveCommand {
     'http-addr': Flags.string({
       description: "Address of the router's HTTP API: host:port or a unix socket path",
       env: 'WEAVE_HTTP_ADDR',
-      default: DEFAULT_HTTP_ADDR,
+      default: DEFAULTS.httpAddr,
       helpGroup: 'ROUTER',
     }),
   };

@@ -1,7 +1,7 @@
 import {NotFoundError} from '../api/errors.js';
 import type {RouterClient} from '../api/client.js';
 import {ArgumentError} from '../errors.js';
-import {indentJson} from './json-text.js';
+import {indentJson} from '../display/json-text.js';
 import {closestWord} from './suggest.js';
 
 /** The pages of `weave status`, and for `--json` the part of the report each is drawn from. */
@@ -10,6 +10,7 @@ const JSON_TEMPLATES = new Map([
   ['targets', '{{json .Router.Targets}}'],
   ['connections', '{{json .Router.Connections}}'],
   ['peers', '{{json .Router.Peers}}'],
+  ['dns', '{{json .DNS}}'],
   ['ipam', '{{json .IPAM}}'],
 ]);
 

@@ -1,11 +1,10 @@
 import {isIP} from 'node:net';
-import {configureInterface} from '../net/addressing.js';
+import {DEFAULTS} from '../defaults.js';
 import {ensureBridge} from '../net/bridge.js';
 import {containsV4, parseCidr} from '../net/cidr.js';
 import {IpError} from '../net/ip.js';
-import {deleteLink, type LinkInfo, showLink} from '../net/link.js';
-import {createVeth, hostVethName} from '../net/veth.js';
-import {DEFAULT_MTU} from './config.js';
+import type {LinkInfo} from '../net/link.js';
+import {hostVethName} from '../net/veth.js';
 import {CniError, ErrorCode} from './errors.js';
 import {bridgeGateway} from './gateway.js';
 import type {Ipam} from './ipam/ipam.js';
@@ -20,7 +19,7 @@ const DEFAULT_DST = {4: '0.0.0.0/0', 6: '::/0'} as const;
 /** Names which side of a failed veth creation already existed. */
 async function vethExistsError(call: Invocation, hostName: string): Promise<CniError> {
   const {ifname, netns, netnsPath} = call.env;
-  if (await showLink(ifname, netnsPath)) {
+  if (await call.net.showLink(ifname, netnsPath)) {
     return new CniError(ErrorCode.InterfaceExists, `interface "${ifname}" already exists in ${netns}`, 'the runtime must pick a CNI_IFNAME the container does not have yet');
   }
   return new CniError(
@@ -84,7 +83,7 @@ function routesFor(call: Invocation, ipamRoutes: Route[], ips: IpConfig[]): Rout
 async function podBridge(call: Invocation): Promise<LinkInfo> {
   const {conf} = call;
   if (call.ownBridge?.name === conf.bridge) return call.ownBridge.link();
-  const bridge = await ensureBridge(conf.bridge, conf.mtu || DEFAULT_MTU, {create: conf.ipam.type !== undefined});
+  const bridge = await ensureBridge(conf.bridge, conf.mtu || DEFAULTS.mtu, {create: conf.ipam.type !== undefined});
   if (!bridge) {
     throw new CniError(ErrorCode.TryAgainLater, `bridge "${conf.bridge}" not present; did you launch weave?`, 'start the router with `weave launch` (a running router puts its bridge back by itself), then retry');
   }
@@ -101,14 +100,14 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
     const hostName = hostVethName(env.containerId);
     let hostMac;
     try {
-      hostMac = await createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, containerId: env.containerId});
+      hostMac = await call.net.createVeth({hostName, peerName: env.ifname, netns: env.netnsPath, mtu, bridge: conf.bridge, hairpin: conf.hairpinMode, alias: env.containerId});
     } catch (error) {
       if (error instanceof IpError && error.exists && error.command[1] === 'add') throw await vethExistsError(call, hostName);
       // Created but not finished: deleting the host end removes its peer too.
-      await deleteLink(hostName).catch(() => undefined);
+      await call.net.deleteLink(hostName).catch(() => undefined);
       throw error;
     }
-    undo.push(`delete ${hostName}`, () => deleteLink(hostName));
+    undo.push(`delete ${hostName}`, () => call.net.deleteLink(hostName));
 
     // Not in parallel with the veth: a retried ADD of a running pod gets its own address back
     // from IPAM (idempotent per id), and the "interface exists" rollback would then free it.
@@ -120,7 +119,7 @@ export async function cmdAdd(call: Invocation): Promise<Result> {
 
     const ips = await withGateways(call, ipam, allocated.ips);
     const routes = routesFor(call, allocated.routes, ips);
-    const podLink = await configureInterface(env.netnsPath, env.ifname, ips.map(i => i.address), routes);
+    const podLink = await call.net.configureInterface(env.netnsPath, env.ifname, ips.map(i => i.address), routes);
     return mergeResults(conf.prevResult, {
       interfaces: [
         {name: conf.bridge, mac: bridge.address},

@@ -1,13 +1,10 @@
 import {isIP} from 'node:net';
+import {DEFAULTS} from '../defaults.js';
 import {parseCidr} from '../net/cidr.js';
 import {validateInterfaceName} from './env.js';
 import {CniError, ErrorCode} from './errors.js';
 import {decodeResult, type Dns, type Result, type Route} from './result.js';
 import {requireSupported} from './version.js';
-
-export const DEFAULT_BRIDGE = 'weave';
-/** The original's default: leaves room for VXLAN and encryption headers inside a 1500-byte path. */
-export const DEFAULT_MTU = 1376;
 
 export interface IpamConf {
   /** Delegate IPAM to this plugin in CNI_PATH; absent means weave's own IPAM through the router. */
@@ -23,6 +20,12 @@ export interface Attachment {
   ifname: string;
 }
 
+/** `weaveDns` in the conflist: pods' names in weaveDNS, on unless `false`; `{"domain": ...}` names them under that domain. */
+export interface WeaveDnsConf {
+  enabled: boolean;
+  domain?: string;
+}
+
 export interface NetConf {
   cniVersion: string;
   name: string;
@@ -32,6 +35,7 @@ export interface NetConf {
   hairpinMode: boolean;
   ipam: IpamConf;
   dns?: Dns;
+  weaveDns: WeaveDnsConf;
   prevResult?: Result;
   /** GC's list of attachments still in use. */
   validAttachments?: Attachment[];
@@ -91,6 +95,18 @@ function parseIpam(v: unknown): IpamConf {
   };
 }
 
+function parseWeaveDns(v: unknown): WeaveDnsConf {
+  const how = 'write "weaveDns": false to give pods no names, or {"domain": "pods.weave.local."} (inside the router\'s --dns-domain)';
+  if (v === undefined || v === null || v === true) return {enabled: true};
+  if (v === false) return {enabled: false};
+  if (!isObject(v)) throw invalid('"weaveDns" must be false or an object', how);
+  const domain = optional<string>(v, 'domain', 'string', 'weaveDns.');
+  if (domain !== undefined && !/^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.)*[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.?$/.test(domain)) {
+    throw invalid(`invalid "weaveDns.domain" "${domain}"`, how);
+  }
+  return {enabled: true, ...(domain ? {domain: domain.toLowerCase()} : {})};
+}
+
 function parseAttachments(v: unknown): Attachment[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || !v.every(a => isObject(a) && typeof a.containerID === 'string' && typeof a.ifname === 'string')) {
@@ -100,7 +116,7 @@ function parseAttachments(v: unknown): Attachment[] | undefined {
 }
 
 function parseNetFields(raw: Record<string, unknown>): {bridge: string; mtu: number; hairpinMode: boolean} {
-  const bridge = optional<string>(raw, 'bridge', 'string', '') ?? DEFAULT_BRIDGE;
+  const bridge = optional<string>(raw, 'bridge', 'string', '') ?? DEFAULTS.weaveBridge;
   try {
     validateInterfaceName(bridge, '"bridge"');
   } catch (error) {
@@ -135,7 +151,7 @@ export function parseConfig(stdin: string, netFields = true): NetConf {
     throw new CniError(ErrorCode.UnsupportedField, 'weave-net does not support "ipMasq"', 'remove "ipMasq": `weave expose` sets up masquerading for the weave network');
   }
   const name = optional<string>(raw, 'name', 'string', '') ?? '';
-  const {bridge, mtu, hairpinMode} = netFields ? parseNetFields(raw) : {bridge: DEFAULT_BRIDGE, mtu: 0, hairpinMode: true};
+  const {bridge, mtu, hairpinMode} = netFields ? parseNetFields(raw) : {bridge: DEFAULTS.weaveBridge, mtu: 0, hairpinMode: true};
   const dns = raw.dns ?? undefined;
   if (dns !== undefined && !isObject(dns)) throw invalid('"dns" must be an object', 'write "dns": {"nameservers": ["10.32.0.1"]}');
   const conf: NetConf = {
@@ -145,6 +161,7 @@ export function parseConfig(stdin: string, netFields = true): NetConf {
     mtu,
     hairpinMode,
     ipam: parseIpam(raw.ipam),
+    weaveDns: parseWeaveDns(raw.weaveDns),
     raw,
   };
   if (dns) conf.dns = dns as Dns;

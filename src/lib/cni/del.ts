@@ -1,5 +1,4 @@
 import {CommandError} from '../net/exec.js';
-import {deleteLink, deleteLinkPromptly} from '../net/link.js';
 import {isNamespaceFile} from '../net/netns.js';
 import {hostVethName} from '../net/veth.js';
 import {ipamFor} from './ipam/select.js';
@@ -14,12 +13,12 @@ export async function cmdDel(call: Invocation): Promise<void> {
   await Promise.all([removeLink(call), ipamFor(call).del(call)]);
 }
 
-async function removeLink({env}: Invocation): Promise<void> {
+async function removeLink({env, net}: Invocation): Promise<void> {
   // Deleting the host end removes the container end with it, and needs no namespace.
-  const removed = await deleteLinkPromptly(hostVethName(env.containerId));
+  const removed = await net.deleteLinkPromptly(hostVethName(env.containerId));
   if (!removed && env.netnsPath && (await isNamespaceFile(env.netnsPath).catch(() => false))) {
     try {
-      await deleteLink(env.ifname, env.netnsPath);
+      await net.deleteLink(env.ifname, env.netnsPath);
     } catch (error) {
       // A stale path (a dead /proc/<pid>/ns/net) cannot be entered: nothing is left in it.
       if (!(error instanceof CommandError)) throw error;

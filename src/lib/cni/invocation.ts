@@ -2,6 +2,7 @@ import type {NetConf} from './config.js';
 import type {CniEnv} from './env.js';
 import type {Ipam} from './ipam/ipam.js';
 import type {LinkInfo} from '../net/link.js';
+import type {PodNet} from '../net/pod-net.js';
 
 /** Inside the router: its bridge, which it puts back with its identity (MAC) when it is gone. */
 export interface OwnBridge {
@@ -21,4 +22,6 @@ export interface Invocation {
   weaveIpam: Ipam;
   /** Set inside the router: then a pod on its bridge gets the router's bridge, never one made here. */
   ownBridge?: OwnBridge;
+  /** How links are made and removed: `ip` processes, or netlink inside the router. */
+  net: PodNet;
 }

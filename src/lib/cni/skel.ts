@@ -3,6 +3,7 @@ import {cmdCheck} from './check.js';
 import {parseConfig} from './config.js';
 import {cmdDel} from './del.js';
 import type {NetnsHandle} from '../net/netns.js';
+import {ipPodNet, type PodNet} from '../net/pod-net.js';
 import {parseEnv} from './env.js';
 import type {Invocation, OwnBridge} from './invocation.js';
 import type {Ipam} from './ipam/ipam.js';
@@ -62,6 +63,8 @@ export interface PluginOptions {
   ownBridge?: OwnBridge;
   /** CNI_NETNS as the caller holds it open (holdNetns, or the launcher's client). */
   netns?: NetnsHandle;
+  /** Links through netlink (the router, with its addon); `ip` processes by default. */
+  net?: PodNet;
 }
 
 const overHttp = new WeaveIpam(routerOverHttp);
@@ -85,7 +88,7 @@ export async function runPlugin(
     const conf = parseConfig(stdin, plugin === 'weave-net');
     requireVersionFor(env.command, conf.cniVersion);
     const own = options.ownBridge ? {ownBridge: options.ownBridge} : {};
-    const result = await HANDLERS[plugin][env.command]({env, conf, processEnv, weaveIpam: options.weaveIpam ?? overHttp, ...own});
+    const result = await HANDLERS[plugin][env.command]({env, conf, processEnv, weaveIpam: options.weaveIpam ?? overHttp, net: options.net ?? ipPodNet, ...own});
     return {stdout: result ? JSON.stringify(encodeResult(result, conf.cniVersion)) + '\n' : '', exitCode: 0};
   } catch (error) {
     return {stdout: JSON.stringify(asCniError(error).toJSON(replyVersion(stdin))) + '\n', exitCode: 1};

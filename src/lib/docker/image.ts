@@ -1,8 +1,8 @@
-import {spawn} from 'node:child_process';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type Dockerode from 'dockerode';
+import {execa} from 'execa';
 import {PACKAGE_ROOT, VERSION} from '../package.js';
 import {DockerOperatorError, engineMessage, statusOf} from './errors.js';
 import {formatImageRef, type ImageRef, isOwnImage} from './image-ref.js';
@@ -80,10 +80,8 @@ export async function buildImage(docker: Dockerode, ref: ImageRef, options: Imag
     await rootfs.addTools(options.node ?? process.execPath);
     await copyPackage(root, join(rootfs.dir, IMAGE_PACKAGE_DIR));
     const digest = await packageDigest(root);
-    const tar = spawn('tar', Rootfs.tarArgs(rootfs.dir), {stdio: ['ignore', 'pipe', 'pipe']});
-    let tarError = '';
-    tar.stderr.on('data', (d: Buffer) => (tarError += d));
-    const tarDone = new Promise<number | null>(resolve => tar.on('close', resolve));
+    // stdout streams into the engine; stderr is kept for the message.
+    const tar = execa('tar', Rootfs.tarArgs(rootfs.dir), {stdin: 'ignore', buffer: {stdout: false}, reject: false});
     const changes = [
       `ENTRYPOINT ${JSON.stringify(ENTRYPOINT)}`,
       'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -96,8 +94,8 @@ export async function buildImage(docker: Dockerode, ref: ImageRef, options: Imag
       tar.kill();
       throw error;
     }
-    const code = await tarDone;
-    if (code !== 0) throw new Error(`tar of the image's root file system failed (exit ${code}): ${tarError.trim()}`);
+    const {exitCode, signal, stderr} = await tar;
+    if (exitCode !== 0) throw new Error(`tar of the image's root file system failed (exit ${exitCode ?? signal}): ${stderr.trim()}`);
   } catch (error) {
     if (error instanceof DockerOperatorError) throw error;
     throw new DockerOperatorError(`cannot build the router image ${formatImageRef(ref)}: ${engineMessage(error)}`);

@@ -1,7 +1,10 @@
-import {ArgumentError, UsageError} from '../errors.js';
+import {ArgumentError, RouterConfigError, UsageError} from '../errors.js';
 import {parseRouterArgv, RouterUsageError} from '../router/cli.js';
-import {DEFAULTS, ignoredFlagWarnings, RouterConfigError, routerConfig} from '../router/config.js';
+import {DEFAULTS} from '../defaults.js';
+import {ignoredFlagWarnings, routerConfig} from '../router/config.js';
 import {PeerAddressError, parsePeerAddress} from '../router/mesh/address.js';
+import {dockerEndpoint} from './client.js';
+import {ROUTER_DOCKER_SOCKET} from './spec.js';
 
 /** A launch command line the original answered with its usage and exit 1 (a flag without its value). */
 export class LaunchUsageError extends UsageError {}
@@ -84,7 +87,7 @@ export interface RouterArgsContext {
 /**
  * The router's command line, as section 5's Cmd where it applies to our router: --port,
  * --nickname, [--docker-bridge], --weave-bridge, [--mtu] [--no-fastdp] [--no-bridged-fastdp],
- * --ipalloc-range, --http-addr, --status-addr, then the user's words. A default is left out when
+ * --ipalloc-range, --http-addr, --status-addr, --docker-api (ours: check-alive), then the user's words. A default is left out when
  * the user gives the flag: the router takes each flag once. --db-prefix and --cni-socket-dir
  * keep their defaults, which the mounts match.
  */
@@ -108,6 +111,8 @@ export function routerArgs(args: LaunchArgs, context: RouterArgsContext): string
   add('ipalloc-range', args.ipallocRange ?? DEFAULTS.ipallocRange);
   add('http-addr', args.httpAddr ?? env.WEAVE_HTTP_ADDR ?? DEFAULTS.httpAddr);
   add('status-addr', env.WEAVE_STATUS_ADDR ?? DEFAULTS.statusAddr);
+  // The engine's socket is mounted there (spec.ts) when it is a unix socket, as the original's was.
+  if (dockerEndpoint(env).kind === 'unix') add('docker-api', `unix://${ROUTER_DOCKER_SOCKET}`);
   return [...out, ...user];
 }
 
@@ -171,6 +176,11 @@ export function launchEnvWarnings(env: Record<string, string | undefined>): stri
   for (const [names, why] of UNUSED_SCRIPT_VARIABLES) {
     const given = names.filter(set);
     if (given.length > 0) warnings.push(`WARNING: ignoring ${given.join(', ')}: ${why}`);
+  }
+  if (dockerEndpoint(env).kind === 'tcp') {
+    warnings.push(
+      'WARNING: DOCKER_HOST is a TCP address, which the router container cannot reach as the CLI does: it will not watch Docker, so the addresses of attached containers that stop stay taken until `weave detach`',
+    );
   }
   return warnings;
 }

@@ -2,19 +2,20 @@ import {hostname} from 'node:os';
 import type Dockerode from 'dockerode';
 import {RouterClient} from '../api/client.js';
 import {HttpStatusError} from '../api/errors.js';
-import type {Step} from '../cli/task-list.js';
+import type {Step} from '../display/task-list.js';
 import {VERSION} from '../package.js';
-import {DEFAULTS, parseListenAddr} from '../router/config.js';
+import {DEFAULTS} from '../defaults.js';
+import {parseListenAddr} from '../net/listen-addr.js';
 import {mkdirCommand} from '../setup/dirs.js';
 import {installCni} from '../setup/install.js';
-import {connectDocker, describeEndpoint} from './client.js';
+import {connectDocker, describeEndpoint, dockerEndpoint} from './client.js';
 import {DockerOperatorError, engineMessage} from './errors.js';
 import {prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
 import {chooseImage, formatImageRef, type ImageRef} from './image-ref.js';
 import {checkRouterArgs, controlAddr, ipallocRange, type LaunchArgs, launchEnvWarnings, meshPort, parseLaunchArgs, routerArgs, routerFlagWarnings} from './launch-args.js';
-import {checkPortsFree, type TcpEndpoint} from './port-check.js';
-import {checkRange, hostRoutes} from './route-check.js';
+import {checkPortsFree, type TcpEndpoint} from '../host/port-check.js';
+import {checkRange, hostRoutes} from '../host/route-check.js';
 import {checkNotRunning, inspectContainer, isRunning, lastLogLines} from './router-container.js';
 import {containerName, routerContainerSpec} from './spec.js';
 
@@ -127,12 +128,14 @@ export class RouterLaunch {
   private async start(retitle: (title: string) => void): Promise<void> {
     await prepareSocketDir(DEFAULTS.cniSocketDir);
     this.warnings.push(...routerFlagWarnings(this.routerArgv));
+    const endpoint = dockerEndpoint(this.env);
     const spec = routerContainerSpec({
       name: this.name,
       image: formatImageRef(this.image),
       args: this.routerArgv,
       restart: !this.args.noRestart,
       password: this.args.password ?? this.env.WEAVE_PASSWORD,
+      ...(endpoint.kind === 'unix' ? {dockerSocket: endpoint.socketPath} : {}),
       env: this.env,
       version: VERSION,
     });

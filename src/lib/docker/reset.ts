@@ -2,7 +2,7 @@ import {rm} from 'node:fs/promises';
 import type Dockerode from 'dockerode';
 import {RouterClient} from '../api/client.js';
 import {cniSocketPath} from '../router/cni/socket-path.js';
-import {DEFAULTS} from '../router/config.js';
+import {DEFAULTS} from '../defaults.js';
 import {teardownDataplane} from '../router/dataplane/teardown.js';
 import {DockerOperatorError, engineMessage, statusOf} from './errors.js';
 import {type ContainerInfo, inspectContainer, isRunning, removeContainer} from './router-container.js';

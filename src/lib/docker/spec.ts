@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import {DEFAULTS} from '../router/config.js';
+import {DEFAULTS} from '../defaults.js';
 
 /** The router container's name, as the original: WEAVE_CONTAINER_NAME, else `weave`. */
 export function containerName(env: Record<string, string | undefined>): string {
@@ -31,6 +31,9 @@ export const ROUTER_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'];
  */
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sysrq-trigger'];
 
+/** Where the router finds the Docker engine's socket, as the original's container did. */
+export const ROUTER_DOCKER_SOCKET = '/var/run/docker.sock';
+
 /** The TUN/TAP device: the encrypted data path (sleeve) opens its TAP through it (with NET_ADMIN). */
 export const TUN_DEVICE = '/dev/net/tun';
 
@@ -45,6 +48,8 @@ export interface RouterSpecInput {
   password?: string;
   /** The host directory of the warm CNI sockets, where the host's CNI shim looks. */
   cniSocketDir?: string;
+  /** The engine's unix socket on the host, mounted for the router's check-alive (launch-args.ts passes --docker-api). */
+  dockerSocket?: string;
   /** Variables handed to the router when set here (the original passed these too). */
   env?: Record<string, string | undefined>;
   version: string;
@@ -79,7 +84,11 @@ export function routerContainerSpec(input: RouterSpecInput): Dockerode.Container
       Devices: [{PathOnHost: TUN_DEVICE, PathInContainer: TUN_DEVICE, CgroupPermissions: 'rwm'}],
       RestartPolicy: {Name: input.restart ? 'always' : 'no'},
       // Binds, not Mounts: the engine creates a missing /var/lib/dbus, as with the original's -v.
-      Binds: [`/etc:${HOST_ROOT}/etc:ro`, `/var/lib/dbus:${HOST_ROOT}/var/lib/dbus:ro`],
+      Binds: [
+        `/etc:${HOST_ROOT}/etc:ro`,
+        `/var/lib/dbus:${HOST_ROOT}/var/lib/dbus:ro`,
+        ...(input.dockerSocket ? [`${input.dockerSocket}:${ROUTER_DOCKER_SOCKET}`] : []),
+      ],
       Mounts: [
         {Type: 'volume', Source: stateVolume(input.name), Target: STATE_DIR},
         // No namespace directory: the launcher's client hands each pod's namespace over as an

@@ -21,12 +21,30 @@ export function parseCidr(text: string): Cidr | undefined {
   return {ip, prefix, family: family as 4 | 6};
 }
 
+/** An IPv4 address as an unsigned 32-bit number, the arithmetic of IPAM, routes and rules. */
 export function ipToInt(ip: string): number {
   return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 }
 
-export function intToIp(n: number): string {
-  return [24, 16, 8, 0].map(shift => Math.floor(n / 2 ** shift) % 256).join('.');
+export function formatAddress(addr: number): string {
+  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
+}
+
+/** The network of an IPv4 CIDR, as iptables prints it: 10.32.0.1/12 -> 10.32.0.0/12. */
+export function networkText(cidr: string): string {
+  const parsed = parseCidr(cidr);
+  if (!parsed || parsed.family !== 4) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  const size = 2 ** (32 - parsed.prefix);
+  return `${formatAddress(Math.floor(ipToInt(parsed.ip) / size) * size)}/${parsed.prefix}`;
+}
+
+/** Whether two IPv4 networks share any address: equal on the shorter of the two prefixes. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a.includes('/') ? a : `${a}/32`);
+  const y = parseCidr(b.includes('/') ? b : `${b}/32`);
+  if (!x || !y || x.family !== 4 || y.family !== 4) return false;
+  const size = 2 ** (32 - Math.min(x.prefix, y.prefix));
+  return Math.floor(ipToInt(x.ip) / size) === Math.floor(ipToInt(y.ip) / size);
 }
 
 /** Whether IPv4 `ip` lies inside the IPv4 network of `cidr`. */

@@ -27,6 +27,8 @@ export interface Remote {
   dst: string;
   /** Omitted: the device's own port. */
   port?: number;
+  /** The VXLAN network id to send with; omitted: the device's own. */
+  vni?: number;
 }
 
 /** A change to a VXLAN device's forwarding table. */
@@ -48,8 +50,8 @@ export class FdbError extends Error {
 }
 
 function words(dev: string, change: FdbChange): string[] {
-  const {dst, port} = change.remote;
-  return ['fdb', change.op, change.mac, 'dev', dev, 'dst', dst, ...(port === undefined ? [] : ['port', String(port)])];
+  const {dst, port, vni} = change.remote;
+  return ['fdb', change.op, change.mac, 'dev', dev, 'dst', dst, ...(port === undefined ? [] : ['port', String(port)]), ...(vni === undefined ? [] : ['vni', String(vni)])];
 }
 
 /** The device's own forwarding entries (the bridge's view of it as a port left out). */

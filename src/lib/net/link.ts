@@ -50,12 +50,14 @@ const exists = (path: string) => access(path).then(() => true, () => false);
  * free their memory, and `ip` gets its answer after that. Nothing later sees either end: both
  * are unlisted first, and a link change waits for the lock. So the sysctl directory (per
  * network namespace) is watched while `ip` runs; a link without one (MTU below 68) waits for `ip`.
+ * Netlink's answer comes as late (the kernel sends it when the same work is done): `del` deletes
+ * the link either way.
  */
-export async function deleteLinkPromptly(name: string): Promise<boolean> {
+export async function deleteLinkPromptly(name: string, del: (name: string) => Promise<boolean> = deleteLink): Promise<boolean> {
   const conf = `/proc/sys/net/ipv4/conf/${name}`;
-  if (name.includes('/') || !(await exists(conf))) return deleteLink(name);
+  if (name.includes('/') || !(await exists(conf))) return del(name);
   let settled = false;
-  const deleted = deleteLink(name).finally(() => (settled = true));
+  const deleted = del(name).finally(() => (settled = true));
   while (!settled) {
     await delay(1);
     if (!settled && !(await exists(conf))) {

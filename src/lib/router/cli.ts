@@ -6,7 +6,8 @@
 import {VERSION} from '../package.js';
 import {routerWords} from './addon-env.js';
 import {keepHeapSmall} from './heap.js';
-import {parsePeerName, ROUTER_FLAGS, type RawRouterFlags, RouterConfigError, routerConfig, type RouterFlagSpec} from './config.js';
+import {RouterConfigError} from '../errors.js';
+import {parsePeerName, ROUTER_FLAGS, type RawRouterFlags, routerConfig, type RouterFlagSpec} from './config.js';
 import {createLogger} from './log.js';
 
 /** A flag the router does not know or that is missing its value: exit 2, as oclif and Go's flag package. */

@@ -1,20 +1,13 @@
 import {isIP} from 'node:net';
 import {hostname} from 'node:os';
+import {DEFAULTS} from '../defaults.js';
+import {RouterConfigError} from '../errors.js';
+import {type ListenAddr, parseListenAddr} from '../net/listen-addr.js';
 import {parseCidr} from '../net/cidr.js';
 import type {IpamInit} from './ipam/consensus.js';
 import {LOG_LEVELS, type LogLevel} from './log.js';
 import {parseTrustedSubnets, TrustedSubnetsError} from './mesh/address.js';
 import {PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION} from './mesh/protocol.js';
-
-/** A bad router flag: the message names the flag, the value and what it accepts. */
-export class RouterConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RouterConfigError';
-  }
-}
-
-export type ListenAddr = {host: string; port: number} | {socket: string};
 
 export interface RouterConfig {
   port: number;
@@ -38,6 +31,7 @@ export interface RouterConfig {
   /** State files live at `<dbPrefix>data...`. */
   dbPrefix: string;
   weaveBridge: string;
+  /** --mtu; 0: picked from the network (the links towards peers, the smallest over the mesh). */
   mtu: number;
   logLevel: LogLevel;
   /** --password, else WEAVE_PASSWORD (the original's order). */
@@ -61,34 +55,22 @@ export interface RouterConfig {
   cniIpamWaitMs: number;
   /** IPAM starts from what precedes damage in its data, moving the damaged files aside (--ipam-recover). */
   ipamRecover: boolean;
+  /** weaveDNS; absent with --no-dns. */
+  dns?: DnsConfig;
+  /** --docker-api: the engine whose containers' addresses the router frees when they go (weave attach); absent: none. */
+  dockerApi?: string;
   /** Lines the router logs as warnings at start: flags accepted without effect, a password in argv. */
   warnings: string[];
 }
 
-export const DEFAULTS = {
-  port: 6783,
-  ipallocRange: '10.32.0.0/12',
-  httpAddr: '127.0.0.1:6784',
-  statusAddr: '127.0.0.1:6782',
-  dbPrefix: '/weavedb/weave',
-  weaveBridge: 'weave',
-  mtu: 1376,
-  connLimit: 200,
-  logLevel: 'info' as LogLevel,
-  cniSocketDir: '/run/weave',
-  /** Seconds; well below the launcher's 110 s and kubelet's 2 minutes per runtime request. */
-  cniIpamWait: 30,
-};
-
-/** `host:port`, `:port` or a unix socket path (leading `/`), as the original's --http-addr. */
-export function parseListenAddr(flag: string, value: string): ListenAddr {
-  if (value.startsWith('/')) return {socket: value};
-  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) {
-    throw new RouterConfigError(`invalid ${flag} "${value}": expected host:port (e.g. 127.0.0.1:6784) or a unix socket path`);
-  }
-  return {host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port};
+export interface DnsConfig {
+  /** Lower case with the trailing dot: `weave.local.`. */
+  domain: string;
+  ttl: number;
+  /** --dns-listen-address; absent: docker0's address, port 53, else 0.0.0.0:53. */
+  listen?: {host: string; port: number};
+  fallbackTimeoutMs: number;
+  resolvConf: string;
 }
 
 /** The original's peer names: six hex octets; a short form like `::1` is padded with zeros. */
@@ -141,10 +123,8 @@ export type RouterFlagSpec = (
 };
 
 // Why a weave 2.8.1 flag has no effect here: one warning line per reason names its flags.
-const DNS = 'weaveDNS is not built yet';
 const PROXY = 'there is no Docker API proxy';
 const PLUGIN = 'there is no Docker network plugin';
-const DOCKER = 'the router never talks to Docker';
 const ODP = 'fast datapath here is kernel VXLAN, without Open vSwitch (ODP)';
 const NO_FASTDP = 'pod traffic between hosts always goes through kernel VXLAN; the sleeve carries encrypted traffic only';
 const NO_CAPTURE = 'no pod frame passes through the router process (kernel VXLAN), so there is nothing to capture or log';
@@ -171,7 +151,7 @@ export const ROUTER_FLAGS = {
   'status-addr': {type: 'string', description: 'read-only status and metrics address; "" disables it', default: DEFAULTS.statusAddr},
   'db-prefix': {type: 'string', description: 'path prefix of the files the router keeps its state in', default: DEFAULTS.dbPrefix},
   'weave-bridge': {type: 'string', description: 'name of the bridge pods attach to', default: DEFAULTS.weaveBridge},
-  mtu: {type: 'integer', description: 'MTU of the weave bridge and its pods; 0 for the default 1376', default: DEFAULTS.mtu},
+  mtu: {type: 'integer', description: 'MTU of the weave bridge and its pods; 0 to pick it from the network (the links towards peers)', default: 0},
   'log-level': {type: 'string', description: 'debug, info, warning or error', default: DEFAULTS.logLevel},
   'cni-socket-dir': {type: 'string', description: 'directory of the root-only socket of the warm CNI path', default: DEFAULTS.cniSocketDir},
   host: {type: 'string', description: 'address the mesh listens on and dials from (default: all)'},
@@ -191,13 +171,15 @@ export const ROUTER_FLAGS = {
   'min-protocol-version': {type: 'integer', description: 'lowest mesh protocol version accepted from peers (1 or 2)', default: PROTOCOL_MIN_VERSION},
   'host-root': {type: 'string', description: "path to the host's root filesystem, whose machine id names the peer"},
 
+  // weaveDNS (issue 15).
+  'no-dns': {type: 'boolean', description: 'disable weaveDNS'},
+  'dns-domain': {type: 'string', description: 'weaveDNS domain: names under it are answered from the network', default: DEFAULTS.dnsDomain},
+  'dns-listen-address': {type: 'string', description: "weaveDNS address, host:port (default: the Docker bridge's address, port 53; without a Docker bridge 0.0.0.0:53)"},
+  'dns-ttl': {type: 'integer', description: 'TTL in seconds of weaveDNS answers', default: DEFAULTS.dnsTtl},
+  'dns-fallback-timeout': {type: 'duration', description: 'how long weaveDNS waits for each upstream resolver (default 5s)'},
+  'resolv-conf': {type: 'string', description: 'resolv.conf naming the resolvers weaveDNS forwards other names to', default: DEFAULTS.resolvConf},
+
   // weave 2.8.1's flags for what this router does not have: accepted, with one warning line per reason (issue 13).
-  'no-dns': {type: 'boolean', description: 'disable weaveDNS', ignored: DNS},
-  'dns-domain': {type: 'string', description: 'weaveDNS domain', ignored: DNS},
-  'dns-listen-address': {type: 'string', description: 'weaveDNS listen address', ignored: DNS},
-  'dns-ttl': {type: 'integer', description: 'weaveDNS answer TTL', ignored: DNS},
-  'dns-fallback-timeout': {type: 'duration', description: 'weaveDNS upstream timeout', ignored: DNS},
-  'resolv-conf': {type: 'string', description: 'weaveDNS upstream resolvers', ignored: DNS},
   proxy: {type: 'boolean', description: 'Docker API proxy', ignored: PROXY},
   H: {type: 'list', description: 'Docker API proxy address', ignored: PROXY},
   'hostname-from-label': {type: 'string', description: 'Docker API proxy: hostname label', ignored: PROXY},
@@ -218,7 +200,7 @@ export const ROUTER_FLAGS = {
   'plugin-v2-multicast': {type: 'boolean', description: 'Docker network plugin (v2) multicast', ignored: PLUGIN},
   'plugin-socket': {type: 'string', description: 'Docker network plugin socket', ignored: PLUGIN},
   'plugin-mesh-socket': {type: 'string', description: 'Docker network plugin mesh socket', ignored: PLUGIN},
-  'docker-api': {type: 'string', description: 'Docker API endpoint ("" for none, what this router does)', ignored: DOCKER},
+  'docker-api': {type: 'string', description: 'Docker engine (unix:///path/to/docker.sock or tcp://<host>:<port>) whose containers the router watches, freeing the addresses of those that stop or go (weave attach); "" for none', default: ''},
   'docker-bridge': {type: 'string', description: 'the Docker bridge whose containers may not reach the router (docker0 here)', ignored: DOCKER_BRIDGE_ONLY, quiet: 'docker0'},
   datapath: {type: 'string', description: 'ODP datapath name', ignored: ODP},
   'no-bridged-fastdp': {type: 'boolean', description: 'ODP datapath without the bridge', ignored: ODP},
@@ -296,6 +278,49 @@ export function ignoredFlagWarnings(flags: RawRouterFlags): string[] {
 
 export const PASSWORD_FLAG_WARNING = 'the --password flag shows in ps and /proc/<pid>/cmdline to every user of this host: give the router WEAVE_PASSWORD in its environment instead';
 
+const GO_DURATION_UNIT_MS: Record<string, number> = {ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000};
+
+/** A duration the router's parser accepted (time.ParseDuration's syntax), in milliseconds. */
+export function goDurationMs(value: string): number {
+  let ms = 0;
+  for (const [, n, unit] of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(n) * GO_DURATION_UNIT_MS[unit!]!;
+  return value.startsWith('-') ? -ms : ms;
+}
+
+/** --dns-* flags; undefined with --no-dns. */
+function dnsConfig(flags: RawRouterFlags): DnsConfig | undefined {
+  if (flags['no-dns']) return undefined;
+  const domain = flags['dns-domain'].toLowerCase().replace(/\.?$/, '.');
+  if (!/^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+$/.test(domain)) {
+    throw new RouterConfigError(`invalid --dns-domain "${flags['dns-domain']}": expected a domain name such as weave.local.`);
+  }
+  if (!Number.isInteger(flags['dns-ttl']) || flags['dns-ttl'] < 0 || flags['dns-ttl'] > 2 ** 31 - 1) {
+    throw new RouterConfigError(`invalid --dns-ttl ${flags['dns-ttl']}: expected whole seconds, 0 or more`);
+  }
+  const timeout = flags['dns-fallback-timeout'] === undefined ? DEFAULTS.dnsFallbackTimeoutMs : goDurationMs(flags['dns-fallback-timeout']);
+  if (!(timeout >= 1 && timeout <= 3_600_000)) {
+    throw new RouterConfigError(`invalid --dns-fallback-timeout "${flags['dns-fallback-timeout']}": expected from 1ms to 1h, such as 5s`);
+  }
+  const config: DnsConfig = {domain, ttl: flags['dns-ttl'], fallbackTimeoutMs: timeout, resolvConf: flags['resolv-conf']};
+  const listen = flags['dns-listen-address'];
+  if (listen) {
+    const addr = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(listen);
+    const host = addr ? addr[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0' : '';
+    const port = addr ? Number(addr[2]) : NaN;
+    if (!addr || isIP(host) === 0 || port < 1 || port > 65535) {
+      throw new RouterConfigError(`invalid --dns-listen-address "${listen}": expected an IP address and port such as 172.17.0.1:53 or :53`);
+    }
+    config.listen = {host, port};
+  }
+  return config;
+}
+
+/** --docker-api as the original's DOCKER_HOST forms: a unix socket, or plain TCP (no TLS in the router). */
+function parseDockerApi(value: string): string {
+  if (/^unix:\/\/\/./.test(value) || /^tcp:\/\/[^/:]+:\d{1,5}$/.test(value)) return value;
+  throw new RouterConfigError(`invalid --docker-api "${value}": expected unix:///path/to/docker.sock or tcp://<host>:<port>, or "" for none`);
+}
+
 function optionalAddr(flag: string, value: string | undefined): ListenAddr | undefined {
   return value ? parseListenAddr(flag, value) : undefined;
 }
@@ -309,10 +334,10 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
   if (!LOG_LEVELS.includes(flags['log-level'] as LogLevel)) {
     throw new RouterConfigError(`invalid --log-level "${flags['log-level']}": expected one of ${LOG_LEVELS.join(', ')}`);
   }
-  // 0 is the original's "not set".
-  const mtu = flags.mtu === 0 ? DEFAULTS.mtu : flags.mtu;
-  if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) {
-    throw new RouterConfigError(`invalid --mtu ${flags.mtu}: expected a whole number from 576 to 65535, or 0 for the default ${DEFAULTS.mtu}`);
+  // 0 is the original's "not set": ours then follows the network.
+  const {mtu} = flags;
+  if (!Number.isInteger(mtu) || (mtu !== 0 && (mtu < 576 || mtu > 65535))) {
+    throw new RouterConfigError(`invalid --mtu ${flags.mtu}: expected a whole number from 576 to 65535, or 0 to pick it from the network`);
   }
   const minVersion = flags['min-protocol-version'];
   if (minVersion < PROTOCOL_MIN_VERSION || minVersion > PROTOCOL_MAX_VERSION) {
@@ -345,6 +370,7 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
     warnings: ignoredFlagWarnings(flags),
   };
   if (flags.host) config.host = flags.host;
+  if (flags['docker-api']) config.dockerApi = parseDockerApi(flags['docker-api']);
   if (flags.name) config.name = parsePeerName(flags.name);
   const httpAddr = optionalAddr('--http-addr', flags['http-addr']);
   const statusAddr = optionalAddr('--status-addr', flags['status-addr']);
@@ -352,6 +378,8 @@ export function routerConfig(flags: RawRouterFlags, peers: string[], env: Record
   if (httpAddr) config.httpAddr = httpAddr;
   if (statusAddr) config.statusAddr = statusAddr;
   if (metricsAddr) config.metricsAddr = metricsAddr;
+  const dns = dnsConfig(flags);
+  if (dns) config.dns = dns;
   const password = flags.password || env.WEAVE_PASSWORD;
   if (password) config.password = password;
   if (flags.password) config.warnings.push(PASSWORD_FLAG_WARNING);

@@ -13,6 +13,8 @@ export interface PreClaim {
   /** The container id recorded on its veth; the original's `_` (no id known) otherwise. */
   id: string;
   cidr: string;
+  /** A Docker container's (weave attach): its addresses go with it. */
+  docker?: boolean;
 }
 
 /** A link as `ip -j addr show` lists it inside a pod's namespace. */
@@ -103,7 +105,7 @@ export async function findExistingAddresses(pods: readonly PodPort[], log: Logge
     const id = pod.containerId ?? NO_CONTAINER_ID;
     for (const cidr of v4Cidrs(end.addr_info ?? [])) {
       log.info(`Found address ${cidr} for ID ${id}`);
-      claims.push({id, cidr});
+      claims.push({id, cidr, ...(pod.docker ? {docker: true} : {})});
     }
   }
   return claims;

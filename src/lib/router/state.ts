@@ -65,6 +65,27 @@ export interface BroadcastRoute {
   via: string[];
 }
 
+/** One weaveDNS record (tombstone: seconds since the epoch of its deletion, 0 while live). */
+export interface DnsRecord {
+  hostname: string;
+  origin: string;
+  containerId: string;
+  address: string;
+  version: number;
+  tombstone: number;
+}
+
+export interface DnsStatus {
+  /** With the trailing dot. */
+  domain: string;
+  upstream: string[];
+  /** `host:port` we answer on; empty when the default address was busy. */
+  address: string;
+  ttl: number;
+  /** Every record, deleted ones too, in the original's order. */
+  entries: DnsRecord[];
+}
+
 export interface RouterState {
   ready: boolean;
   version: string;
@@ -84,4 +105,6 @@ export interface RouterState {
   terminationCount: number;
   /** Absent when IPAM is disabled (`--ipalloc-range ""`). */
   ipam?: IpamStatus;
+  /** Absent with --no-dns. */
+  dns?: DnsStatus;
 }

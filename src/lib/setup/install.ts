@@ -5,7 +5,7 @@ import {createExclusive, linkAtomically, writeFileIfChanged} from './atomic.js';
 import {CONFLIST_NAME, hairpinModeFromEnv, LEGACY_CONF_NAME, renderConflist, validateCniVersion} from './conflist.js';
 import {missingDirs, resolveCniDirs, type CniDirOptions} from './dirs.js';
 import {fsFailure, SetupError} from './errors.js';
-import {DEFAULTS} from '../router/config.js';
+import {DEFAULTS} from '../defaults.js';
 import {launcherName, launcherScript, PLUGIN_NAMES} from './launcher.js';
 import {prerequisiteWarnings} from './prerequisites.js';
 

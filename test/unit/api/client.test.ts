@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {RouterClient} from '../../../src/lib/api/client.js';
 import {HttpStatusError, NotFoundError, RouterUnreachableError} from '../../../src/lib/api/errors.js';
-import {RouterConfigError} from '../../../src/lib/router/config.js';
+import {RouterConfigError} from '../../../src/lib/errors.js';
 import {createApiServer} from '../../../src/lib/router/http/server.js';
 import {httpError, type Request, RouteTable, text} from '../../../src/lib/router/http/routes.js';
 import {closedAddress} from '../../helpers/status-server.js';

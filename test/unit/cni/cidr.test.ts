@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {containsV4, intToIp, ipToInt, parseCidr} from '../../../src/lib/net/cidr.js';
+import {containsV4, formatAddress, ipToInt, parseCidr} from '../../../src/lib/net/cidr.js';
 
 describe('net/cidr', () => {
   describe('parseCidr', () => {
@@ -55,7 +55,7 @@ describe('net/cidr', () => {
     });
   });
 
-  describe('ipToInt and intToIp', () => {
+  describe('ipToInt and formatAddress', () => {
     const pairs: [string, number][] = [
       ['0.0.0.0', 0],
       ['0.0.0.1', 1],
@@ -70,13 +70,13 @@ describe('net/cidr', () => {
     for (const [ip, n] of pairs) {
       it(`${ip} <-> ${n}`, () => {
         assert.equal(ipToInt(ip), n);
-        assert.equal(intToIp(n), ip);
+        assert.equal(formatAddress(n), ip);
       });
     }
 
     it('round trips across the whole range', () => {
-      for (let n = 0; n < 2 ** 32; n += 16_777_259) assert.equal(ipToInt(intToIp(n)), n);
-      for (const ip of ['10.47.255.255', '10.48.0.0', '172.16.254.3', '1.2.3.4']) assert.equal(intToIp(ipToInt(ip)), ip);
+      for (let n = 0; n < 2 ** 32; n += 16_777_259) assert.equal(ipToInt(formatAddress(n)), n);
+      for (const ip of ['10.47.255.255', '10.48.0.0', '172.16.254.3', '1.2.3.4']) assert.equal(formatAddress(ipToInt(ip)), ip);
     });
 
     it('orders addresses as numbers', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import {DEFAULT_BRIDGE, parseConfig} from '../../../src/lib/cni/config.js';
+import {parseConfig} from '../../../src/lib/cni/config.js';
+import {DEFAULTS} from '../../../src/lib/defaults.js';
 
 /** The config as JSON on stdin, `fields` over a minimal valid 1.1.0 config. */
 const parse = (fields: Record<string, unknown> = {}) => parseConfig(JSON.stringify({cniVersion: '1.1.0', name: 'weave', type: 'weave-net', ...fields}));
@@ -66,7 +67,7 @@ describe('cni/config parseConfig', () => {
     it('fills in what a minimal config leaves out', () => {
       const conf = parseConfig('{"cniVersion": "0.3.0", "name": "weave", "type": "weave-net"}');
       assert.equal(conf.name, 'weave');
-      assert.equal(conf.bridge, DEFAULT_BRIDGE);
+      assert.equal(conf.bridge, DEFAULTS.weaveBridge);
       assert.equal(conf.bridge, 'weave');
       assert.equal(conf.mtu, 0);
       assert.equal(conf.hairpinMode, true);

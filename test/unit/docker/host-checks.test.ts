@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
 import {dockerEndpoint} from '../../../src/lib/docker/client.js';
 import {DockerOperatorError} from '../../../src/lib/docker/errors.js';
-import {listenerFromSs} from '../../../src/lib/docker/port-check.js';
+import {listenerFromSs} from '../../../src/lib/host/port-check.js';
 import {routerPort} from '../../../src/lib/docker/reset.js';
-import {checkRange, cidrsOverlap} from '../../../src/lib/docker/route-check.js';
+import {checkRange} from '../../../src/lib/host/route-check.js';
+import {cidrsOverlap} from '../../../src/lib/net/cidr.js';
 import {demuxLogs} from '../../../src/lib/docker/router-container.js';
 import {READONLY_PATHS, ROUTER_CAPABILITIES, routerContainerSpec} from '../../../src/lib/docker/spec.js';
 
@@ -58,6 +59,12 @@ describe('the router container spec', () => {
   it('mounts the state volume (<name>db) and the CNI socket directory, no namespace directory', () => {
     const mounts = spec.HostConfig?.Mounts ?? [];
     assert.deepEqual(mounts.map(m => [m.Type, m.Source, m.Target]), [['volume', 'weavedb', '/weavedb'], ['bind', '/run/weave', '/run/weave']]);
+  });
+
+  it("binds the engine's unix socket where the router looks for it (check-alive), as the original", () => {
+    const withSocket = routerContainerSpec({name: 'weave', image: 'i', args: [], restart: true, version: '1', dockerSocket: '/tmp/d.sock'});
+    assert.ok(withSocket.HostConfig?.Binds?.includes('/tmp/d.sock:/var/run/docker.sock'), String(withSocket.HostConfig?.Binds));
+    assert.ok(!spec.HostConfig?.Binds?.some(b => b.includes('docker.sock')), 'none without one');
   });
 });
 

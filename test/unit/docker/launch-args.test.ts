@@ -35,8 +35,16 @@ describe('weave launch arguments (as the original script split them)', () => {
     const argv = routerArgs(parseLaunchArgs(['--password', 'secret', 'host2']), context);
     assert.deepEqual(argv, [
       '--port', '6783', '--nickname', 'host1', '--weave-bridge', 'weave', '--ipalloc-range', '10.32.0.0/12',
-      '--http-addr', '127.0.0.1:6784', '--status-addr', '127.0.0.1:6782', 'host2',
+      '--http-addr', '127.0.0.1:6784', '--status-addr', '127.0.0.1:6782', '--docker-api', 'unix:///var/run/docker.sock', 'host2',
     ]);
+  });
+
+  it('points the router at the engine socket mounted in its container, unless DOCKER_HOST is TCP (then it warns)', () => {
+    const unix = routerArgs(parseLaunchArgs([]), {env: {DOCKER_HOST: 'unix:///tmp/d.sock'}, hostname: 'h'});
+    assert.equal(unix[unix.indexOf('--docker-api') + 1], 'unix:///var/run/docker.sock');
+    assert.ok(!routerArgs(parseLaunchArgs([]), {env: {DOCKER_HOST: 'tcp://10.0.0.1:2375'}, hostname: 'h'}).includes('--docker-api'));
+    assert.match(launchEnvWarnings({DOCKER_HOST: 'tcp://10.0.0.1:2375'}).join('\n'), /DOCKER_HOST is a TCP address.*will not watch Docker/);
+    assert.deepEqual(launchEnvWarnings({}), []);
   });
 
   it('reads WEAVE_PORT, WEAVE_MTU, WEAVE_HTTP_ADDR and WEAVE_STATUS_ADDR', () => {
@@ -65,7 +73,7 @@ describe('weave launch arguments (as the original script split them)', () => {
   });
 
   it("names the router flags that will have no effect, and the environment launch does not use, one line per reason", () => {
-    assert.deepEqual(routerFlagWarnings(['--no-dns', '--dns-domain', 'x.', '--plugin=false', 'host2']), ['WARNING: ignoring --no-dns, --dns-domain: weaveDNS is not built yet']);
+    assert.deepEqual(routerFlagWarnings(['--proxy', '--hostname-match', 'x', '--no-dns', '--plugin=false', 'host2']), ['WARNING: ignoring --proxy, --hostname-match: there is no Docker API proxy']);
     assert.deepEqual(routerFlagWarnings(['--bogus']), [], 'a bad flag is the router\'s to refuse');
     const lines = launchEnvWarnings({IPALLOC_RANGE: '10.40.0.0/16', CONN_LIMIT: '30', WEAVE_VERSION: '2.8.1', DOCKERHUB_USER: 'me', WEAVE_DOCKER_ARGS: '-m 1g', AWSVPC: '', HOME: '/root'});
     assert.deepEqual(lines, [

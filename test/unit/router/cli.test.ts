@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {parseRouterArgv, RouterUsageError} from '../../../src/lib/router/cli.js';
-import {DEFAULTS, ROUTER_FLAGS} from '../../../src/lib/router/config.js';
+import {DEFAULTS} from '../../../src/lib/defaults.js';
+import {ROUTER_FLAGS} from '../../../src/lib/router/config.js';
 import {runWeave} from '../../helpers/setup-cli.js';
 
 /** No stack trace, and no oclif banner: the lean entry answered, not oclif. */
@@ -61,7 +62,7 @@ describe('weave router flags without oclif (src/lib/router/cli.ts)', () => {
   describe('bin/weave.js router', () => {
     it('a bad flag value: its message on stderr and exit 1, before touching anything', () => {
       for (const [args, message] of [
-        [['--mtu', '1'], 'invalid --mtu 1: expected a whole number from 576 to 65535, or 0 for the default 1376\n'],
+        [['--mtu', '1'], 'invalid --mtu 1: expected a whole number from 576 to 65535, or 0 to pick it from the network\n'],
         [['--resume', 'host2'], 'You must not specify an initial peer list in conjunction with --resume\n'],
       ] as const) {
         const run = runWeave(['router', ...args]);

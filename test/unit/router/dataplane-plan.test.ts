@@ -5,7 +5,8 @@ import {Canary} from '../../../src/lib/router/dataplane/canary.js';
 import type {HostLink} from '../../../src/lib/router/dataplane/host.js';
 import {SavedRules} from '../../../src/lib/router/dataplane/iptables.js';
 import {exposeScript, hideScript, installScript, removeScript, wasMasqueraded} from '../../../src/lib/router/dataplane/plan.js';
-import {baseRules, controlPortRule, networkOf, ruleText} from '../../../src/lib/router/dataplane/rules.js';
+import {networkText} from '../../../src/lib/net/cidr.js';
+import {baseRules, controlPortRule, ruleText} from '../../../src/lib/router/dataplane/rules.js';
 import {createLogger} from '../../../src/lib/router/log.js';
 
 // Pure logic of the data plane: what it plans from an iptables-save dump. No kernel involved.
@@ -60,12 +61,12 @@ describe('router data plane: rules and plans', () => {
     assert.equal(saved.rules('raw', 'PREROUTING').length, 0);
   });
 
-  it('networkOf gives the network as iptables prints it', () => {
-    assert.equal(networkOf('10.32.0.1/12'), '10.32.0.0/12');
-    assert.equal(networkOf('192.168.7.9/24'), '192.168.7.0/24');
-    assert.equal(networkOf('10.1.2.3/32'), '10.1.2.3/32');
-    assert.equal(networkOf('10.1.2.3/0'), '0.0.0.0/0');
-    assert.throws(() => networkOf('fd00::1/64'), /not an IPv4 CIDR/);
+  it('networkText gives the network as iptables prints it', () => {
+    assert.equal(networkText('10.32.0.1/12'), '10.32.0.0/12');
+    assert.equal(networkText('192.168.7.9/24'), '192.168.7.0/24');
+    assert.equal(networkText('10.1.2.3/32'), '10.1.2.3/32');
+    assert.equal(networkText('10.1.2.3/0'), '0.0.0.0/0');
+    assert.throws(() => networkText('fd00::1/64'), /not an IPv4 CIDR/);
   });
 
   it('quotes as iptables-save does, and refuses words that would break a restore script', () => {

@@ -1,4 +1,5 @@
-import {networkText} from '../../router/ipam/range.js';
+import {networkText} from '../../net/cidr.js';
+import {DEFAULTS} from '../../defaults.js';
 import {CniError, ErrorCode} from '../errors.js';
 import type {Invocation} from '../invocation.js';
 import {badSubnet, ipamWaitFailure, routerDown, type RouterIpam} from './weave.js';
@@ -13,8 +14,8 @@ const ANSWER_TIMEOUT_MS = 100_000;
  * The HTTP client is imported only here, so plugins with delegated IPAM never pay for it.
  */
 export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
-  const [{DEFAULT_HTTP_ADDR, Endpoint}, {RouterTimeoutError, RouterUnreachableError}] = await Promise.all([import('../../api/transport.js'), import('../../api/errors.js')]);
-  const endpoint = new Endpoint(call.processEnv.WEAVE_HTTP_ADDR || DEFAULT_HTTP_ADDR);
+  const [{Endpoint}, {RouterTimeoutError, RouterUnreachableError}] = await Promise.all([import('../../api/transport.js'), import('../../api/errors.js')]);
+  const endpoint = new Endpoint(call.processEnv.WEAVE_HTTP_ADDR || DEFAULTS.httpAddr);
 
   /** `work` names what the router is needed for, in the error when none answers. */
   const send = async (work: string, method: string, path: string, form?: URLSearchParams): Promise<Reply> => {
@@ -69,6 +70,12 @@ export async function routerOverHttp(call: Invocation): Promise<RouterIpam> {
       const exposed = await send('allocate addresses', 'POST', `/expose/${cidr}`);
       if (exposed.status !== 204) throw fail(`unable to expose ${cidr}`, exposed);
       return cidr.split('/')[0]!;
+    },
+    async addName(id, address, name) {
+      const form = new URLSearchParams({fqdn: name.name, ...(name.relative ? {relative: 'true'} : {})});
+      const reply = await send('name the pod', 'PUT', `/name/${enc(id)}/${enc(address.split('/')[0]!)}`, form);
+      // 404: weaveDNS is off on this router (--no-dns), and the pod goes without a name.
+      if (reply.status !== 204 && reply.status !== 404) throw fail('unable to name the pod in weaveDNS', reply);
     },
     async ready() {
       const reply = await send('check addresses', 'GET', '/ipinfo/defaultsubnet');

@@ -1,3 +1,4 @@
+import {podDnsName, type PodName} from '../dns-name.js';
 import {CniError, ErrorCode} from '../errors.js';
 import type {Invocation} from '../invocation.js';
 import type {Ipam} from './ipam.js';
@@ -12,6 +13,8 @@ export interface RouterIpam {
   releaseAllBut(keep: string[]): Promise<void>;
   /** An address for the bridge (id weave:expose) in the subnet of `podAddress`, exposed. */
   exposeBridge(podAddress: string): Promise<string>;
+  /** The pod's name in weaveDNS, for `address` (a CIDR); nothing when weaveDNS is off. It goes when `id` releases the address. */
+  addName(id: string, address: string, name: PodName): Promise<void>;
   /** Resolves when the router answers and IPAM is on. */
   ready(): Promise<void>;
 }
@@ -46,7 +49,11 @@ export class WeaveIpam implements Ipam {
   async add(call: Invocation) {
     const {containerId} = call.env;
     const {subnet, gateway, routes} = call.conf.ipam;
-    const address = await (await this.router(call)).allocate(containerId, subnet);
+    const router = await this.router(call);
+    const address = await router.allocate(containerId, subnet);
+    const name = podDnsName(call.env, call.conf);
+    // On failure the caller releases the address, and its name with it.
+    if (name) await router.addName(containerId, address, name);
     return {interfaces: [], ips: [{address, ...(gateway ? {gateway} : {})}], routes: routes ?? [], dns: {}};
   }
 

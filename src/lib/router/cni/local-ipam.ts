@@ -1,9 +1,12 @@
 import {CniError, ErrorCode} from '../../cni/errors.js';
 import {badSubnet, ipamWaitFailure, type RouterIpam} from '../../cni/ipam/weave.js';
 import type {Dataplane} from '../dataplane/dataplane.js';
-import {CANCELLED, IpamWaitError, type IpamService} from '../ipam/service.js';
-import {EXPOSE_ID} from '../ipam/allocator.js';
-import {formatCidr, IpamInputError, networkText, parseSubnet} from '../ipam/range.js';
+import type {DnsService} from '../dns/service.js';
+import {CANCELLED} from '../ipam/pending.js';
+import {IpamWaitError, type IpamService} from '../ipam/service.js';
+import {EXPOSE_ID} from '../../defaults.js';
+import {networkText} from '../../net/cidr.js';
+import {formatCidr, IpamInputError, parseSubnet} from '../ipam/range.js';
 import {IpamStoreFullError} from '../ipam/store-errors.js';
 
 /** A change refused while the disk is full: code 11 with the text the cold path gives the router's 503. */
@@ -17,10 +20,10 @@ async function tryAgainWhenFull<T>(what: string, call: () => Promise<T>): Promis
 }
 
 /**
- * Weave IPAM for warm CNI calls: the router's own IPAM service and data plane, no HTTP. An
- * allocation waits at most `waitMs`.
+ * Weave IPAM for warm CNI calls: the router's own IPAM service, data plane and weaveDNS, no HTTP.
+ * An allocation waits at most `waitMs`.
  */
-export function localRouterIpam(ipam: IpamService | undefined, dataplane: Dataplane, waitMs: number): RouterIpam {
+export function localRouterIpam(ipam: IpamService | undefined, dataplane: Dataplane, dns: DnsService | undefined, waitMs: number): RouterIpam {
   const service = (): IpamService => {
     if (!ipam) {
       throw new CniError(ErrorCode.NotAvailable, 'weave IPAM is disabled on this router (--ipalloc-range "")', 'set "ipam": {"type": ...} in the network config, or launch weave with an --ipalloc-range');
@@ -57,6 +60,9 @@ export function localRouterIpam(ipam: IpamService | undefined, dataplane: Datapl
       const cidr = await allocate(EXPOSE_ID, networkText(podAddress));
       await dataplane.expose(cidr, true);
       return cidr.split('/')[0]!;
+    },
+    async addName(id, address, name) {
+      dns?.add(name.relative ? dns.qualify(name.name) : name.name, id, address.split('/')[0]!);
     },
     async ready() {
       service();

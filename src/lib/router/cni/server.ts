@@ -4,6 +4,8 @@ import type {OwnBridge} from '../../cni/invocation.js';
 import {CniError, ErrorCode} from '../../cni/errors.js';
 import type {Ipam} from '../../cni/ipam/ipam.js';
 import type {PluginName} from '../../cni/skel.js';
+import {loadNetlinkPodNet} from '../../net/netlink/pod-net.js';
+import type {PodNet} from '../../net/pod-net.js';
 import type {Logger} from '../log.js';
 import {COLD, type CniRequest, formatReply, GO, ProtocolError, READY, RequestReader} from './protocol.js';
 import {cniSocketPath} from './socket-path.js';
@@ -50,6 +52,8 @@ export class CniSocketServer {
   private server?: Server;
   private path?: string;
   private readonly sockets = new Set<Socket>();
+  /** Netlink from this process when the addon has it; `ip` processes (the plugin's default) otherwise. */
+  private net?: PodNet;
 
   constructor(
     private readonly dir: string,
@@ -151,7 +155,12 @@ export class CniSocketServer {
     const began = performance.now();
     // Loaded on the first call, not at start: a third of the modules a router would load.
     const {runPlugin} = await import('../../cni/skel.js');
-    const reply = await runPlugin(request.plugin as PluginName, env, request.stdin, {weaveIpam: this.weaveIpam, netns, ...(this.ownBridge ? {ownBridge: this.ownBridge} : {})});
+    const reply = await runPlugin(request.plugin as PluginName, env, request.stdin, {
+      weaveIpam: this.weaveIpam,
+      netns,
+      ...(this.ownBridge ? {ownBridge: this.ownBridge} : {}),
+      ...(this.net ? {net: this.net} : {}),
+    });
     const ms = Math.round(performance.now() - began);
     this.log.debug('cni call', {plugin: request.plugin, command: env.CNI_COMMAND, container: env.CNI_CONTAINERID, exit: reply.exitCode, ms});
     socket.end(formatReply(reply.exitCode, reply.stdout));
@@ -172,7 +181,13 @@ export class CniSocketServer {
     await chmod(path, 0o600);
     this.server = server;
     this.path = path;
-    this.log.info('warm CNI path listening', {socket: path});
+    const net = loadNetlinkPodNet();
+    if (typeof net === 'string') {
+      this.log.info('warm CNI path listening; links through ip, as the addon has no netlink', {socket: path, addon: net});
+    } else {
+      this.net = net;
+      this.log.info('warm CNI path listening; links through netlink', {socket: path});
+    }
     return path;
   }
 

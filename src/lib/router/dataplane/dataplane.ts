@@ -1,3 +1,4 @@
+import {networkText} from '../../net/cidr.js';
 import {type IpCommand, ipBatch} from '../../net/ip.js';
 import {type LinkEvent, LinkMonitor} from '../../net/link-monitor.js';
 import type {LinkInfo} from '../../net/link.js';
@@ -8,12 +9,12 @@ import {announce, type ExposeContext, exposeAddress, hideAddress} from './expose
 import {dockerOf, type PodPort, readHostLinks} from './host.js';
 import {Iptables} from './iptables.js';
 import {installScript, wasMasqueraded} from './plan.js';
-import {baseRules, CANARY_CHAIN, CANARY_TABLES, networkOf} from './rules.js';
+import {baseRules, CANARY_CHAIN, CANARY_TABLES} from './rules.js';
 
 export interface DataplaneOptions {
   /** --weave-bridge */
   bridge: string;
-  /** --mtu */
+  /** --mtu, or what the network allows at start. */
   mtu: number;
   /** The peer name, given to the bridge as its MAC; else the bridge keeps (or gets) one of its own. */
   mac?: string;
@@ -73,8 +74,12 @@ export class Dataplane {
   private stopped = false;
   private readonly restoredListeners: (() => Promise<void>)[] = [];
 
+  /** The bridge's MTU: --mtu, or what the network allows (setMtu). */
+  private mtu: number;
+
   constructor(private readonly options: DataplaneOptions) {
     const {bridge, netns, log} = options;
+    this.mtu = options.mtu;
     this.ctx = {bridge, log, netns, iptables: new Iptables(netns)};
     const reinstall = async () => {
       await this.serial(() => this.install());
@@ -183,12 +188,20 @@ export class Dataplane {
     });
   }
 
+  /** A new MTU for the bridge (new pods get the bridge's). */
+  setMtu(mtu: number): Promise<void> {
+    this.mtu = mtu;
+    return this.serial(async () => {
+      await this.install();
+    });
+  }
+
   /** Exposes `cidr` (a.b.c.d/len) on the bridge; `nat` false is the API's skipNAT. */
   expose(cidr: string, nat: boolean): Promise<void> {
     return this.serial(async () => {
       await exposeAddress(this.ctx, cidr, nat);
       this.addresses.add(cidr);
-      this.nat.set(networkOf(cidr), nat);
+      this.nat.set(networkText(cidr), nat);
     });
   }
 
@@ -196,7 +209,7 @@ export class Dataplane {
     return this.serial(async () => {
       await hideAddress(this.ctx, cidr);
       this.addresses.delete(cidr);
-      this.nat.delete(networkOf(cidr));
+      this.nat.delete(networkText(cidr));
     });
   }
 
@@ -216,7 +229,8 @@ export class Dataplane {
    * with a deletion put back), its rules and settings, and pods' veths that lost it put back.
    */
   private async install(): Promise<DataplaneStart> {
-    const {bridge, mtu, mac, netns, httpPort, meshPort, overlaySources, log} = this.options;
+    const {bridge, mac, netns, httpPort, meshPort, overlaySources, log} = this.options;
+    const {mtu} = this;
     const [host, saved] = await Promise.all([readHostLinks(bridge, netns), this.ctx.iptables.save()]);
     const link = await ensureWeaveBridge({name: bridge, mtu, mac, netns}, host, log);
     const lost = [...this.addresses].filter(cidr => !link.cidrs.includes(cidr));
@@ -229,7 +243,7 @@ export class Dataplane {
     const cidrs = [...link.cidrs, ...lost];
     for (const cidr of cidrs) this.addresses.add(cidr);
     const exposures = cidrs.map(cidr => {
-      const network = networkOf(cidr);
+      const network = networkText(cidr);
       return {network, nat: this.nat.get(network) ?? wasMasqueraded(saved, network)};
     });
     for (const exposure of exposures) this.nat.set(exposure.network, exposure.nat);

@@ -67,6 +67,7 @@ export class EncryptedPath {
 
   private constructor(
     private readonly mesh: EncryptedMesh,
+    /** Its MTU changes with the pods' (setMtu). */
     private readonly options: EncryptedPathOptions,
   ) {}
 
@@ -90,6 +91,12 @@ export class EncryptedPath {
     const sleeve = this.sleeve;
     this.sleeve = undefined;
     await sleeve?.stop();
+  }
+
+  /** A new pod MTU: the TAP's follows (the sleeve's workers need none). */
+  async setMtu(mtu: number): Promise<void> {
+    this.options.mtu = mtu;
+    if (this.sleeve) await attachTap(this.sleeve.tap, this.options.bridge, mtu);
   }
 
   /** The bridge was made anew: the sleeve's TAP goes back on it. */

@@ -3,7 +3,7 @@ import {announceAddress} from '../../net/arp.js';
 import type {Logger} from '../log.js';
 import type {Iptables} from './iptables.js';
 import {exposeScript, hideScript} from './plan.js';
-import {networkOf} from './rules.js';
+import {networkText} from '../../net/cidr.js';
 
 export interface ExposeContext {
   bridge: string;
@@ -27,7 +27,7 @@ export async function announce(ctx: ExposeContext, cidr: string): Promise<void> 
  * masquerading for its network unless `nat` is false, and the forward-accept rule. Idempotent.
  */
 export async function exposeAddress(ctx: ExposeContext, cidr: string, nat: boolean): Promise<void> {
-  const network = networkOf(cidr);
+  const network = networkText(cidr);
   await addAddress(ctx.bridge, cidr, ctx.netns);
   const rules = async () => ctx.iptables.restore(exposeScript(await ctx.iptables.save(), {network, nat}));
   await Promise.all([rules(), announce(ctx, cidr)]);
@@ -38,9 +38,9 @@ export async function exposeAddress(ctx: ExposeContext, cidr: string, nat: boole
  * rules unless another bridge address still lies in that network. Idempotent.
  */
 export async function hideAddress(ctx: ExposeContext, cidr: string): Promise<void> {
-  const network = networkOf(cidr);
+  const network = networkText(cidr);
   await deleteAddress(ctx.bridge, cidr, ctx.netns);
   const remaining = await ipv4Addresses(ctx.bridge, ctx.netns);
-  if (remaining.some(other => networkOf(other) === network)) return;
+  if (remaining.some(other => networkText(other) === network)) return;
   await ctx.iptables.restore(hideScript(await ctx.iptables.save(), network));
 }

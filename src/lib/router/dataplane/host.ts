@@ -2,7 +2,7 @@ import type {AddrInfo} from '../../net/addressing.js';
 import {v4Cidrs} from '../../net/address.js';
 import {ip} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
-import {hostVethName} from '../../net/veth.js';
+import {DOCKER_ALIAS_PREFIX, dockerVethOwner, hostVethName} from '../../net/veth.js';
 import {DOCKER_BRIDGE} from './rules.js';
 
 /** The original's ODP datapath name, looked at only to recognise a fastdp set-up left behind. */
@@ -13,7 +13,7 @@ export interface HostLink extends LinkInfo {
   cidrs: string[];
 }
 
-/** The host end of a pod's veth, as the CNI plugin made it (`vethwepl<id[:7]>`). */
+/** The host end of a pod's veth, as the CNI plugin made it (`vethwepl<id[:7]>`), or weave attach (`vethwepl<pid>`). */
 export interface PodPort {
   ifname: string;
   ifindex: number;
@@ -22,6 +22,8 @@ export interface PodPort {
   netnsid: number;
   /** The container id the plugin recorded (undefined for veths made before it did, or by weave 2.8.1). */
   containerId?: string;
+  /** A Docker container's (`weave attach`, which records `docker:<id>`), not a CNI pod's. */
+  docker?: boolean;
   /** Whether it is a port of the bridge now (else it lost it: the bridge was deleted). */
   attached: boolean;
 }
@@ -39,10 +41,18 @@ export interface HostLinks {
 
 const POD_VETH_PREFIX = 'vethwepl';
 
-/** An alias counts as the container id only when the veth's name was made from it. */
-function recordedId(link: LinkInfo): string | undefined {
-  const id = link.ifalias;
-  return id && hostVethName(id) === link.ifname ? id : undefined;
+/**
+ * The owner a veth records: a CNI pod's id counts only when the veth's name was made from it;
+ * a Docker container's is marked, on `vethwepl<pid>`.
+ */
+function recordedOwner(link: LinkInfo): {containerId: string; docker?: true} | undefined {
+  const alias = link.ifalias;
+  if (!alias) return undefined;
+  if (alias.startsWith(DOCKER_ALIAS_PREFIX)) {
+    const owner = dockerVethOwner(link);
+    return owner && {containerId: owner.id, docker: true};
+  }
+  return hostVethName(alias) === link.ifname ? {containerId: alias} : undefined;
 }
 
 export function podPorts(links: readonly LinkInfo[], bridge: string): PodPort[] {
@@ -50,8 +60,7 @@ export function podPorts(links: readonly LinkInfo[], bridge: string): PodPort[] 
     const {ifname, ifindex, link_index: peerIndex, link_netnsid: netnsid, master} = link;
     if (!ifname.startsWith(POD_VETH_PREFIX) || link.linkinfo?.info_kind !== 'veth') return [];
     if (peerIndex === undefined || netnsid === undefined || (master !== undefined && master !== bridge)) return [];
-    const containerId = recordedId(link);
-    return [{ifname, ifindex, peerIndex, netnsid, attached: master === bridge, ...(containerId ? {containerId} : {})}];
+    return [{ifname, ifindex, peerIndex, netnsid, attached: master === bridge, ...recordedOwner(link)}];
   });
 }
 

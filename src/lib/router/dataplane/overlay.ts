@@ -3,8 +3,7 @@ import {isIP} from 'node:net';
 import {BridgeBatch} from '../../net/bridge-batch.js';
 import {CommandError} from '../../net/exec.js';
 import {applyFdb, type FdbChange, type FdbEntry, FdbError, fdbEntries, FLOOD_MAC, type Remote} from '../../net/fdb.js';
-import {ipBatch} from '../../net/ip.js';
-import type {LinkInfo} from '../../net/link.js';
+import {routeMtus, VXLAN_OVERHEAD} from '../../net/mtu.js';
 import {type EnsuredVxlan, ensureVxlan} from '../../net/vxlan.js';
 import type {Logger} from '../log.js';
 import {Pacer} from '../pacer.js';
@@ -12,6 +11,8 @@ import {isTrusted} from '../mesh/address.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
 import {floodEntries, planFdb, type PeerRemote, RemoteTargets} from './overlay-plan.js';
+import type {RelaySpec} from './relay-plan.js';
+import {type RelayMesh, Relays} from './relay.js';
 
 /** The VXLAN network id: every peer uses the same one (one overlay per UDP port). */
 export const VNI = 1;
@@ -22,8 +23,7 @@ export const overlayPort = (meshPort: number): number => meshPort + 1;
 /** The device's name, the one the original's fastdp gave its VXLAN port. */
 export const overlayDevice = (meshPort: number): string => `vxlan-${overlayPort(meshPort)}`;
 
-/** Outer IPv4, UDP and VXLAN headers plus the inner Ethernet header. */
-export const VXLAN_OVERHEAD = 50;
+export {VXLAN_OVERHEAD} from '../../net/mtu.js';
 
 /** Why VXLAN carries no pod traffic to a peer (the router shows the encrypted path's view of those instead). */
 export const BLOCKED_REASON = 'VXLAN is unencrypted and the peer is outside --trusted-subnets';
@@ -99,14 +99,19 @@ export class Overlay {
   private readonly updates = new Pacer(() => this.update(), COALESCE_MS, MIN_GAP_MS);
   private readonly onChange = () => this.updates.ask();
   private running?: Promise<void>;
+  /** Pod traffic to peers we have no connection to, once startRelays() was called. */
+  private relays?: Relays;
   private dirty = false;
   private stopped = false;
   private retryMs = RETRY_MS;
+  /** The pods' MTU: --mtu, or what the network allows (setMtu). */
+  private mtu: number;
 
   private constructor(
     private readonly mesh: OverlayMesh,
     private readonly options: OverlayOptions,
   ) {
+    this.mtu = options.mtu;
     this.device = overlayDevice(options.meshPort);
     this.port = overlayPort(options.meshPort);
     this.targets = new RemoteTargets(options.holdMs ?? HOLD_MS);
@@ -128,9 +133,33 @@ export class Overlay {
     return overlay;
   }
 
+  /** A new pod MTU: the device's and the relays' follow; the underlay is checked again. */
+  async setMtu(mtu: number): Promise<void> {
+    this.mtu = mtu;
+    await this.ensureDevice();
+    await this.relays?.setMtu(mtu);
+    for (const dst of this.underlayChecked) this.underlayPending.add(dst);
+    this.underlayChecked.clear();
+    this.checkUnderlaySoon([]);
+  }
+
+  /** Relays pod traffic through connected peers to those we have no connection to (see Relays). */
+  startRelays(mesh: RelayMesh): void {
+    const {bridge, local, netns, log} = this.options;
+    const {mtu} = this;
+    this.relays = new Relays(mesh, () => this.neighbours(), {bridge, port: this.port, mtu, log, ...(local ? {local} : {}), ...(netns ? {netns} : {})});
+    this.relays.start();
+  }
+
+  /** The relay devices in place. */
+  relayDevices(): RelaySpec[] {
+    return this.relays?.devices() ?? [];
+  }
+
   /** Stops following the mesh; the device and its entries stay (see the class comment). */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.relays?.stop();
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
     clearTimeout(this.underlayTimer);
     // A failing update may still ask for a retry: cancelled once it is over.
@@ -142,13 +171,14 @@ export class Overlay {
   /** The bridge was made anew: the device goes back on it, its forwarding entries with it. */
   async reattach(): Promise<void> {
     await this.ensureDevice();
+    await this.relays?.reattach();
   }
 
   /** How `status connections` shows a connection's data path. */
   describe(c: ConnectionFacts): ReturnType<OverlayDescriber> {
     if (isIP(c.ip) !== 4) return {name: 'none', attrs: {reason: 'the overlay runs over IPv4 only'}};
     if (!this.carries(c)) return {name: 'blocked', attrs: {reason: BLOCKED_REASON}};
-    return {name: 'fastdp', attrs: {mtu: this.options.mtu}};
+    return {name: 'fastdp', attrs: {mtu: this.mtu}};
   }
 
   private carries(c: ConnectionFacts): boolean {
@@ -161,7 +191,8 @@ export class Overlay {
   }
 
   private async ensureDevice(): Promise<EnsuredVxlan['action']> {
-    const {bridge, mtu, local, netns, log} = this.options;
+    const {bridge, local, netns, log} = this.options;
+    const {mtu} = this;
     // Isolated, as the sleeve's TAP: the bridge never relays a frame from one overlay into the other.
     const {action} = await ensureVxlan({name: this.device, vni: VNI, port: this.port, mtu, bridge, learning: true, isolated: true, netns, ...(local ? {local} : {})});
     log.info(`overlay device ${action}`, {device: this.device, port: this.port, mtu, bridge});
@@ -196,7 +227,7 @@ export class Overlay {
     this.running = undefined;
   }
 
-  private peerRemotes(): PeerRemote[] {
+  private peerRemotes(): (PeerRemote & {peer: string})[] {
     return this.mesh
       .connections()
       .filter(c => c.established && isIP(c.ip) === 4)
@@ -204,8 +235,13 @@ export class Overlay {
         // A peer on another --port listens for VXLAN on its port + 1 too.
         const port = overlayPort(c.port);
         const remote: Remote = port === this.port ? {dst: c.ip} : {dst: c.ip, port};
-        return {remote, carried: this.carries(c)};
+        return {peer: c.peer, remote, carried: this.carries(c)};
       });
+  }
+
+  /** The peers VXLAN carries pod traffic to directly, by name: the first hops relays may use. */
+  neighbours(): Map<string, Remote> {
+    return new Map(this.peerRemotes().filter(p => p.carried).map(p => [p.peer, p.remote]));
   }
 
   /** The device's entries; a device deleted under us is made again (its entries then follow). */
@@ -269,19 +305,17 @@ export class Overlay {
     const dsts = [...this.underlayPending];
     this.underlayPending.clear();
     for (const dst of dsts) this.underlayChecked.add(dst);
-    const {netns, mtu, log} = this.options;
+    const {netns, log} = this.options;
+    const {mtu} = this;
     try {
-      const shown = await ipBatch([...dsts.map(dst => ['route', 'get', dst]), ['link', 'show']], netns);
-      const mtus = new Map((shown.at(-1) as LinkInfo[]).map(link => [link.ifname, link.mtu]));
-      for (const [i, dst] of dsts.entries()) {
-        const dev = (shown[i] as {dev?: string}[])[0]?.dev;
-        const linkMtu = dev === undefined ? undefined : mtus.get(dev);
-        if (linkMtu !== undefined && linkMtu < mtu + VXLAN_OVERHEAD) {
-          log.warning(`the link to peer ${dst} (${dev}, MTU ${linkMtu}) cannot carry pod packets of MTU ${mtu} plus ${VXLAN_OVERHEAD} bytes of VXLAN without fragmenting: set --mtu ${linkMtu - VXLAN_OVERHEAD} or less`);
+      for (const [dst, link] of await routeMtus(dsts, netns)) {
+        if (link.mtu < mtu + VXLAN_OVERHEAD) {
+          log.warning(`the link to peer ${dst} (${link.dev}, MTU ${link.mtu}) cannot carry pod packets of MTU ${mtu} plus ${VXLAN_OVERHEAD} bytes of VXLAN without fragmenting: set --mtu ${link.mtu - VXLAN_OVERHEAD} or less`);
         }
       }
     } catch (error) {
       log.debug('could not check the MTU towards peers', {dsts, error: (error as Error).message});
     }
   }
+
 }

@@ -14,7 +14,7 @@ import {
   type Table,
 } from './rules.js';
 
-/** An exposed network (as networkOf gives it), and whether its traffic is masqueraded. */
+/** An exposed network (as networkText gives it), and whether its traffic is masqueraded. */
 export interface Exposure {
   network: string;
   nat: boolean;

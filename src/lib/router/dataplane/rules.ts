@@ -1,5 +1,3 @@
-import {intToIp, ipToInt, parseCidr} from '../../net/cidr.js';
-
 /** The chains the router owns (section 9 of the reference). */
 export const EXPOSE_CHAIN = 'WEAVE-EXPOSE';
 export const NAT_CHAIN = 'WEAVE';
@@ -106,15 +104,7 @@ export function controlPortRule(port: number): Rule {
   );
 }
 
-/** The network of an IPv4 CIDR, as iptables prints it: 10.32.0.1/12 -> 10.32.0.0/12. */
-export function networkOf(cidr: string): string {
-  const parsed = parseCidr(cidr);
-  if (!parsed || parsed.family !== 4) throw new Error(`not an IPv4 CIDR: ${cidr}`);
-  const size = 2 ** (32 - parsed.prefix);
-  return `${intToIp(Math.floor(ipToInt(parsed.ip) / size) * size)}/${parsed.prefix}`;
-}
-
-/** Masquerading for an exposed network (skipped with skipNAT); `network` as networkOf gives it. */
+/** Masquerading for an exposed network (skipped with skipNAT); `network` as networkText gives it. */
 export function natRules(network: string): Rule[] {
   return [
     // Multicast from the weave network keeps its source address.

@@ -1,8 +1,9 @@
 import {type IpCommand, ipBatch, IpError} from '../../net/ip.js';
-import {DEFAULTS} from '../config.js';
+import {DEFAULTS} from '../../defaults.js';
 import {dockerOf, readHostLinks} from './host.js';
 import {Iptables} from './iptables.js';
 import {overlayDevice} from './overlay.js';
+import {RELAY_PREFIX} from './relay-plan.js';
 import {removeScript} from './plan.js';
 import {baseRules} from './rules.js';
 
@@ -14,7 +15,7 @@ export interface TeardownOptions {
 }
 
 /**
- * `weave reset`'s destroy_bridge: the bridge, the overlay's VXLAN device and every `vethwe*` link go, then every rule and
+ * `weave reset`'s destroy_bridge: the bridge, the overlay's VXLAN devices (its relays' too) and every `vethwe*` link go, then every rule and
  * chain of ours. Safe to run twice, or over a half-built set-up.
  */
 export async function teardownDataplane(options: TeardownOptions): Promise<void> {
@@ -22,7 +23,7 @@ export async function teardownDataplane(options: TeardownOptions): Promise<void>
   const iptables = new Iptables(netns);
   const [host, saved] = await Promise.all([readHostLinks(bridge, netns), iptables.save()]);
   const vxlan = overlayDevice(options.meshPort ?? DEFAULTS.port);
-  const links = host.names.filter(name => name === bridge || name === vxlan || name.startsWith('vethwe'));
+  const links = host.names.filter(name => name === bridge || name === vxlan || name.startsWith('vethwe') || name.startsWith(RELAY_PREFIX));
   await deleteLinks(links, netns);
   const base = baseRules({bridge, meshPort: options.meshPort ?? DEFAULTS.port, docker: dockerOf(host)});
   await iptables.restore(removeScript(saved, base, bridge));

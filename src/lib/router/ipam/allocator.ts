@@ -1,11 +1,12 @@
+import {EXPOSE_ID} from '../../defaults.js';
+import {formatAddress} from '../../net/cidr.js';
 import {
   cidrSpan,
-  type Cidr,
-  formatAddress,
   formatCidr,
   hostSpan,
+  type IpamCidr,
   IpamInputError,
-  parseCidr,
+  parseIpamCidr,
   type Span,
   spanContains,
   spansOverlap,
@@ -14,8 +15,6 @@ import type {Mutation, OwnedRecord, PersistedState} from './records.js';
 import {type ForeignRing, Ring, type RingRecord} from './ring.js';
 import {Space} from './space.js';
 
-/** The bridge's id in the original. */
-export const EXPOSE_ID = 'weave:expose';
 /** The original's UnknownPeerName: who owns what a peer leaving alone gave up. */
 export const NO_PEER = '00:00:00:00:00:00';
 
@@ -23,13 +22,13 @@ export const NO_PEER = '00:00:00:00:00:00';
 export const NO_CONTAINER_ID = '_';
 
 interface Owned {
-  cidrs: Cidr[];
+  cidrs: IpamCidr[];
   container: boolean;
   cni: boolean;
 }
 
 export interface AllocationFlags {
-  /** check-alive: the id is a container (pruned when it is gone, later issues). */
+  /** check-alive: the id is a Docker container, whose addresses go with it (ipam/check-alive.ts). */
   container?: boolean;
   /** origin=cni: the CNI plugin made it, so CNI GC may free it. */
   cni?: boolean;
@@ -51,7 +50,7 @@ export class Allocator {
   private recordedRing?: RingRecord;
 
   constructor(
-    readonly universe: Cidr,
+    readonly universe: IpamCidr,
     readonly ourName: string,
     ourNickname: string,
     private readonly journal: (mutation: Mutation) => void,
@@ -99,7 +98,7 @@ export class Allocator {
         this.space.setOwned(this.ring.ownedSpans(this.ourName));
         return;
       case 'add': {
-        const cidr = parseCidr(mutation.cidr);
+        const cidr = parseIpamCidr(mutation.cidr);
         const entry = this.owned.get(mutation.id) ?? {cidrs: [], container: false, cni: false};
         if (!entry.cidrs.some(c => c.addr === cidr.addr)) entry.cidrs.push(cidr);
         entry.container = mutation.container;
@@ -109,7 +108,7 @@ export class Allocator {
         return;
       }
       case 'free': {
-        const addr = parseCidr(`${mutation.addr}/32`).addr;
+        const addr = parseIpamCidr(`${mutation.addr}/32`).addr;
         const entry = this.owned.get(mutation.id);
         if (!entry) return;
         entry.cidrs = entry.cidrs.filter(c => c.addr !== addr);
@@ -185,7 +184,7 @@ export class Allocator {
   }
 
   /** The addresses `id` holds inside `span`, in the order they were given. */
-  lookup(id: string, span: Span): Cidr[] {
+  lookup(id: string, span: Span): IpamCidr[] {
     return (this.owned.get(id)?.cidrs ?? []).filter(c => spanContains(span, c.addr));
   }
 
@@ -194,7 +193,7 @@ export class Allocator {
    * Undefined when none is free (the caller waits); throws when the subnet is outside the range.
    * The ring must be established.
    */
-  allocate(id: string, subnet: Cidr, flags: AllocationFlags): number | undefined {
+  allocate(id: string, subnet: IpamCidr, flags: AllocationFlags): number | undefined {
     const hosts = hostSpan(subnet);
     const existing = this.lookup(id, hosts)[0];
     if (existing) return existing.addr;
@@ -213,7 +212,7 @@ export class Allocator {
    * taken on trust; inside, it must be ours and not held by another id. The ring must be
    * established.
    */
-  claim(id: string, cidr: Cidr, flags: AllocationFlags): void {
+  claim(id: string, cidr: IpamCidr, flags: AllocationFlags): void {
     const add = (ident: string) => this.record({t: 'add', id: ident, cidr: formatCidr(cidr), container: flags.container ?? false, cni: flags.cni ?? false});
     const anonymous = id === NO_CONTAINER_ID;
     if (!this.ring.contains(cidr.addr)) {
@@ -260,6 +259,17 @@ export class Allocator {
     this.record({t: 'delete', id});
   }
 
+  /** Whether `id` holds addresses as a Docker container (check-alive), and never as a CNI pod. */
+  isContainerOwner(id: string): boolean {
+    const entry = this.owned.get(id);
+    return entry !== undefined && entry.container && !entry.cni;
+  }
+
+  /** Every id that holds addresses as a Docker container. */
+  containerOwners(): string[] {
+    return [...this.owned.keys()].filter(id => this.isContainerOwner(id));
+  }
+
   /** CNI GC: frees every CNI allocation whose id is not in `keep`; returns the freed ids. */
   collectCni(keep: ReadonlySet<string>): string[] {
     const freed = [...this.owned].filter(([id, entry]) => entry.cni && id !== EXPOSE_ID && !keep.has(id)).map(([id]) => id);
@@ -282,7 +292,7 @@ export class Allocator {
   }
 
   /** Every holder and its addresses, for GET /ip. */
-  list(): {id: string; cidrs: Cidr[]}[] {
+  list(): {id: string; cidrs: IpamCidr[]}[] {
     return [...this.owned].map(([id, entry]) => ({id, cidrs: entry.cidrs}));
   }
 

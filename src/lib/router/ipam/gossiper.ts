@@ -3,7 +3,8 @@ import type {Logger} from '../log.js';
 import type {Allocator} from './allocator.js';
 import {Elector, type IpamInit, Observer, type Participant, quorumOf} from './consensus.js';
 import {CHANNEL, decodeSpan, decodeState, encodeSpan, encodeState, encodeUnicast, type GossipState, IpamMessageError, Unicast} from './messages.js';
-import {formatAddress, formatSpan, type Span} from './range.js';
+import {formatAddress} from '../../net/cidr.js';
+import {formatSpan, type Span} from './range.js';
 import type {IpamStore} from './records.js';
 import {type ForeignRing, RingMergeError} from './ring.js';
 

@@ -1,6 +1,8 @@
 import {httpError, json, type Request, type Response, type RouteTable, text} from '../http/routes.js';
-import {type Cidr, formatAddress, formatCidr, IpamInputError, parseAddress, parseCidr, parseSubnet} from './range.js';
-import {CANCELLED, IpamWaitError, type IpamService} from './service.js';
+import {formatAddress} from '../../net/cidr.js';
+import {formatCidr, type IpamCidr, IpamInputError, parseAddress, parseIpamCidr, parseSubnet} from './range.js';
+import {CANCELLED} from './pending.js';
+import {IpamWaitError, type IpamService} from './service.js';
 import {IpamStoreFullError} from './store-errors.js';
 
 /**
@@ -17,11 +19,11 @@ async function refusalsOn(fn: () => Promise<Response>): Promise<Response> {
   }
 }
 
-function subnetOf(req: Request): Cidr {
+function subnetOf(req: Request): IpamCidr {
   return parseSubnet(`${req.params.ip}/${req.params.prefixlen}`);
 }
 
-function addresses(cidrs: Cidr[]): Response {
+function addresses(cidrs: IpamCidr[]): Response {
   return text(cidrs.map(formatCidr).join(' '));
 }
 
@@ -29,8 +31,9 @@ function addresses(cidrs: Cidr[]): Response {
  * A CNI plugin's allocation (origin=cni, sent only by ours) waits at most `cniWaitMs`, then gets
  * 503 with the reason; other clients (the original's plugin, `weave prime`) wait as there.
  */
-async function allocate(service: IpamService, req: Request, subnet: Cidr, cniWaitMs: number): Promise<Response> {
+async function allocate(service: IpamService, req: Request, subnet: IpamCidr, cniWaitMs: number, notRunning: NotRunning | undefined): Promise<Response> {
   const flags = {container: req.form.get('check-alive') === 'true', cni: req.form.get('origin') === 'cni'};
+  if (flags.container && (await notRunning?.(req.params.id!))) return text(CANCELLED);
   let result;
   try {
     result = flags.cni ? await service.allocateWithin(req.params.id!, subnet, flags, cniWaitMs, req.signal) : await service.allocate(req.params.id!, subnet, flags, req.signal);
@@ -43,19 +46,26 @@ async function allocate(service: IpamService, req: Request, subnet: Cidr, cniWai
 }
 
 /**
+ * With the router watching Docker: whether a container is known not to run. A check-alive
+ * allocation or claim for it is then `cancelled` (200), as the original's.
+ */
+export type NotRunning = (id: string) => Promise<boolean>;
+
+/**
  * The original's IPAM routes (ipam/http.go), plus POST /ip-gc/cni (ours: frees the CNI
  * allocations of attachments that no longer exist). Registered only when IPAM is on, so that
  * they answer 404 otherwise, as there.
  */
-export function registerIpamRoutes(table: RouteTable, service: IpamService, cniWaitMs: number): void {
+export function registerIpamRoutes(table: RouteTable, service: IpamService, cniWaitMs: number, notRunning?: NotRunning): void {
   table
     .add('GET', '/ipinfo/defaultsubnet', () => text(formatCidr(service.defaultSubnet)))
     // No address tracker (AWS VPC, no-masq-local) on this router.
     .add('GET', '/ipinfo/tracker', () => text('\n'))
     .add('PUT', '/ip/{id}/{ip}/{prefixlen}', req =>
       refusalsOn(async () => {
-        const cidr = parseCidr(`${req.params.ip}/${req.params.prefixlen}`);
+        const cidr = parseIpamCidr(`${req.params.ip}/${req.params.prefixlen}`);
         const flags = {container: req.form.get('check-alive') === 'true', noErrorOnUnknown: req.form.get('noErrorOnUnknown') === 'true'};
+        if (flags.container && (await notRunning?.(req.params.id!))) return text(CANCELLED);
         try {
           const result = await service.claim(req.params.id!, cidr, flags, req.signal);
           return result === CANCELLED ? text(CANCELLED) : {status: 204};
@@ -83,8 +93,8 @@ export function registerIpamRoutes(table: RouteTable, service: IpamService, cniW
       const body = owned.length === 0 ? null : owned.map(o => ({containerid: o.id, addrs: o.cidrs.map(formatCidr)}));
       return {status: 200, body: `${JSON.stringify({owned: body})}\n`, contentType: 'application/json'};
     })
-    .add('POST', '/ip/{id}/{ip}/{prefixlen}', req => refusalsOn(() => allocate(service, req, subnetOf(req), cniWaitMs)))
-    .add('POST', '/ip/{id}', req => refusalsOn(() => allocate(service, req, service.defaultSubnet, cniWaitMs)))
+    .add('POST', '/ip/{id}/{ip}/{prefixlen}', req => refusalsOn(() => allocate(service, req, subnetOf(req), cniWaitMs, notRunning)))
+    .add('POST', '/ip/{id}', req => refusalsOn(() => allocate(service, req, service.defaultSubnet, cniWaitMs, notRunning)))
     .add('DELETE', '/ip/{id}/{ip}', req =>
       refusalsOn(async () => {
         const addr = parseAddress(req.params.ip!);

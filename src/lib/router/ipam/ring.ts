@@ -1,4 +1,5 @@
-import {formatAddress, type Span} from './range.js';
+import {formatAddress} from '../../net/cidr.js';
+import {type Span} from './range.js';
 
 /** One token of the ring: from `start` up to the next token, owned by `peer`. */
 export interface RingToken {

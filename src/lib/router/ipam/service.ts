@@ -4,9 +4,11 @@ import type {IpamStatus} from '../state.js';
 import {Allocator, type AllocationFlags} from './allocator.js';
 import type {IpamInit} from './consensus.js';
 import {type IpamMesh, RingGossiper} from './gossiper.js';
-import {type Cidr, cidrSize, cidrSpan, formatAddress, formatCidr, hostSpan, IpamInputError, networkOf, parseSubnet, type Span, spanContains, spansOverlap} from './range.js';
+import {formatAddress} from '../../net/cidr.js';
+import {cidrSize, cidrSpan, formatCidr, hostSpan, type IpamCidr, IpamInputError, parseSubnet, type Span, spanContains, spansOverlap} from './range.js';
 import type {IpamStore} from './records.js';
 import {FileStore} from './store.js';
+import {CANCELLED, type Cancelled, type PendingClaim, PendingQueue} from './pending.js';
 import {readStore, type StoreIdentity} from './store-load.js';
 
 export interface IpamOptions {
@@ -33,10 +35,6 @@ export interface FileIpamOptions extends IpamOptions {
   recover?: boolean;
 }
 
-/** A blocked request that gave up: the client went away, or the router is shutting down. */
-export const CANCELLED = 'cancelled';
-export type Cancelled = typeof CANCELLED;
-
 /** An allocation that waited as long as its caller allows; `reason` says why and what to do. */
 export class IpamWaitError extends Error {
   constructor(
@@ -54,24 +52,6 @@ export class IpamWaitError extends Error {
  */
 const TICK_MS = 2000;
 
-interface PendingAllocate {
-  id: string;
-  subnet: Cidr;
-  flags: AllocationFlags;
-  settle(result: Cidr | Cancelled | Error): void;
-}
-
-interface PendingClaim {
-  id: string;
-  cidr: Cidr;
-  flags: AllocationFlags & {noErrorOnUnknown?: boolean};
-  /** When we last asked the owner for the address. */
-  askedAt?: number;
-  /** The caller has its answer; the claim goes on in the background (noErrorOnUnknown). */
-  answered: boolean;
-  settle(result: 'ok' | Cancelled | Error): void;
-}
-
 /**
  * The IPAM service of one router: the allocation rules, a durable store, and what the original's
  * actor adds: requests that wait (for the ring, for space from peers, for a freed address) and
@@ -79,15 +59,12 @@ interface PendingClaim {
  * answer waits until the state it reports is on disk.
  */
 export class IpamService {
-  readonly defaultSubnet: Cidr;
+  readonly defaultSubnet: IpamCidr;
   private readonly defaultSubnetText: string;
-  private pendingAllocates: PendingAllocate[] = [];
-  private pendingClaims: PendingClaim[] = [];
-  private pendingPrimes: (() => void)[] = [];
+  private readonly pending = new PendingQueue(() => this.retryOnce());
   private shuttingDown = false;
-  private retrying = false;
-  private retryAgain = false;
   private readonly gossiper?: RingGossiper;
+  private readonly releaseListeners: ((id: string, addr?: number) => void)[] = [];
 
   constructor(
     private readonly options: IpamOptions,
@@ -119,7 +96,7 @@ export class IpamService {
         hooks: {
           ringChanged: () => this.retryPending(),
           denied: (sender, span) => this.denied(sender, span),
-          hasPending: () => this.pendingAllocates.length + this.pendingClaims.length + this.pendingPrimes.length > 0,
+          hasPending: () => !this.pending.empty,
           retry: () => this.retryPending(),
         },
       });
@@ -177,7 +154,7 @@ export class IpamService {
    * Waits for the ring, for space from a peer, or for an address to be freed; `cancelled` when
    * `signal` aborts first or on shutdown.
    */
-  async allocate(id: string, subnet: Cidr, flags: AllocationFlags = {}, signal?: AbortSignal): Promise<Cidr | Cancelled> {
+  async allocate(id: string, subnet: IpamCidr, flags: AllocationFlags = {}, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
     this.checkRoom();
     const addr = this.tryAllocate(id, subnet, flags);
@@ -185,29 +162,13 @@ export class IpamService {
       await this.store.durable('refuse');
       return {addr, prefix: subnet.prefix};
     }
-    return new Promise<Cidr | Cancelled>((resolve, reject) => {
-      const onAbort = () => {
-        this.pendingAllocates = this.pendingAllocates.filter(p => p !== pending);
-        pending.settle(CANCELLED);
-      };
-      const pending: PendingAllocate = {
-        id,
-        subnet,
-        flags,
-        settle: result => {
-          signal?.removeEventListener('abort', onAbort);
-          if (result instanceof Error) reject(result);
-          else resolve(result);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, {once: true});
-      this.pendingAllocates.push(pending);
-      this.options.logger.debug('Allocation waits', {component: 'ipam', id, subnet: formatCidr(subnet), ring: this.allocator.ring.empty ? 'none yet' : 'established'});
-    });
+    const waiting = this.pending.allocate(id, subnet, flags, signal);
+    this.options.logger.debug('Allocation waits', {component: 'ipam', id, subnet: formatCidr(subnet), ring: this.allocator.ring.empty ? 'none yet' : 'established'});
+    return waiting;
   }
 
   /** allocate(), giving up after `waitMs` with an IpamWaitError that says what it waits for. */
-  async allocateWithin(id: string, subnet: Cidr, flags: AllocationFlags, waitMs: number, signal?: AbortSignal): Promise<Cidr | Cancelled> {
+  async allocateWithin(id: string, subnet: IpamCidr, flags: AllocationFlags, waitMs: number, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
     const timeout = AbortSignal.timeout(waitMs);
     const result = await this.allocate(id, subnet, flags, signal ? AbortSignal.any([signal, timeout]) : timeout);
     if (result === CANCELLED && timeout.aborted && !signal?.aborted && !this.shuttingDown) throw new IpamWaitError(this.waitReason(subnet), waitMs);
@@ -215,7 +176,7 @@ export class IpamService {
   }
 
   /** Why an allocation in `subnet` cannot be answered yet, and what would unblock it. */
-  waitReason(subnet: Cidr): string {
+  waitReason(subnet: IpamCidr): string {
     const {ring} = this.allocator;
     if (ring.empty) {
       const consensus = this.gossiper?.consensusStatus();
@@ -231,7 +192,7 @@ export class IpamService {
   }
 
   /** An address now, or undefined (then peers are asked for space); throws for a subnet out of range. */
-  private tryAllocate(id: string, subnet: Cidr, flags: AllocationFlags): number | undefined {
+  private tryAllocate(id: string, subnet: IpamCidr, flags: AllocationFlags): number | undefined {
     let addr = this.allocator.allocate(id, subnet, flags);
     if (addr === undefined && this.allocator.ring.empty) {
       this.establishRing();
@@ -241,54 +202,32 @@ export class IpamService {
     return addr;
   }
 
-  /**
-   * Retries what waits, as the original: primes, then claims, then allocations in arrival order.
-   * A retry can establish the ring, which asks for another retry: that one runs after this one.
-   */
+  /** Retries what waits; the queue runs one retry at a time. */
   private retryPending(): void {
-    if (this.retrying) {
-      this.retryAgain = true;
-      return;
-    }
-    this.retrying = true;
-    try {
-      do {
-        this.retryAgain = false;
-        this.retryOnce();
-      } while (this.retryAgain);
-    } finally {
-      this.retrying = false;
-    }
+    this.pending.retry();
   }
 
+  /** One retry, as the original: primes, then claims, then allocations in arrival order. */
   private retryOnce(): void {
-    if (!this.allocator.ring.empty) {
-      const primes = this.pendingPrimes;
-      this.pendingPrimes = [];
-      for (const done of primes) done();
-    }
-    this.pendingClaims = this.pendingClaims.filter(claim => !this.tryClaim(claim));
-    const still: PendingAllocate[] = [];
-    for (const pending of this.pendingAllocates) {
+    if (!this.allocator.ring.empty) this.pending.releasePrimes();
+    this.pending.retainClaims(claim => !this.tryClaim(claim));
+    this.pending.retainAllocates(pending => {
       let addr: number | undefined;
       try {
         this.checkRoom();
         addr = this.tryAllocate(pending.id, pending.subnet, pending.flags);
       } catch (error) {
         pending.settle(error as Error);
-        continue;
+        return false;
       }
-      if (addr === undefined) {
-        still.push(pending);
-        continue;
-      }
+      if (addr === undefined) return true;
       const cidr = {addr, prefix: pending.subnet.prefix};
       this.store.durable('refuse').then(
         () => pending.settle(cidr),
         (error: Error) => pending.settle(error),
       );
-    }
-    this.pendingAllocates = still;
+      return false;
+    });
   }
 
   /**
@@ -297,7 +236,7 @@ export class IpamService {
    * claim that cannot be settled yet (no ring, owner unreachable) is answered at once and goes on
    * in the background.
    */
-  async claim(id: string, cidr: Cidr, flags: AllocationFlags & {noErrorOnUnknown?: boolean} = {}, signal?: AbortSignal): Promise<'ok' | Cancelled> {
+  async claim(id: string, cidr: IpamCidr, flags: AllocationFlags & {noErrorOnUnknown?: boolean} = {}, signal?: AbortSignal): Promise<'ok' | Cancelled> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
     this.checkRoom();
     if (!this.allocator.ring.contains(cidr.addr)) {
@@ -306,31 +245,12 @@ export class IpamService {
       await this.store.durable('refuse');
       return 'ok';
     }
-    return new Promise<'ok' | Cancelled>((resolve, reject) => {
-      const onAbort = () => {
-        this.pendingClaims = this.pendingClaims.filter(p => p !== claim);
-        claim.settle(CANCELLED);
-      };
-      const claim: PendingClaim = {
-        id,
-        cidr,
-        flags,
-        answered: false,
-        settle: result => {
-          if (claim.answered) {
-            // The caller was told "ok" already: a later failure can only be logged, as the original.
-            if (result instanceof Error) this.options.logger.error(`Claim ${formatCidr(cidr)} for ${id}: ${result.message}`, {component: 'ipam'});
-            return;
-          }
-          claim.answered = true;
-          signal?.removeEventListener('abort', onAbort);
-          if (result instanceof Error) reject(result);
-          else resolve(result);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, {once: true});
-      if (!this.tryClaim(claim)) this.pendingClaims.push(claim);
-    });
+    return this.pending.claim(
+      {id, cidr, flags},
+      claim => this.tryClaim(claim),
+      error => this.options.logger.error(`Claim ${formatCidr(cidr)} for ${id}: ${error.message}`, {component: 'ipam'}),
+      signal,
+    );
   }
 
   /** Before a change a client asked for: refused while the disk is full (HTTP 503, CNI code 11), so that it is never applied unsaved. */
@@ -382,7 +302,7 @@ export class IpamService {
 
   /** A peer refused the space we asked for: claims of addresses there fail. */
   private denied(sender: string, span: Span): void {
-    this.pendingClaims = this.pendingClaims.filter(claim => {
+    this.pending.retainClaims(claim => {
       if (!spanContains(span, claim.cidr.addr)) return true;
       claim.settle(this.ownedByOther(claim.cidr.addr, sender));
       return false;
@@ -393,28 +313,35 @@ export class IpamService {
   async prime(signal?: AbortSignal): Promise<void> {
     this.establishRing();
     if (!this.allocator.ring.empty || signal?.aborted) return;
-    await new Promise<void>(resolve => {
-      this.pendingPrimes.push(resolve);
-      signal?.addEventListener('abort', () => resolve(), {once: true});
-    });
+    await this.pending.prime(signal);
   }
 
   /** The addresses `id` holds in `subnet` (default: the default subnet); never waits for space. */
-  async lookup(id: string, subnet: Cidr = this.defaultSubnet): Promise<Cidr[]> {
+  async lookup(id: string, subnet: IpamCidr = this.defaultSubnet): Promise<IpamCidr[]> {
     const found = this.allocator.lookup(id, hostSpan(subnet));
     await this.store.durable('read');
     return found;
   }
 
-  async list(): Promise<{id: string; cidrs: Cidr[]}[]> {
+  async list(): Promise<{id: string; cidrs: IpamCidr[]}[]> {
     const owned = this.allocator.list();
     await this.store.durable('read');
     return owned;
   }
 
+  /** Called when `id` lets go of `addr`, or of all its addresses (no `addr`): weaveDNS drops their names. */
+  onRelease(listener: (id: string, addr?: number) => void): void {
+    this.releaseListeners.push(listener);
+  }
+
+  private released(id: string, addr?: number): void {
+    for (const listener of this.releaseListeners) listener(id, addr);
+  }
+
   async free(id: string, addr: number): Promise<void> {
     this.checkRoom();
     this.allocator.free(id, addr);
+    this.released(id, addr);
     this.retryPending();
     await this.store.durable('refuse');
   }
@@ -422,14 +349,45 @@ export class IpamService {
   async delete(id: string): Promise<void> {
     this.checkRoom();
     this.allocator.delete(id);
+    this.released(id);
     this.retryPending();
     await this.store.durable('refuse');
+  }
+
+  isContainerOwner(id: string): boolean {
+    return this.allocator.isContainerOwner(id);
+  }
+
+  /** Ids that hold addresses as Docker containers (check-alive), for the router's watch of Docker. */
+  containerOwners(): string[] {
+    return this.allocator.containerOwners();
+  }
+
+  /** A Docker container stopped: what it still waits for is given up, as the original. */
+  cancelPendingFor(id: string): void {
+    this.pending.cancelWhere(p => p.id === id && p.flags.container === true);
+  }
+
+  /**
+   * Frees everything a Docker container held, once it is gone: only an owner that allocated
+   * with check-alive, never a CNI pod's allocation. False when `id` is no such owner.
+   */
+  async releaseContainer(id: string): Promise<boolean> {
+    if (!this.allocator.isContainerOwner(id)) return false;
+    this.cancelPendingFor(id);
+    this.checkRoom();
+    this.allocator.delete(id);
+    this.released(id);
+    this.retryPending();
+    await this.store.durable('refuse');
+    return true;
   }
 
   /** CNI GC: frees the CNI allocations of every id not in `keep`; returns those ids. */
   async collectCni(keep: Iterable<string>): Promise<string[]> {
     this.checkRoom();
     const freed = this.allocator.collectCni(new Set(keep));
+    for (const id of freed) this.released(id);
     this.retryPending();
     await this.store.durable('refuse');
     return freed;
@@ -462,21 +420,9 @@ export class IpamService {
     this.checkRoom();
     this.options.logger.info('Shutdown', {component: 'ipam'});
     this.shuttingDown = true;
-    this.cancelPending();
+    this.pending.cancelAll();
     await this.gossiper?.handOver();
     await this.store.durable('refuse');
-  }
-
-  private cancelPending(): void {
-    const allocates = this.pendingAllocates;
-    const claims = this.pendingClaims;
-    const primes = this.pendingPrimes;
-    this.pendingAllocates = [];
-    this.pendingClaims = [];
-    this.pendingPrimes = [];
-    for (const p of allocates) p.settle(CANCELLED);
-    for (const c of claims) c.settle(CANCELLED);
-    for (const done of primes) done();
   }
 
   private isKnownPeer(name: string): boolean {
@@ -489,7 +435,7 @@ export class IpamService {
     if (!ring.empty) {
       const reachable = [...ring.sizes()].some(([peer, size]) => size > 0 && this.isKnownPeer(peer));
       if (!reachable) return "all IP ranges owned by unreachable peers - use 'rmpeer' if they are dead";
-      return this.pendingAllocates.length > 0 ? 'waiting for IP(s) to become available' : 'ready';
+      return this.pending.allocationsWaiting ? 'waiting for IP(s) to become available' : 'ready';
     }
     const consensus = this.gossiper?.consensusStatus();
     if (!consensus?.awaiting) return 'idle';
@@ -505,15 +451,14 @@ export class IpamService {
       activeIps: this.allocator.numUsed(),
       defaultSubnet: this.defaultSubnetText,
       entries: ring.entries().map(e => ({...e, nickname: nicknames.get(e.peer) ?? '', isKnownPeer: this.isKnownPeer(e.peer)})),
-      pendingClaims: this.pendingClaims.map(c => ({ident: c.id, cidr: formatCidr(c.cidr)})),
-      pendingAllocates: this.pendingAllocates.map(p => `${p.id} ${formatCidr({addr: networkOf(p.subnet), prefix: p.subnet.prefix})}`),
+      ...this.pending.status(),
       owned: [...ring.sizes()].map(([peer, ips]) => ({peer, nickname: nicknames.get(peer) ?? '', ips, reachable: this.isKnownPeer(peer)})),
     };
   }
 
   /** Cancels what waits, stops talking to peers, and closes the store once everything is on disk. */
   async close(): Promise<void> {
-    this.cancelPending();
+    this.pending.cancelAll();
     this.gossiper?.close();
     await this.store.close();
   }

@@ -1,6 +1,6 @@
 import {lookup} from 'node:dns/promises';
 import {isIP} from 'node:net';
-import {containsV4, intToIp, ipToInt, parseCidr} from '../../net/cidr.js';
+import {containsV4, networkText, parseCidr} from '../../net/cidr.js';
 
 /** A peer as the operator named it (`host[:port]`) and the IPv4 address it resolved to. */
 export interface PeerAddress {
@@ -101,8 +101,7 @@ export function parseTrustedSubnets(csv: string): string[] {
   return csv.split(',').map(item => {
     const cidr = parseCidr(item.trim());
     if (!cidr || cidr.family !== 4) throw new TrustedSubnetsError(`invalid --trusted-subnets entry "${item}": expected IPv4 CIDRs separated by commas, such as 192.168.48.0/24,10.0.0.0/8`);
-    const size = 2 ** (32 - cidr.prefix);
-    return `${intToIp(Math.floor(ipToInt(cidr.ip) / size) * size)}/${cidr.prefix}`;
+    return networkText(item.trim());
   });
 }
 

@@ -5,7 +5,7 @@ import type {SeenMac} from './macs.js';
 import {readProcessSample} from './process-sample.js';
 import {reportJson, weaveStatus} from './report.js';
 import type {Template} from './template.js';
-import {connectionsText, ipamText, peersText, statusText, targetsText} from './text.js';
+import {connectionsText, dnsText, ipamText, peersText, statusText, targetsText} from './text.js';
 
 const EXEC_FAILED = 'error during template execution';
 
@@ -56,7 +56,6 @@ async function report(req: Request, state: RouterState, macs: SeenMac[]): Promis
 /**
  * The read-only views of the router: `/status` and its sub-pages, `/report` (with the MACs
  * `sources` gives) and `/metrics` (with the encrypted data path's counters when it gives some).
- * There is no `/status/dns`: this router has no DNS, so it is an unknown path (404).
  */
 export function registerStatusRoutes(table: RouteTable, getState: () => RouterState, sources: StatusSources = {}): void {
   table
@@ -65,6 +64,7 @@ export function registerStatusRoutes(table: RouteTable, getState: () => RouterSt
     .add('GET', '/status/connections', page(getState, connectionsText))
     .add('GET', '/status/peers', page(getState, peersText))
     .add('GET', '/status/ipam', page(getState, ipamText))
+    .add('GET', '/status/dns', page(getState, dnsText))
     .add('GET', '/report', async req => {
       const state = getState();
       return report(req, state, (await sources.macs?.(state)) ?? []);

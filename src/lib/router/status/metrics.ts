@@ -115,7 +115,7 @@ function sampleLine(name: string, sample: Sample): string {
 /**
  * `GET /metrics`: the original router's series in Prometheus text format, families sorted by
  * name and samples by label values as client_golang writes them; families without samples are
- * left out. No `weave_dns_entries` or `weave_flows`: this router has no DNS and no fast datapath.
+ * left out. No `weave_flows`: this router has no ODP fast datapath.
  * With a running sleeve, its counters too (`weave_sleeve_*`, ours); with a process sample, the
  * original's `process_*` (not its `go_*`: this is no Go program).
  */
@@ -125,6 +125,7 @@ export function metricsText(state: RouterState, sleeve?: SleeveCounters, process
     {name: 'weave_connections', help: 'Number of peer-to-peer connections.', type: 'gauge', samples: connectionSamples(state)},
     {name: 'weave_connection_terminations_total', help: 'Number of peer-to-peer connections terminated.', type: 'counter', samples: [{labels: {}, value: state.terminationCount}]},
     ...ipamFamilies(state),
+    ...(state.dns ? [{name: 'weave_dns_entries', help: 'Number of DNS entries.', type: 'gauge' as const, samples: [{labels: {}, value: state.dns.entries.filter(e => e.tombstone === 0).length}]}] : []),
     ...sleeveFamilies(sleeve),
   ];
   return families

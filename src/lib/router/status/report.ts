@@ -1,5 +1,5 @@
 import {PROTOCOL} from '../mesh/protocol.js';
-import type {ConnectionInfo, IpamStatus, PeerInfo, RouterState} from '../state.js';
+import type {ConnectionInfo, DnsStatus, IpamStatus, PeerInfo, RouterState} from '../state.js';
 import {marshal} from './gojson.js';
 import {appended, bool, fromJs, type GoValue, int, NIL, str, strings, struct} from './govalue.js';
 import type {SeenMac} from './macs.js';
@@ -69,6 +69,20 @@ function ipam(i: IpamStatus): GoValue {
   });
 }
 
+function dns(d: DnsStatus): GoValue {
+  return struct({
+    Domain: str(d.domain),
+    Upstream: strings(d.upstream),
+    Address: str(d.address),
+    TTL: int(d.ttl),
+    Entries: appended(
+      d.entries.map(e =>
+        struct({Hostname: str(e.hostname), Origin: str(e.origin), ContainerID: str(e.containerId), Address: str(e.address), Version: int(e.version), Tombstone: int(e.tombstone)}),
+      ),
+    ),
+  });
+}
+
 /** The original's UnknownPeerName: the next hop to ourselves. */
 const NO_PEER = '00:00:00:00:00:00';
 
@@ -86,8 +100,8 @@ function mac(m: SeenMac): GoValue {
 /**
  * The original's WeaveStatus: what `/report` marshals and `?format=` templates read. Field
  * names and order are the original's (mesh.Status flattened into Router); slices it built by
- * appending are null when empty, as there. DNS, Proxy and Plugin are nil because this router
- * has none of them, and IPAM is nil when disabled. MACs are those of the bridge's forwarding
+ * appending are null when empty, as there. Proxy and Plugin are nil because this router has
+ * neither, and IPAM and DNS are nil when disabled. MACs are those of the bridge's forwarding
  * table (`macs`). With no ODP and no packet capture, the overlays' diagnostics are nil,
  * Interface is empty and CaptureStats nil.
  */
@@ -119,7 +133,7 @@ export function weaveStatus(state: RouterState, macs: readonly SeenMac[] = []): 
         MACs: appended(macs.map(mac)),
       }),
       IPAM: state.ipam ? ipam(state.ipam) : NIL,
-      DNS: NIL,
+      DNS: state.dns ? dns(state.dns) : NIL,
       Proxy: NIL,
       Plugin: NIL,
     },

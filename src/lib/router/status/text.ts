@@ -35,8 +35,8 @@ function peersLine(state: RouterState): string {
 }
 
 /**
- * `GET /status`: the router block, then the IPAM block when IPAM is on. The CLI adds the blank
- * first and last lines; this router has no DNS, proxy or plugin block.
+ * `GET /status`: the router block, then the IPAM and DNS blocks when they are on. The CLI adds
+ * the blank first and last lines; this router has no proxy or plugin block.
  */
 export function statusText(state: RouterState): string {
   const {protocolMinVersion: min, protocolMaxVersion: max} = state;
@@ -54,6 +54,11 @@ export function statusText(state: RouterState): string {
     row('TrustedSubnets', printList(state.trustedSubnets));
   if (state.ipam) {
     out += '\n' + row('Service', 'ipam') + row('Status', state.ipam.status) + row('Range', state.ipam.range) + row('DefaultSubnet', state.ipam.defaultSubnet);
+  }
+  if (state.dns) {
+    const {dns} = state;
+    const live = dns.entries.filter(e => e.tombstone === 0).length;
+    out += '\n' + row('Service', 'dns') + row('Domain', dns.domain) + row('Upstream', printList(dns.upstream)) + row('TTL', dns.ttl) + row('Entries', live);
   }
   return out;
 }
@@ -109,4 +114,21 @@ export function ipamText(state: RouterState): string | undefined {
     ...ours.map(o => line(o.peer, o.nickname, o.ips, `(${ipam.activeIps} active)`)),
     ...others.map(o => line(o.peer, o.nickname, o.ips, o.reachable ? '' : '- unreachable!')),
   ].join('');
+}
+
+/**
+ * `GET /status/dns`: each live name without the domain, its address, container id (12 characters)
+ * and origin peer. Undefined with --no-dns, which the original answers with a template error.
+ */
+export function dnsText(state: RouterState): string | undefined {
+  const {dns} = state;
+  if (!dns) return undefined;
+  const suffix = `.${dns.domain}`;
+  return dns.entries
+    .filter(e => e.tombstone === 0)
+    .map(e => {
+      const name = e.hostname.toLowerCase().endsWith(suffix.toLowerCase()) ? e.hostname.slice(0, -suffix.length) : e.hostname;
+      return `${sprintfJs('%-12v %-15v %12.12v', name, e.address, e.containerId)} ${e.origin}\n`;
+    })
+    .join('');
 }

@@ -10,7 +10,7 @@ describe('router/cni/local-ipam (the warm path\'s weave IPAM)', () => {
   it('answers code 11 with the cold path\'s text while the disk is full, for ADD, DEL and GC', async () => {
     const store = new MemoryStore();
     const service = IpamService.withStore({range: '10.32.0.0/12', peerName: '8a:3e:3e:3e:3e:3e', nickname: 'host1', logger: recordingLogger().logger}, store);
-    const ipam = localRouterIpam(service, {} as Dataplane, 1000);
+    const ipam = localRouterIpam(service, {} as Dataplane, undefined, 1000);
     await ipam.allocate('pod1', undefined);
     store.full = new IpamStoreFullError('IPAM data cannot be saved: no space for /weavedb/weavedata.snap');
     const tryAgain = (what: string) => (error: unknown) =>

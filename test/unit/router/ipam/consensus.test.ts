@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {Elector, Observer, type PaxosState, precedes, quorumOf} from '../../../../src/lib/router/ipam/consensus.js';
-import {parseIpallocInit, RouterConfigError} from '../../../../src/lib/router/config.js';
+import {RouterConfigError} from '../../../../src/lib/errors.js';
+import {parseIpallocInit} from '../../../../src/lib/router/config.js';
 
 const names = ['aa:00:00:00:00:01', 'aa:00:00:00:00:02', 'aa:00:00:00:00:03', 'aa:00:00:00:00:04', 'aa:00:00:00:00:05'];
 

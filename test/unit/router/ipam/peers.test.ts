@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import type {Gossip, GossipData, Gossiper} from '../../../../src/lib/router/mesh/gossip.js';
 import type {IpamInit} from '../../../../src/lib/router/ipam/consensus.js';
 import type {IpamMesh} from '../../../../src/lib/router/ipam/gossiper.js';
-import {type Cidr, formatCidr, parseCidr} from '../../../../src/lib/router/ipam/range.js';
-import {CANCELLED, IpamService} from '../../../../src/lib/router/ipam/service.js';
+import {formatCidr, type IpamCidr, parseIpamCidr} from '../../../../src/lib/router/ipam/range.js';
+import {CANCELLED} from '../../../../src/lib/router/ipam/pending.js';
+import {IpamService} from '../../../../src/lib/router/ipam/service.js';
 import {MemoryStore, recordingLogger} from '../../../helpers/ipam.js';
 
 /**
@@ -148,7 +149,7 @@ describe('router/ipam across peers (real gossip and consensus, fake transport)',
     assert.equal(a.ipam.status().status, 'idle');
     const first = a.ipam.allocate('first', a.ipam.defaultSubnet);
     assert.match(a.ipam.status().status, /^awaiting consensus \(quorum: 2, known: 1\)$/);
-    assert.equal(formatCidr((await first) as Cidr), '10.32.0.1/24');
+    assert.equal(formatCidr((await first) as IpamCidr), '10.32.0.1/24');
     const all = await Promise.all([allocateAll(a, 'a', 20), allocateAll(b, 'b', 20), allocateAll(c, 'c', 20)]);
     assert.equal(new Set(all.flat()).size, 60);
     assert.equal(await assertUnique([a, b, c]), 61);
@@ -210,7 +211,7 @@ describe('router/ipam across peers (real gossip and consensus, fake transport)',
     assert.equal(at(B, A), `IP allocation was seeded by different peers (received: [${A}(host1)], ours: [${B}(host2)])`);
     assert.equal(at(A, C), 'Incompatible IP allocation ranges (received: 10.32.0.0/25, ours: 10.32.0.0/24)');
     assert.deepEqual(owners(a), [[A, 256]], 'nothing merged');
-    assert.equal(formatCidr((await b.ipam.allocate('y', b.ipam.defaultSubnet)) as Cidr), '10.32.0.1/24');
+    assert.equal(formatCidr((await b.ipam.allocate('y', b.ipam.defaultSubnet)) as IpamCidr), '10.32.0.1/24');
   });
 
   it('rmpeer takes over a dead peer’s space; shutdown hands ours to a live peer', async () => {
@@ -279,6 +280,6 @@ describe('router/ipam across peers (real gossip and consensus, fake transport)',
     assert.equal(b.ipam.allocator.ring.owner(aFree.addr), B, 'A gave it away');
     await assert.rejects(b.ipam.claim('taken', aHeld), {message: `address ${formatCidr(aHeld).split('/')[0]} is owned by other peer ${A} (host1)`});
     assert.equal(await assertUnique([a, b]), 3);
-    assert.equal(await b.ipam.claim('elsewhere', parseCidr('192.168.0.9/24')), 'ok', 'outside the range: on trust');
+    assert.equal(await b.ipam.claim('elsewhere', parseIpamCidr('192.168.0.9/24')), 'ok', 'outside the range: on trust');
   });
 });

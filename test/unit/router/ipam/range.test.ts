@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import {cidrSpan, formatAddress, formatCidr, hostSpan, parseAddress, parseCidr, parseSubnet} from '../../../../src/lib/router/ipam/range.js';
+import {formatAddress} from '../../../../src/lib/net/cidr.js';
+import {cidrSpan, formatCidr, hostSpan, parseAddress, parseIpamCidr, parseSubnet} from '../../../../src/lib/router/ipam/range.js';
 
 describe('router/ipam/range', () => {
   it('formats and parses addresses at both ends of the IPv4 space', () => {
@@ -15,12 +16,12 @@ describe('router/ipam/range', () => {
   });
 
   it('parses CIDRs keeping host bits, and refuses malformed ones', () => {
-    assert.deepEqual(parseCidr('10.32.0.5/12'), {addr: parseAddress('10.32.0.5'), prefix: 12});
-    assert.equal(formatCidr(parseCidr('10.32.0.5/12')), '10.32.0.5/12');
+    assert.deepEqual(parseIpamCidr('10.32.0.5/12'), {addr: parseAddress('10.32.0.5'), prefix: 12});
+    assert.equal(formatCidr(parseIpamCidr('10.32.0.5/12')), '10.32.0.5/12');
     for (const bad of ['10.32.0.0', '10.32.0.0/33', '10.32.0.0/', '10.32.0.0/x', '10.32.0.0/-1', 'a/12', '/12']) {
-      assert.throws(() => parseCidr(bad), {message: `invalid CIDR address: ${bad}`});
+      assert.throws(() => parseIpamCidr(bad), {message: `invalid CIDR address: ${bad}`});
     }
-    assert.throws(() => parseCidr('fd00::/64'), {message: 'invalid Non-IPv4 address not supported: fd00::/64'});
+    assert.throws(() => parseIpamCidr('fd00::/64'), {message: 'invalid Non-IPv4 address not supported: fd00::/64'});
   });
 
   it('checks subnets as ParseCIDRSubnet: network bits only, at least 4 addresses', () => {
@@ -33,7 +34,7 @@ describe('router/ipam/range', () => {
   });
 
   it('gives the whole span and the host span of a subnet', () => {
-    const span = cidrSpan(parseCidr('10.32.0.77/24'));
+    const span = cidrSpan(parseIpamCidr('10.32.0.77/24'));
     assert.deepEqual([formatAddress(span.start), span.end - span.start], ['10.32.0.0', 256]);
     const hosts = hostSpan(parseSubnet('10.32.0.0/24'));
     assert.deepEqual([formatAddress(hosts.start), formatAddress(hosts.end - 1)], ['10.32.0.1', '10.32.0.254']);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import type {IpamInit} from '../../../../src/lib/router/ipam/consensus.js';
-import {type Cidr, formatAddress, formatCidr, parseAddress, parseCidr, parseSubnet} from '../../../../src/lib/router/ipam/range.js';
-import {CANCELLED, IpamService} from '../../../../src/lib/router/ipam/service.js';
+import {formatAddress} from '../../../../src/lib/net/cidr.js';
+import {formatCidr, type IpamCidr, parseAddress, parseIpamCidr, parseSubnet} from '../../../../src/lib/router/ipam/range.js';
+import {CANCELLED} from '../../../../src/lib/router/ipam/pending.js';
+import {IpamService} from '../../../../src/lib/router/ipam/service.js';
 import {IpamStoreFullError} from '../../../../src/lib/router/ipam/store-errors.js';
 import {MemoryStore, recordingLogger, tick} from '../../../helpers/ipam.js';
 
@@ -12,7 +14,7 @@ function service(range = '10.32.0.0/12', store = new MemoryStore(), extra: {defa
 }
 
 /** The address text of an allocation, or `cancelled`. */
-function shown(result: Cidr | typeof CANCELLED): string {
+function shown(result: IpamCidr | typeof CANCELLED): string {
   return result === CANCELLED ? result : formatCidr(result);
 }
 
@@ -68,19 +70,19 @@ describe('router/ipam/service (allocation rules, store in memory)', () => {
 
   it('claims a given address, files `_` under the address, and refuses addresses held by others', async () => {
     const {ipam} = service();
-    assert.equal(await ipam.claim('weave:expose', parseCidr('10.32.0.1/12')), 'ok');
+    assert.equal(await ipam.claim('weave:expose', parseIpamCidr('10.32.0.1/12')), 'ok');
     assert.equal(ipam.status().status, 'ready', 'a claim establishes the ring');
-    assert.equal(await ipam.claim('weave:expose', parseCidr('10.32.0.1/12')), 'ok', 'a claim again by the same id is fine');
+    assert.equal(await ipam.claim('weave:expose', parseIpamCidr('10.32.0.1/12')), 'ok', 'a claim again by the same id is fine');
     assert.equal(shown(await ipam.allocate('c1', ipam.defaultSubnet)), '10.32.0.2/12', 'claimed addresses are not handed out');
-    await assert.rejects(ipam.claim('c2', parseCidr('10.32.0.1/12')), {message: 'address 10.32.0.1/12 is already owned by weave:expose'});
-    assert.equal(await ipam.claim('_', parseCidr('10.32.0.9/12')), 'ok');
-    await assert.rejects(ipam.claim('c3', parseCidr('10.32.0.9/12')), {message: 'address 10.32.0.9/12 already in use'});
+    await assert.rejects(ipam.claim('c2', parseIpamCidr('10.32.0.1/12')), {message: 'address 10.32.0.1/12 is already owned by weave:expose'});
+    assert.equal(await ipam.claim('_', parseIpamCidr('10.32.0.9/12')), 'ok');
+    await assert.rejects(ipam.claim('c3', parseIpamCidr('10.32.0.9/12')), {message: 'address 10.32.0.9/12 already in use'});
     // As the original: a claim naming no container cannot prove a holder wrong (a router reclaiming pods it has no id for).
-    assert.equal(await ipam.claim('_', parseCidr('10.32.0.9/12')), 'ok', '`_` again: the same anonymous holder');
-    assert.equal(await ipam.claim('_', parseCidr('10.32.0.2/12')), 'ok', "`_` on c1's address: c1 keeps it");
-    assert.equal(await ipam.claim('outside', parseCidr('192.168.1.5/24')), 'ok', 'outside the range: taken on trust');
-    assert.equal(await ipam.claim('_', parseCidr('192.168.1.5/24')), 'ok', 'outside the range, held: the holder keeps it');
-    assert.equal(await ipam.claim('_', parseCidr('192.168.1.6/24')), 'ok', 'outside the range, free: filed under the address');
+    assert.equal(await ipam.claim('_', parseIpamCidr('10.32.0.9/12')), 'ok', '`_` again: the same anonymous holder');
+    assert.equal(await ipam.claim('_', parseIpamCidr('10.32.0.2/12')), 'ok', "`_` on c1's address: c1 keeps it");
+    assert.equal(await ipam.claim('outside', parseIpamCidr('192.168.1.5/24')), 'ok', 'outside the range: taken on trust');
+    assert.equal(await ipam.claim('_', parseIpamCidr('192.168.1.5/24')), 'ok', 'outside the range, held: the holder keeps it');
+    assert.equal(await ipam.claim('_', parseIpamCidr('192.168.1.6/24')), 'ok', 'outside the range, free: filed under the address');
     const list = (await ipam.list()).map(o => [o.id, o.cidrs.map(formatCidr)]);
     assert.deepEqual(list, [
       ['weave:expose', ['10.32.0.1/12']],
@@ -144,7 +146,7 @@ describe('router/ipam/service (allocation rules, store in memory)', () => {
     await ipam.shutdown();
     assert.equal(await blocked, CANCELLED);
     assert.equal(await ipam.allocate('after', ipam.defaultSubnet), CANCELLED);
-    assert.equal(await ipam.claim('after', parseCidr('10.32.0.1/30')), CANCELLED);
+    assert.equal(await ipam.claim('after', parseIpamCidr('10.32.0.1/30')), CANCELLED);
     assert.deepEqual((await ipam.lookup('stays')).map(formatCidr), ['10.32.0.1/30'], 'allocations stay: there is no peer to hand them to');
   });
 
@@ -189,7 +191,7 @@ describe('router/ipam/service (allocation rules, store in memory)', () => {
       ['10.40.0.0', 524288, US],
     ]);
     assert.equal(shown(await ipam.allocate('c1', ipam.defaultSubnet)), '10.40.0.0/12', 'the lowest address of the part we own');
-    await assert.rejects(ipam.claim('c2', parseCidr('10.32.0.5/12')), {message: 'address 10.32.0.5 is owned by other peer 02:00:00:00:00:01'});
+    await assert.rejects(ipam.claim('c2', parseIpamCidr('10.32.0.5/12')), {message: 'address 10.32.0.5 is owned by other peer 02:00:00:00:00:01'});
   });
 
   it('uses the default subnet given, inside the range', async () => {
@@ -275,7 +277,7 @@ describe('router/ipam/service (allocation rules, store in memory)', () => {
     store.full = new IpamStoreFullError('no space for the test');
     await assert.rejects(ipam.allocate('c2', ipam.defaultSubnet), store.full);
     await assert.rejects(ipam.allocate('c1', ipam.defaultSubnet), store.full, 'even an id that holds one: its answer could be unsaved');
-    await assert.rejects(ipam.claim('c3', parseCidr('10.32.0.9/12')), store.full);
+    await assert.rejects(ipam.claim('c3', parseIpamCidr('10.32.0.9/12')), store.full);
     await assert.rejects(ipam.free('c1', parseAddress('10.32.0.1')), store.full);
     await assert.rejects(ipam.delete('c1'), store.full);
     await assert.rejects(ipam.collectCni([]), store.full);

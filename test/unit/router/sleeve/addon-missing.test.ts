@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import {join} from 'node:path';
 import {PACKAGE_ROOT} from '../../../../src/lib/package.js';
-import {ADDON_PATH, TapAddonError} from '../../../../src/lib/router/dataplane/sleeve/native.js';
+import {ADDON_PATH} from '../../../../src/lib/addon.js';
+import {TapAddonError} from '../../../../src/lib/router/dataplane/sleeve/native.js';
 
 describe('a router without the TAP addon', () => {
   it('says plainly that the encrypted data path needs it, and how to build it', () => {

@@ -32,8 +32,8 @@ describe('status routes over HTTP', () => {
     for (const page of ['targets', 'connections', 'peers', 'ipam']) assert.equal((await get(`/status/${page}`))[0], 503, page);
   });
 
-  it('has no dns page (404, as any unknown path) and refuses other methods (405)', async () => {
-    assert.deepEqual((await get('/status/dns')).slice(0, 2), [404, '404 page not found\n']);
+  it('answers an unknown page 404 and other methods 405; /status/dns with a template error (500) when weaveDNS is off', async () => {
+    assert.deepEqual((await get('/status/dns')).slice(0, 2), [500, 'error during template execution\n']);
     assert.deepEqual((await get('/status/nosuch')).slice(0, 2), [404, '404 page not found\n']);
     const res = await fetch(`${server.url}/status`, {method: 'POST'});
     assert.equal(res.status, 405);

@@ -1,5 +1,5 @@
-import {createRequire} from 'node:module';
 import {join} from 'node:path';
+import {ADDON_PATH, requireAddon} from '../../../addon.js';
 import {PACKAGE_ROOT} from '../../../package.js';
 
 /** An AES-256-GCM key ready in OpenSSL (an opaque handle, freed with it). */
@@ -32,8 +32,6 @@ export interface TapAddon {
   close(fd: number): void;
 }
 
-export const ADDON_PATH = join(PACKAGE_ROOT, 'native', 'build', 'Release', 'weave_tap.node');
-
 export class TapAddonError extends Error {
   constructor(cause: unknown) {
     super(
@@ -46,7 +44,7 @@ export class TapAddonError extends Error {
 
 export function loadTap(): TapAddon {
   try {
-    return createRequire(import.meta.url)(ADDON_PATH) as TapAddon;
+    return requireAddon() as TapAddon;
   } catch (error) {
     throw new TapAddonError(error);
   }

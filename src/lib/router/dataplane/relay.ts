@@ -1,0 +1,192 @@
+import type {EventEmitter} from 'node:events';
+import {BridgeBatch} from '../../net/bridge-batch.js';
+import {applyFdb, FLOOD_MAC, type Remote} from '../../net/fdb.js';
+import {type IpCommand, ipBatch} from '../../net/ip.js';
+import type {LinkInfo} from '../../net/link.js';
+import {reflectCommands, tcBatch} from '../../net/tc.js';
+import type {Logger} from '../log.js';
+import type {MeshEvents} from '../mesh/mesh.js';
+import type {Topology} from '../mesh/topology.js';
+import {establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
+
+/**
+ * An update waits for the topology to be quiet this long: a forming mesh passes through partial
+ * states for minutes, with changes every few hundred milliseconds, and relaying those would make
+ * and remove devices by the hundred...
+ */
+const QUIET_MS = 2000;
+/** ...but no longer than this after the first change. */
+const MAX_WAIT_MS = 30_000;
+/** At most this many devices on one host (a hub of a large partial mesh relays many pairs). */
+const MAX_DEVICES = 512;
+/** A failed update is retried after this, doubling up to RETRY_MAX_MS. */
+const RETRY_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
+const EVENTS = ['topologyChanged', 'connectionEstablished', 'connectionClosed'] as const;
+
+export interface RelayOptions {
+  bridge: string;
+  /** The overlay's UDP port: relay devices share its socket, told apart by VNI. */
+  port: number;
+  /** The pods' MTU: relayed frames are theirs, whole. */
+  mtu: number;
+  /** --host: the source address of the encapsulated traffic. */
+  local?: string;
+  netns?: string;
+  log: Logger;
+}
+
+/** What relaying needs of the mesh: who is connected to whom, and when that changes. */
+export type RelayMesh = EventEmitter<MeshEvents> & {readonly ourName: string; readonly topology: Topology};
+
+/**
+ * Pod traffic between peers with no connection to each other, through peers that have: kernel
+ * VXLAN devices, one per far peer at each end (a bridge port) and one per relayed pair at each
+ * peer on the way (no bridge: a tc redirect sends what it receives on to the next hop). No frame
+ * passes through Node, and a relay's bridge never sees relayed frames, so its MAC learning and the
+ * ends' stay right. Kept in step with the topology; nothing at all in a full mesh.
+ */
+export class Relays {
+  /** The devices as we made them; undefined until the first update reads what a previous run left. */
+  private installed?: Map<string, RelaySpec | undefined>;
+  private readonly fdb: BridgeBatch;
+  private timer?: NodeJS.Timeout;
+  /** When the pending update must run at the latest. */
+  private dueBy = 0;
+  private readonly onChange = () => this.schedule(QUIET_MS);
+  private running?: Promise<void>;
+  private dirty = false;
+  private stopped = false;
+  private retryMs = RETRY_MS;
+
+  constructor(
+    private readonly mesh: RelayMesh,
+    /** The peers the overlay sends to directly, by name. */
+    private readonly neighbours: () => ReadonlyMap<string, Remote>,
+    /** Its MTU changes with the pods' (setMtu). */
+    private readonly options: RelayOptions,
+  ) {
+    this.fdb = new BridgeBatch(options.netns);
+  }
+
+  start(): void {
+    for (const event of EVENTS) this.mesh.on(event, this.onChange);
+    this.schedule(0);
+  }
+
+  /** Runs an update once nothing changed for `quietMs`, or at dueBy. */
+  private schedule(quietMs: number): void {
+    const now = Date.now();
+    if (!this.timer) this.dueBy = now + MAX_WAIT_MS;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.update();
+      },
+      Math.max(0, Math.min(quietMs, this.dueBy - now)),
+    );
+  }
+
+  /** Stops following the mesh; the devices stay, as the overlay's (pods keep their paths while the router restarts). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const event of EVENTS) this.mesh.off(event, this.onChange);
+    await this.running;
+    clearTimeout(this.timer);
+    await this.fdb.close();
+  }
+
+  /** The devices in place now, for `status peers`. */
+  devices(): RelaySpec[] {
+    return [...(this.installed?.values() ?? [])].filter((spec): spec is RelaySpec => spec !== undefined);
+  }
+
+  /** A new pod MTU for every device. */
+  async setMtu(mtu: number): Promise<void> {
+    this.options.mtu = mtu;
+    await ipBatch(
+      this.devices().map(spec => ['link', 'set', 'dev', spec.name, 'mtu', String(mtu)]),
+      this.options.netns,
+    );
+  }
+
+  /** The bridge was made anew: the end devices go back on it. */
+  async reattach(): Promise<void> {
+    const ends = this.devices().filter(spec => spec.bridged);
+    await ipBatch(ends.flatMap(spec => this.attach(spec.name)), this.options.netns);
+  }
+
+  private update(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    this.running ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.dirty && !this.stopped) {
+      this.dirty = false;
+      try {
+        await this.reconcile();
+        this.retryMs = RETRY_MS;
+      } catch (error) {
+        this.options.log.error('relay update failed', {error: (error as Error).message, retryInMs: this.retryMs});
+        this.installed = undefined;
+        this.schedule(this.retryMs);
+        this.retryMs = Math.min(2 * this.retryMs, RETRY_MAX_MS);
+      }
+    }
+    this.running = undefined;
+  }
+
+  /** Relay devices found on the host, of unknown settings: each is made anew if still wanted. */
+  private async readInstalled(): Promise<Map<string, undefined>> {
+    const [links] = (await ipBatch([['link', 'show', 'type', 'vxlan']], this.options.netns)) as [LinkInfo[]];
+    return new Map(links.filter(link => link.ifname.startsWith(RELAY_PREFIX)).map(link => [link.ifname, undefined]));
+  }
+
+  private attach(name: string): IpCommand[] {
+    return [
+      ['link', 'set', 'dev', name, 'master', this.options.bridge],
+      // Isolated as the overlay's device: a frame from a far peer never goes back out to another overlay port.
+      ['link', 'set', 'dev', name, 'type', 'bridge_slave', 'isolated', 'on'],
+    ];
+  }
+
+  private async reconcile(): Promise<void> {
+    const {port, mtu, local, netns, log} = this.options;
+    const {devices: target, clashes, over} = planRelays(establishedGraph(this.mesh.topology), this.mesh.ourName, this.neighbours(), MAX_DEVICES);
+    for (const pair of clashes) log.warning('no relay for a pair of peers: its VXLAN id is taken by another pair here', {pair});
+    if (over > 0) log.warning(`${over} pairs of peers not relayed here: at most ${MAX_DEVICES} relay devices per host; let more peers connect directly`);
+    const installed = this.installed ?? (await this.readInstalled());
+    const gone = [...installed].filter(([name, spec]) => !spec || !target.get(name) || !sameSpec(spec, target.get(name)!)).map(([name]) => name);
+    const made = [...target.values()].filter(spec => !installed.get(spec.name) || gone.includes(spec.name));
+    if (gone.length === 0 && made.length === 0) {
+      this.installed = installed;
+      return;
+    }
+    const commands: IpCommand[] = gone.map(name => ['link', 'del', 'dev', name]);
+    for (const spec of made) {
+      commands.push(['link', 'add', 'name', spec.name, 'type', 'vxlan', 'id', String(spec.vni), 'dstport', String(port), ...(local ? ['local', local] : []), 'nolearning']);
+      commands.push(['link', 'set', 'dev', spec.name, 'mtu', String(mtu)]);
+      if (spec.bridged) commands.push(...this.attach(spec.name));
+      commands.push(['link', 'set', 'dev', spec.name, 'up']);
+    }
+    // Whatever fails below, the next try starts from what the kernel has.
+    this.installed = undefined;
+    await ipBatch(commands, netns);
+    await tcBatch(
+      made.filter(spec => !spec.bridged).flatMap(spec => reflectCommands(spec.name)),
+      netns,
+    );
+    // A kept-running `bridge` knows a device by the index it had: one made again needs a new process.
+    if (gone.length > 0) await this.fdb.close();
+    for (const spec of made) await applyFdb(this.fdb, spec.name, [{op: 'append', mac: FLOOD_MAC, remote: {...spec.via, vni: spec.sendVni}}]);
+    this.installed = new Map([...installed].filter(([name]) => !gone.includes(name)));
+    for (const spec of made) this.installed.set(spec.name, spec);
+    const describe = (spec: RelaySpec) => (spec.bridged ? `to ${spec.peer} via ${spec.via.dst}` : `${spec.source} to ${spec.peer} via ${spec.via.dst}`);
+    if (gone.length > 0) log.info('relay devices removed', {devices: gone});
+    if (made.length > 0) log.info('relay devices made', {devices: made.map(spec => `${spec.name}: ${describe(spec)}`)});
+  }
+}
