@@ -1,8 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import {checkInterfaceName, checkNames} from '../lib/cli/arguments.js';
-import {listAttachments, UNKNOWN_MAC} from '../lib/host/attachments.js';
-import {JSON_INDENT} from '../lib/display/json-text.js';
+import {UNKNOWN_MAC} from '../lib/host/attachments.js';
+import {psReport} from '../lib/cli/ps-report.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
 import {jsonFlag} from '../lib/cli/flags.js';
 
@@ -28,10 +27,6 @@ export default class Ps extends RouterCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Ps);
-    checkNames(argv as string[], 'container id', 'ps');
-    checkInterfaceName(flags['weave-bridge'], '--weave-bridge', 'ps');
-    const rows = await listAttachments(this.client(flags['http-addr']), flags['weave-bridge'], argv as string[]);
-    if (flags.json) this.write(`${JSON.stringify(rows, null, JSON_INDENT)}\n`);
-    else this.write(rows.map(r => `${[r.id, r.mac, ...r.cidrs].join(' ')}\n`).join(''));
+    this.write(await psReport(this.client(flags['http-addr']), flags['weave-bridge'], argv as string[], flags.json));
   }
 }

@@ -1,6 +1,5 @@
-import {JSON_INDENT} from '../lib/display/json-text.js';
+import {versionReport} from '../lib/cli/version-report.js';
 import {RouterCommand} from '../lib/cli/router-command.js';
-import {VERSION} from '../lib/package.js';
 import {jsonFlag} from '../lib/cli/flags.js';
 
 export default class Version extends RouterCommand {
@@ -15,13 +14,6 @@ export default class Version extends RouterCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Version);
-    let router: string | null;
-    try {
-      router = await this.client(flags['http-addr']).reportFormat('{{.Version}}');
-    } catch {
-      router = null; // no router (or not ours): the script's version is all there is to say
-    }
-    if (flags.json) this.write(`${JSON.stringify({script: VERSION, router}, null, JSON_INDENT)}\n`);
-    else this.log(router === null ? `weave script ${VERSION}` : `weave script ${VERSION}\nweave ${router}`);
+    this.write(await versionReport(this.client(flags['http-addr']), flags.json));
   }
 }

@@ -17,8 +17,13 @@ function packageRoot(from: string): string {
 /** The installed package's root, where package.json, bin/, dist/ and native/ are. */
 export const PACKAGE_ROOT = packageRoot(fileURLToPath(import.meta.url));
 
+const packageJson = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {version: string; oclif: {bin: string}};
+
 /** The package version, which names the plugin launcher and the router image. */
-export const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {version: string}).version;
+export const VERSION = packageJson.version;
+
+/** The command's name, as oclif calls it (`config.bin`). */
+export const BIN = packageJson.oclif.bin;
 
 /**
  * The cold CNI plugin, run by the launcher that `weave setup` installs: src/lib/cni/main.ts

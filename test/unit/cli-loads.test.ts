@@ -10,8 +10,13 @@ interface Metafile {
 
 /** What running `weave <id>` loads: the entry and the command, with everything they import statically (not what they import() when needed). */
 function sourcesLoadedBy(meta: Metafile, id: string): string[] {
+  return sourcesLoadedFrom(meta, ['dist/cli/main.js', `dist/cli/commands/${id}.js`]);
+}
+
+/** The sources of `files` and of everything they import statically. */
+function sourcesLoadedFrom(meta: Metafile, files: string[]): string[] {
   const seen = new Set<string>();
-  const stack = ['dist/cli/main.js', `dist/cli/commands/${id}.js`];
+  const stack = [...files];
   for (let file = stack.pop(); file !== undefined; file = stack.pop()) {
     if (seen.has(file)) continue;
     seen.add(file);
@@ -42,5 +47,27 @@ describe('what a command loads (the CLI bundle, dist/cli)', () => {
     const sources = sourcesLoadedBy(meta, 'launch');
     assert.ok(sources.some(source => source.includes('node_modules/listr2/')));
     assert.ok(sources.some(source => source.startsWith('src/lib/docker/')));
+  });
+});
+
+describe('what the fast path of version, status and ps loads (dist/cli/fast)', () => {
+  let meta: Metafile;
+  before(() => {
+    meta = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'dist', 'cli', 'fast', 'meta.json'), 'utf8')) as Metafile;
+  });
+
+  it('loads no oclif, and none of what only other commands need', () => {
+    const sources = sourcesLoadedFrom(meta, ['dist/cli/fast/fast.js']);
+    assert.ok(sources.includes('src/fast.ts'));
+    assert.deepEqual(
+      sources.filter(source => source.includes('node_modules/') || HEAVY.some(pattern => pattern.test(source))),
+      [],
+    );
+  });
+
+  it("leaves the bridge's modules to ps", () => {
+    const sources = sourcesLoadedFrom(meta, ['dist/cli/fast/fast.js']);
+    assert.ok(!sources.some(source => source.endsWith('/attachments.ts')));
+    assert.ok(Object.values(meta.outputs).some(output => Object.keys(output.inputs).some(source => source.endsWith('/attachments.ts'))));
   });
 });
