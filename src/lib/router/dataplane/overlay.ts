@@ -11,6 +11,7 @@ import {isTrusted} from '../mesh/address.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
 import {floodEntries, planFdb, type PeerRemote, RemoteTargets} from './overlay-plan.js';
+import {ReconcileLoop} from './reconcile-loop.js';
 import type {RelaySpec} from './relay-plan.js';
 import {type RelayMesh, Relays} from './relay.js';
 
@@ -42,10 +43,6 @@ const MIN_GAP_MS = 1000;
 
 /** The underlay is checked once for the peers met within this long (one `ip -batch`); it only warns. */
 const UNDERLAY_CHECK_MS = 5000;
-
-/** A failed update is retried after this, doubling up to RETRY_MAX_MS. */
-const RETRY_MS = 1000;
-const RETRY_MAX_MS = 30_000;
 
 /** The overlay's wanted state depends on established connections alone, not on the rest of the topology. */
 const EVENTS = ['connectionEstablished', 'connectionClosed'] as const;
@@ -96,14 +93,19 @@ export class Overlay {
    * The next update: a burst of changes gathered, a retry, or a held remote's expiry, whichever is
    * first. The update made at start does not count towards the gap.
    */
-  private readonly updates = new Pacer(() => this.update(), COALESCE_MS, MIN_GAP_MS);
+  private readonly updates = new Pacer(() => this.loop.update(), COALESCE_MS, MIN_GAP_MS);
   private readonly onChange = () => this.updates.ask();
-  private running?: Promise<void>;
+  private readonly loop = new ReconcileLoop(
+    () => this.reconcile(),
+    (error, retryInMs) => {
+      this.options.log.error('overlay update failed', {device: this.device, error: error.message, retryInMs});
+      // What the kernel has is unsure now: the retry reads it.
+      this.installed = undefined;
+    },
+    delayMs => this.updates.runWithin(delayMs),
+  );
   /** Pod traffic to peers we have no connection to, once startRelays() was called. */
   private relays?: Relays;
-  private dirty = false;
-  private stopped = false;
-  private retryMs = RETRY_MS;
   /** The pods' MTU: --mtu, or what the network allows (setMtu). */
   private mtu: number;
 
@@ -158,12 +160,12 @@ export class Overlay {
 
   /** Stops following the mesh; the device and its entries stay (see the class comment). */
   async stop(): Promise<void> {
-    this.stopped = true;
+    const running = this.loop.stop();
     await this.relays?.stop();
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
     clearTimeout(this.underlayTimer);
     // A failing update may still ask for a retry: cancelled once it is over.
-    await this.running;
+    await running;
     this.updates.cancel();
     await this.fdb.close();
   }
@@ -200,31 +202,6 @@ export class Overlay {
     // the same name needs a new process.
     if (action !== 'adopted') await this.fdb.close();
     return action;
-  }
-
-  /** The pacer's job: an update, after the one under way if any. */
-  private update(): void {
-    if (this.stopped) return;
-    this.dirty = true;
-    this.running ??= this.drain();
-  }
-
-  /** Runs reconcile() until no change came meanwhile, one at a time. */
-  private async drain(): Promise<void> {
-    while (this.dirty && !this.stopped) {
-      this.dirty = false;
-      try {
-        await this.reconcile();
-        this.retryMs = RETRY_MS;
-      } catch (error) {
-        this.options.log.error('overlay update failed', {device: this.device, error: (error as Error).message, retryInMs: this.retryMs});
-        // What the kernel has is unsure now: the retry reads it.
-        this.installed = undefined;
-        this.updates.runWithin(this.retryMs);
-        this.retryMs = Math.min(2 * this.retryMs, RETRY_MAX_MS);
-      }
-    }
-    this.running = undefined;
   }
 
   private peerRemotes(): (PeerRemote & {peer: string})[] {
@@ -290,7 +267,7 @@ export class Overlay {
 
   private checkUnderlaySoon(remotes: Iterable<Remote>): void {
     for (const {dst} of remotes) if (!this.underlayChecked.has(dst)) this.underlayPending.add(dst);
-    if (this.underlayPending.size === 0 || this.underlayTimer || this.stopped) return;
+    if (this.underlayPending.size === 0 || this.underlayTimer || this.loop.isStopped) return;
     this.underlayTimer = setTimeout(() => {
       this.underlayTimer = undefined;
       void this.checkUnderlay();

@@ -7,6 +7,7 @@ import {reflectCommands, tcBatch} from '../../net/tc.js';
 import type {Logger} from '../log.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {Topology} from '../mesh/topology.js';
+import {ReconcileLoop} from './reconcile-loop.js';
 import {establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
 
 /**
@@ -19,9 +20,6 @@ const QUIET_MS = 2000;
 const MAX_WAIT_MS = 30_000;
 /** At most this many devices on one host (a hub of a large partial mesh relays many pairs). */
 const MAX_DEVICES = 512;
-/** A failed update is retried after this, doubling up to RETRY_MAX_MS. */
-const RETRY_MS = 1000;
-const RETRY_MAX_MS = 30_000;
 
 const EVENTS = ['topologyChanged', 'connectionEstablished', 'connectionClosed'] as const;
 
@@ -55,10 +53,14 @@ export class Relays {
   /** When the pending update must run at the latest. */
   private dueBy = 0;
   private readonly onChange = () => this.schedule(QUIET_MS);
-  private running?: Promise<void>;
-  private dirty = false;
-  private stopped = false;
-  private retryMs = RETRY_MS;
+  private readonly loop = new ReconcileLoop(
+    () => this.reconcile(),
+    (error, retryInMs) => {
+      this.options.log.error('relay update failed', {error: error.message, retryInMs});
+      this.installed = undefined;
+    },
+    delayMs => this.schedule(delayMs),
+  );
 
   constructor(
     private readonly mesh: RelayMesh,
@@ -83,7 +85,7 @@ export class Relays {
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
-        this.update();
+        this.loop.update();
       },
       Math.max(0, Math.min(quietMs, this.dueBy - now)),
     );
@@ -91,9 +93,9 @@ export class Relays {
 
   /** Stops following the mesh; the devices stay, as the overlay's (pods keep their paths while the router restarts). */
   async stop(): Promise<void> {
-    this.stopped = true;
+    const running = this.loop.stop();
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
-    await this.running;
+    await running;
     clearTimeout(this.timer);
     await this.fdb.close();
   }
@@ -116,28 +118,6 @@ export class Relays {
   async reattach(): Promise<void> {
     const ends = this.devices().filter(spec => spec.bridged);
     await ipBatch(ends.flatMap(spec => this.attach(spec.name)), this.options.netns);
-  }
-
-  private update(): void {
-    if (this.stopped) return;
-    this.dirty = true;
-    this.running ??= this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    while (this.dirty && !this.stopped) {
-      this.dirty = false;
-      try {
-        await this.reconcile();
-        this.retryMs = RETRY_MS;
-      } catch (error) {
-        this.options.log.error('relay update failed', {error: (error as Error).message, retryInMs: this.retryMs});
-        this.installed = undefined;
-        this.schedule(this.retryMs);
-        this.retryMs = Math.min(2 * this.retryMs, RETRY_MAX_MS);
-      }
-    }
-    this.running = undefined;
   }
 
   /** Relay devices found on the host, of unknown settings: each is made anew if still wanted. */
