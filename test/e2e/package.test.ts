@@ -96,9 +96,11 @@ describe('the TAP addon is optional at install (native/install.cjs)', function (
   this.timeout(120_000);
   let dir: string;
   before(() => {
-    // The addon's sources alone, without a build: a host where the shipped one does not load.
+    // The addon's sources as the package ships them, without a build: a host where the shipped one does not load.
     dir = mkdtempSync(join(tmpdir(), 'weave-native-'));
-    for (const file of ['binding.gyp', 'addon.h', 'tap.c', 'gso.c', 'gcm.c', 'udp.c', 'install.cjs']) cpSync(join(PACKAGE_ROOT, 'native', file), join(dir, file));
+    const {files} = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {files: string[]};
+    const sources = files.filter(file => file.startsWith('native/') && !file.startsWith('native/build/'));
+    for (const file of sources) cpSync(join(PACKAGE_ROOT, file), join(dir, file.slice('native/'.length)));
   });
   after(() => rmSync(dir, {recursive: true, force: true}));
 
