@@ -55,7 +55,7 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
     assert.equal(hc.NetworkMode, 'host');
     assert.equal(hc.PidMode, 'host');
     assert.deepEqual(hc.CapDrop, ['ALL']);
-    assert.deepEqual([...(hc.CapAdd ?? [])].sort(), ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE']);
+    assert.deepEqual([...(hc.CapAdd ?? [])].sort(), ['NET_ADMIN', 'NET_BIND_SERVICE', 'SYS_ADMIN', 'SYS_PTRACE']);
     assert.deepEqual(hc.Devices, [{PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm'}], 'the TUN device, for the encrypted path');
     assert.equal(hc.RestartPolicy.Name, 'always');
     assert.ok(!(hc.ReadonlyPaths ?? []).includes('/proc/sys'), 'the router tunes /proc/sys/net');
