@@ -42,7 +42,7 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
     await host?.destroy();
   });
 
-  it('launches the router with the intended spec: host network and pid, three capabilities, /dev/net/tun, restart always, state volume, no privilege', () => {
+  it('launches the router with the intended spec: host network and pid, four capabilities, /dev/net/tun, restart always, state volume, no privilege', () => {
     const run = host.weave(['launch', '--nickname', 'h1', '--log-level', 'debug', '--password', 'pa55word']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(run.stdout, ID, 'stdout holds the container id alone');
