@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
+import {isIPv4} from 'node:net';
 import {withBusyboxRootfs} from '../helpers/busybox.js';
 import {DockerHost} from '../helpers/docker-host.js';
 import {Lan} from '../helpers/lan.js';
@@ -11,7 +12,8 @@ const IMAGE = 'weave-test-busybox:1';
  * `weave attach`, `detach` and `ps` for Docker containers on two simulated hosts, each with its
  * own dockerd and router (launched by `weave launch`, which hands the router the engine's socket
  * for check-alive): addresses in every form, the interface as weave 2.8.1 made it, pings across
- * the hosts, and addresses freed when a container goes, also while the router is down.
+ * the hosts, names in weaveDNS across the hosts, and addresses (and names) freed when a
+ * container goes, also while the router is down.
  */
 describe('weave attach and detach of Docker containers on two hosts', function () {
   requireRoot();
@@ -24,6 +26,8 @@ describe('weave attach and detach of Docker containers on two hosts', function (
   let a: DockerHost;
   let b: DockerHost;
   let seq = 0;
+  /** The container attached on B by the ping test, which the weaveDNS tests ask from. */
+  let peerOnB: string;
 
   /** A container of busybox `sleep` with no network of Docker's; its full id. */
   const run = (host: DockerHost, ...options: string[]): string => host.engine.must(['run', '-d', '--name', `c${++seq}`, ...options, IMAGE, 'sleep', '3600']);
@@ -86,7 +90,7 @@ describe('weave attach and detach of Docker containers on two hosts', function (
 
   it('pings between containers attached on the two hosts', async () => {
     const onA = a.inspect(`c${seq}`)!.Id;
-    const onB = run(b);
+    const onB = (peerOnB = run(b));
     const ipB = attach(b, [onB]).trim();
     const ipA = cidrsOf(a, onA)[0]!.split('/')[0]!;
     assert.notEqual(ipA, ipB);
@@ -94,6 +98,42 @@ describe('weave attach and detach of Docker containers on two hosts', function (
     await a.until('the peers to connect', () => /Connections: 1 \(1 established\)/.test(a.weave(['status']).stdout), 60_000);
     inNetns(a, onA, ['ping', '-c', '2', '-W', '3', '-i', '0.2', ipB]);
     inNetns(b, onB, ['ping', '-c', '2', '-W', '3', '-i', '0.2', ipA]);
+  });
+
+  it('registers the fully qualified hostname of a container attached on A in weaveDNS: a container on B resolves it, and so does `weave dns-lookup` on B', async () => {
+    const id = run(a, '--hostname', 'dnsweb.weave.local');
+    const ip = attach(a, [id]).trim();
+    // No docker0 on these hosts: B's weaveDNS listens on 0.0.0.0:53 in the host's namespace, which
+    // B's container reaches on the bridge's exposed address (the original users' `weave expose`).
+    const exposed = b.weave(['expose']);
+    assert.equal(exposed.exitCode, 0, exposed.stderr);
+    const server = exposed.stdout.trim();
+    assert.ok(isIPv4(server), exposed.stdout);
+    const nslookup = () => b.engine.docker(['exec', peerOnB, 'nslookup', '-type=a', 'dnsweb.weave.local', server]);
+    // The name reaches B by gossip: wait for its answer.
+    await b.until('the name registered on A to resolve in a container on B', () => new RegExp(`^Address:\\s+${ip.replaceAll('.', '\\.')}$`, 'm').test(nslookup().stdout), 15_000);
+    assert.equal(b.weave(['dns-lookup', 'dnsweb']).stdout, `${ip}\n`);
+    assert.equal(b.weave(['dns-lookup', 'dnsweb.weave.local']).stdout, `${ip}\n`);
+  });
+
+  it('takes the name off on B when the container is removed on A (check-alive through --docker-api)', async () => {
+    const id = a.inspect(`c${seq}`)!.Id;
+    assert.notEqual(b.weave(['dns-lookup', 'dnsweb']).stdout, '', 'the name is known on B before');
+    a.engine.must(['rm', '--force', id]);
+    await b.until('the removed container\'s name to be gone on B', () => {
+      const out = b.weave(['dns-lookup', 'dnsweb']);
+      assert.equal(out.exitCode, 0, out.stderr);
+      return out.stdout === '';
+    }, 15_000);
+  });
+
+  it('--without-dns registers no name', () => {
+    const id = run(a, '--hostname', 'quiet.weave.local');
+    attach(a, ['--without-dns', id]);
+    // A registers synchronously during attach: had it registered, A would list it already.
+    const names = JSON.parse(a.api('GET', '/name')[1]) as {Hostname: string; ContainerID: string}[];
+    assert.deepEqual(names.filter(n => n.ContainerID === id || n.Hostname.startsWith('quiet.')), []);
+    assert.equal(a.weave(['dns-lookup', 'quiet']).stdout, '');
   });
 
   it('takes every address form: net:default, net:<cidr>, ip:<cidr> and a bare CIDR; detach takes them off one group at a time', () => {

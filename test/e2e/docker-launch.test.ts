@@ -42,7 +42,7 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
     await host?.destroy();
   });
 
-  it('launches the router with the intended spec: host network and pid, three capabilities, /dev/net/tun, restart always, state volume, no privilege', () => {
+  it('launches the router with the intended spec: host network and pid, four capabilities, /dev/net/tun, restart always, state volume, no privilege', () => {
     const run = host.weave(['launch', '--nickname', 'h1', '--log-level', 'debug', '--password', 'pa55word']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(run.stdout, ID, 'stdout holds the container id alone');
@@ -55,7 +55,7 @@ describe('weave launch / stop / reset through Docker (one dockerd in a host name
     assert.equal(hc.NetworkMode, 'host');
     assert.equal(hc.PidMode, 'host');
     assert.deepEqual(hc.CapDrop, ['ALL']);
-    assert.deepEqual([...(hc.CapAdd ?? [])].sort(), ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE']);
+    assert.deepEqual([...(hc.CapAdd ?? [])].sort(), ['NET_ADMIN', 'NET_BIND_SERVICE', 'SYS_ADMIN', 'SYS_PTRACE']);
     assert.deepEqual(hc.Devices, [{PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm'}], 'the TUN device, for the encrypted path');
     assert.equal(hc.RestartPolicy.Name, 'always');
     assert.ok(!(hc.ReadonlyPaths ?? []).includes('/proc/sys'), 'the router tunes /proc/sys/net');

@@ -21,9 +21,10 @@ export const STATE_DIR = DEFAULTS.dbPrefix.slice(0, DEFAULTS.dbPrefix.lastIndexO
  * The capabilities the router needs instead of --privileged, all others dropped. Measured:
  * NET_ADMIN for links, addresses and iptables; SYS_ADMIN for the setns(2) of nsenter into pod
  * namespaces (the warm CNI path); SYS_PTRACE to open the pod namespaces that the launcher's client
- * holds open, as /proc/<pid>/fd/<n> (and a CNI_NETNS of the form /proc/<pid>/ns/net). NET_RAW is not needed: the image has no arping.
+ * holds open, as /proc/<pid>/fd/<n> (and a CNI_NETNS of the form /proc/<pid>/ns/net);
+ * NET_BIND_SERVICE for weaveDNS on port 53. NET_RAW is not needed: the image has no arping.
  */
-export const ROUTER_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'];
+export const ROUTER_CAPABILITIES = ['NET_ADMIN', 'NET_BIND_SERVICE', 'SYS_ADMIN', 'SYS_PTRACE'];
 
 /**
  * Docker's read-only /proc paths without /proc/sys: the router tunes the bridge through
