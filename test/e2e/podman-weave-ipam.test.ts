@@ -75,4 +75,29 @@ describe('podman on the default conflist: weave IPAM through a running router', 
     assert.ok(!after.some(id => id.startsWith(a.slice(0, 12)) || id.startsWith(b.slice(0, 12))), `DEL released both: ${after}`);
     assert.deepEqual(owned().filter(o => o.containerid !== 'weave:expose'), []);
   });
+
+  it('names a container in weaveDNS by its podman name (K8S_POD_NAME), resolvable from another container, gone at DEL', async () => {
+    const name = `wpod${randomBytes(3).toString('hex')}`;
+    const named = podman.run(['run', '--detach', '--name', name, '--network', 'weave', image, 'sleep', '300']);
+    const asker = podman.run(['run', '--detach', '--network', 'weave', image, 'sleep', '300']);
+    containers.push(named, asker);
+    const ip = podman.address(named, 'weave');
+    // The router listens on every address of the host (no docker0 here): the bridge's is the pods' way to it.
+    const [bridge] = (JSON.parse(host.exec('ip', ['-4', '-j', 'addr', 'show', 'dev', 'weave'])) as {addr_info: {local: string}[]}[])[0]!.addr_info;
+    // busybox nslookup exits 1 on NXDOMAIN: its words are the answer either way.
+    const lookup = () => {
+      try {
+        return podman.run(['exec', asker, 'nslookup', '-type=a', `${name}.weave.local`, bridge!.local]);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    assert.match(lookup(), new RegExp(`Address: ${ip.replaceAll('.', '\\.')}\\b`));
+
+    podman.remove([named]);
+    containers.splice(containers.indexOf(named), 1);
+    const after = lookup();
+    assert.match(after, /NXDOMAIN/, after);
+    assert.doesNotMatch(after, /Address: 10\./, 'DEL took the name away with the address');
+  });
 });
