@@ -6,11 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # containerd and runc come with docker.io; named here because the CRI suite runs containerd itself.
-# dnsutils (dig) and dnsmasq-base: the weaveDNS suite; dnsperf: bench/dns.ts.
+# dnsutils (dig) and dnsmasq-base: the weaveDNS suite; dnsperf: bench/dns.ts; nftables (nft): the
+# relay suite's LAN filter (iptables recommends it, named so a no-recommends install has it).
 PACKAGES=(
   docker.io containerd runc iptables podman containernetworking-plugins iputils-ping busybox-static
   iperf3 hyperfine socat util-linux iproute2 curl zsh fish tcpdump openvpn build-essential python3
-  shellcheck dnsutils dnsmasq-base dnsperf
+  shellcheck dnsutils dnsmasq-base dnsperf nftables
 )
 
 step() { printf '==> %s\n' "$*"; }
