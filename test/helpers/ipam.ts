@@ -1,6 +1,9 @@
 import {type ChildProcess, spawn} from 'node:child_process';
 import {once} from 'node:events';
+import {mkdtempSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {buildSync} from 'esbuild';
 import {createInterface} from 'node:readline';
 import {PACKAGE_ROOT} from '../../src/lib/package.js';
 import {createLogger, type Logger} from '../../src/lib/router/log.js';
@@ -55,13 +58,25 @@ export function tick(): Promise<void> {
  * once it listens; `nodeFlags` go to node itself (e.g. V8 heap sizes).
  */
 export async function startStandalone(prefix: string, args: string[] = [], nodeFlags: string[] = []): Promise<{child: ChildProcess; port: number}> {
-  const entry = join(PACKAGE_ROOT, 'test/helpers/ipam-standalone.ts');
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry, '--db-prefix', prefix, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, standaloneBundle(), '--db-prefix', prefix, ...args], {
     cwd: PACKAGE_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = (await once(createInterface({input: child.stdout!}), 'line')) as [string];
   return {child, port: (JSON.parse(line) as {port: number}).port};
+}
+
+let bundled: string | undefined;
+
+/**
+ * The standalone IPAM process bundled into one file, as the router is (scripts/bundle.ts), once
+ * per test process: run through tsx it would carry the loader, and bench/ipam measures its memory.
+ */
+function standaloneBundle(): string {
+  if (bundled) return bundled;
+  const outfile = join(mkdtempSync(join(tmpdir(), 'weave-ipam-standalone-')), 'standalone.mjs');
+  buildSync({entryPoints: [join(PACKAGE_ROOT, 'test/helpers/ipam-standalone.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error'});
+  return (bundled = outfile);
 }
 
 /** Kills with SIGKILL and waits for the exit. */
