@@ -161,8 +161,7 @@ describe('IPAM across peers (weave router processes on a LAN)', function () {
     });
 
     it('a router killed with SIGKILL mid-burst keeps what it acknowledged and what it owns when restarted', async () => {
-      // C's requests for space from the cut may still reach B after the heal, and B then donates:
-      // its share is read once all three agree on the ring and it has stayed so for a while.
+      // Its share is read once all three agree on the ring and it has stayed so for a while.
       let agreedTimes = 0;
       const settled = async () => {
         agreedTimes = (await ringAgreed()) ? agreedTimes + 1 : 0;
@@ -177,8 +176,14 @@ describe('IPAM across peers (weave router processes on a LAN)', function () {
       b = await start(1, {peers: [0], dbDir: b.process.dbDir});
       const held = await holdings(b);
       assert.ok(held.has('burst-5'), 'acknowledged allocations survive');
-      assert.equal((await ownership(b)).get(b.name)!.ips, before, 'its part of the ring too');
+      const after = (await ownership(b)).get(b.name)!.ips;
+      // Its part of the ring too: what it owned, or less by a donation it made and saved before the
+      // kill (C's requests for space from the cut can reach B late on a loaded machine), which the
+      // ring its peers hold then shows as well; never more, and nothing of the range lost.
+      assert.ok(after === before || after === before - Math.ceil(before / 2) || after === Math.floor(before / 2), `B owned ${before}, ${after} after the restart`);
       await waitUntil('B back in the mesh', async () => (await ownership(a)).get(b.name)?.remark === '');
+      await waitUntil('the ring to agree on B', async () => (await ownership(a)).get(b.name)?.ips === after);
+      assert.equal([...(await ownership(a)).values()].reduce((sum, o) => sum + o.ips, 0), 256, 'the whole range is owned');
       await allocate(b, 'after-', 0, 10);
       await assertUnique([a, b, c]);
     });
