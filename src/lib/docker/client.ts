@@ -6,50 +6,88 @@ import {DockerOperatorError} from './errors.js';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
-/** Where the engine listens, from DOCKER_HOST as the docker CLI reads it. */
+/** Where the engine listens, as docker-modem read DOCKER_HOST. */
 export type DockerEndpoint =
   | {kind: 'unix'; socketPath: string}
-  | {kind: 'tcp'; host: string; port: number; tls: boolean; certPath?: string};
+  | {kind: 'tcp'; host: string; port: number; tls: boolean}
+  | {kind: 'ssh'; host: string; port: number; username?: string};
 
 export function describeEndpoint(endpoint: DockerEndpoint): string {
-  return endpoint.kind === 'unix' ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}`;
+  if (endpoint.kind === 'unix') return `unix://${endpoint.socketPath}`;
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return endpoint.kind === 'tcp' ? `tcp://${host}:${endpoint.port}` : `ssh://${endpoint.username ? `${endpoint.username}@` : ''}${host}:${endpoint.port}`;
 }
 
-/** DOCKER_HOST: unset (the default socket), unix:///path or tcp://host:port; TLS as the docker CLI decides it. */
-export function dockerEndpoint(env: Record<string, string | undefined>): DockerEndpoint {
-  const host = env.DOCKER_HOST;
-  if (!host) return {kind: 'unix', socketPath: DEFAULT_DOCKER_SOCKET};
-  if (host.startsWith('unix://')) return {kind: 'unix', socketPath: host.slice('unix://'.length) || DEFAULT_DOCKER_SOCKET};
-  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+)(?::(\d{1,5}))?\/?$/.exec(host);
-  if (!m) {
-    throw new DockerOperatorError(`DOCKER_HOST=${host} is not supported: use unix:///path/to/docker.sock or tcp://<host>:<port>`);
+/** Whether DOCKER_HOST names a unix socket (unset: the default one), which the router container can be given. */
+export const isUnixEndpoint = (env: Record<string, string | undefined>): boolean => !env.DOCKER_HOST || env.DOCKER_HOST.startsWith('unix://');
+
+/** The variables docker-modem reads from process.env, and nothing else. */
+const MODEM_ENV = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT', 'DOCKER_PATH_PREFIX'] as const;
+
+/**
+ * Runs `make` with `env`'s Docker variables in process.env: docker-modem reads DOCKER_HOST
+ * there alone, in its (synchronous) constructor, and a test or a simulated host passes its own.
+ */
+function withDockerEnv<T>(env: Record<string, string | undefined>, make: () => T): T {
+  if (env === process.env) return make();
+  const saved = MODEM_ENV.map(name => [name, process.env[name]] as const);
+  const put = (name: string, value: string | undefined) => (value === undefined ? delete process.env[name] : (process.env[name] = value));
+  for (const name of MODEM_ENV) put(name, env[name]);
+  try {
+    return make();
+  } finally {
+    for (const [name, value] of saved) put(name, value);
   }
-  const port = m[2] ? Number(m[2]) : env.DOCKER_TLS_VERIFY ? 2376 : 2375;
-  const tls = Boolean(env.DOCKER_TLS_VERIFY) || port === 2376;
-  return {kind: 'tcp', host: m[1]!.replace(/^\[|\]$/g, ''), port, tls, ...(tls ? {certPath: env.DOCKER_CERT_PATH || join(homedir(), '.docker')} : {})};
 }
 
-function connectionOptions(endpoint: DockerEndpoint): Dockerode.DockerOptions {
-  // host cleared: dockerode lays its own reading of process.env under these options.
-  if (endpoint.kind === 'unix') return {socketPath: endpoint.socketPath, host: undefined};
-  const options: Dockerode.DockerOptions = {host: endpoint.host, port: endpoint.port, protocol: endpoint.tls ? 'https' : 'http'};
-  if (endpoint.certPath) {
-    const read = (name: string) => {
-      const file = join(endpoint.certPath!, name);
-      try {
-        return readFileSync(file);
-      } catch (error) {
-        throw new DockerOperatorError(`cannot read ${file} for TLS to the Docker engine (${(error as NodeJS.ErrnoException).code}): set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem`);
-      }
-    };
-    Object.assign(options, {ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem')});
+/** The connection fields of docker-modem's Modem that say where it dials. */
+interface ModemTarget {
+  socketPath?: string | (() => Promise<string>);
+  host?: string;
+  port?: number | string;
+  protocol?: 'http' | 'https' | 'ssh';
+  username?: string;
+  ca?: unknown;
+  cert?: unknown;
+  key?: unknown;
+  getSocketPath(): Promise<string | undefined>;
+}
+
+/**
+ * What docker-modem leaves to the docker CLI's defaults, filled in as the CLI does: a TCP
+ * address without a port is 2375 (2376 with TLS), not HTTP's 80; TLS without DOCKER_CERT_PATH
+ * uses ~/.docker.
+ */
+function completeModem(modem: ModemTarget, env: Record<string, string | undefined>): void {
+  if (!modem.host) return;
+  if (!modem.port) modem.port = modem.protocol === 'https' ? 2376 : modem.protocol === 'ssh' ? 22 : 2375;
+  if (modem.protocol !== 'https' || modem.ca !== undefined) return;
+  const dir = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
+  Object.assign(modem, {ca: readCert(dir, 'ca.pem'), cert: readCert(dir, 'cert.pem'), key: readCert(dir, 'key.pem')});
+}
+
+const certUnreadable = (file: string, code: string | undefined): DockerOperatorError =>
+  new DockerOperatorError(`cannot read ${file} for TLS to the Docker engine (${code}): set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem`);
+
+function readCert(dir: string, name: string): Buffer {
+  const file = join(dir, name);
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw certUnreadable(file, (error as NodeJS.ErrnoException).code);
   }
-  return options;
+}
+
+async function endpointOf(modem: ModemTarget): Promise<DockerEndpoint> {
+  if (!modem.host) return {kind: 'unix', socketPath: (await modem.getSocketPath()) ?? DEFAULT_DOCKER_SOCKET};
+  const port = Number(modem.port);
+  if (modem.protocol === 'ssh') return {kind: 'ssh', host: modem.host, port, ...(modem.username ? {username: modem.username} : {})};
+  return {kind: 'tcp', host: modem.host, port, tls: modem.protocol === 'https'};
 }
 
 const START_HINT =
   'Start it (`systemctl start docker`, or `setsid dockerd >/var/log/dockerd.log 2>&1 &` where there is no init system), ' +
-  'or set DOCKER_HOST to where it listens (unix:///path/to/docker.sock or tcp://<host>:<port>).';
+  'or set DOCKER_HOST to where it listens (unix:///path/to/docker.sock, tcp://<host>:<port> or ssh://<user>@<host>).';
 
 /** The engine does not answer: says which endpoint, why, and how to start one. */
 export function engineUnreachable(endpoint: DockerEndpoint, error: unknown): DockerOperatorError {
@@ -70,19 +108,36 @@ export interface DockerConnection {
 }
 
 /**
- * A dockerode client for DOCKER_HOST, once the engine has answered a ping. dockerode (with its
- * gRPC session code) costs ~250 ms to import, so only the commands that drive Docker load it.
+ * A dockerode client for `env`'s DOCKER_HOST (read by docker-modem, as the docker CLI reads
+ * it: unix, tcp with TLS, ssh), not yet contacted. dockerode (with its gRPC session code) costs
+ * ~250 ms to import, so only the commands that drive Docker load it.
  */
-export async function connectDocker(env: Record<string, string | undefined> = process.env): Promise<DockerConnection> {
-  const endpoint = dockerEndpoint(env);
+export async function openDocker(env: Record<string, string | undefined> = process.env): Promise<DockerConnection> {
   const {default: Docker} = await import('dockerode');
-  const docker = new Docker(connectionOptions(endpoint));
+  let docker: Dockerode;
+  try {
+    docker = withDockerEnv(env, () => new Docker());
+  } catch (error) {
+    // It throws for an address it cannot parse, and for a certificate under DOCKER_CERT_PATH it cannot read.
+    const {code, path, message} = error as NodeJS.ErrnoException;
+    if (path) throw certUnreadable(path, code);
+    if (!message.startsWith('DOCKER_HOST')) throw new DockerOperatorError(`cannot use the TLS files in DOCKER_CERT_PATH=${env.DOCKER_CERT_PATH}: ${message}`);
+    throw new DockerOperatorError(`DOCKER_HOST=${env.DOCKER_HOST} is not an address of a Docker engine: use unix:///path/to/docker.sock, tcp://<host>:<port> or ssh://<user>@<host>`);
+  }
+  const modem = docker.modem as unknown as ModemTarget;
+  completeModem(modem, env);
+  return {docker, endpoint: await endpointOf(modem)};
+}
+
+/** A dockerode client for DOCKER_HOST, once the engine has answered a ping. */
+export async function connectDocker(env: Record<string, string | undefined> = process.env): Promise<DockerConnection> {
+  const connection = await openDocker(env);
   try {
     // Bounded: a wedged engine must not hang the CLI (the typings omit ping's options).
-    const ping = docker.ping.bind(docker) as unknown as (options: {abortSignal: AbortSignal}) => Promise<unknown>;
+    const ping = connection.docker.ping.bind(connection.docker) as unknown as (options: {abortSignal: AbortSignal}) => Promise<unknown>;
     await ping({abortSignal: AbortSignal.timeout(5000)});
   } catch (error) {
-    throw engineUnreachable(endpoint, error);
+    throw engineUnreachable(connection.endpoint, error);
   }
-  return {docker, endpoint};
+  return connection;
 }

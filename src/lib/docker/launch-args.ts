@@ -3,7 +3,7 @@ import {parseRouterArgv, RouterUsageError} from '../router/cli.js';
 import {DEFAULTS} from '../defaults.js';
 import {ignoredFlagWarnings, routerConfig} from '../router/config.js';
 import {PeerAddressError, parsePeerAddress} from '../router/mesh/address.js';
-import {dockerEndpoint} from './client.js';
+import {isUnixEndpoint} from './client.js';
 import {ROUTER_DOCKER_SOCKET} from './spec.js';
 
 /** A launch command line the original answered with its usage and exit 1 (a flag without its value). */
@@ -112,7 +112,7 @@ export function routerArgs(args: LaunchArgs, context: RouterArgsContext): string
   add('http-addr', args.httpAddr ?? env.WEAVE_HTTP_ADDR ?? DEFAULTS.httpAddr);
   add('status-addr', env.WEAVE_STATUS_ADDR ?? DEFAULTS.statusAddr);
   // The engine's socket is mounted there (spec.ts) when it is a unix socket, as the original's was.
-  if (dockerEndpoint(env).kind === 'unix') add('docker-api', `unix://${ROUTER_DOCKER_SOCKET}`);
+  if (isUnixEndpoint(env)) add('docker-api', `unix://${ROUTER_DOCKER_SOCKET}`);
   return [...out, ...user];
 }
 
@@ -177,9 +177,9 @@ export function launchEnvWarnings(env: Record<string, string | undefined>): stri
     const given = names.filter(set);
     if (given.length > 0) warnings.push(`WARNING: ignoring ${given.join(', ')}: ${why}`);
   }
-  if (dockerEndpoint(env).kind === 'tcp') {
+  if (!isUnixEndpoint(env)) {
     warnings.push(
-      'WARNING: DOCKER_HOST is a TCP address, which the router container cannot reach as the CLI does: it will not watch Docker, so the addresses of attached containers that stop stay taken until `weave detach`',
+      'WARNING: DOCKER_HOST is a network address, which the router container cannot reach as the CLI does: it will not watch Docker, so the addresses of attached containers that stop stay taken until `weave detach`',
     );
   }
   return warnings;

@@ -8,7 +8,7 @@ import {DEFAULTS} from '../defaults.js';
 import {parseListenAddr} from '../net/listen-addr.js';
 import {mkdirCommand} from '../setup/dirs.js';
 import {installCni} from '../setup/install.js';
-import {connectDocker, describeEndpoint, dockerEndpoint} from './client.js';
+import {connectDocker, describeEndpoint, type DockerConnection} from './client.js';
 import {DockerOperatorError, engineMessage} from './errors.js';
 import {prepareSocketDir} from './host-dirs.js';
 import {ensureImage, imageSummary} from './image.js';
@@ -36,7 +36,7 @@ export class RouterLaunch {
   readonly routerArgv: string[];
   /** Lines for stderr once the steps are done (an overlapping chosen range, a CNI directory missing). */
   readonly warnings: string[] = [];
-  private docker?: Dockerode;
+  private connection?: DockerConnection;
   private id?: string;
   private readonly env: Record<string, string | undefined>;
   private readonly client: RouterClient;
@@ -73,14 +73,13 @@ export class RouterLaunch {
   }
 
   private get engine(): Dockerode {
-    if (!this.docker) throw new Error('not connected to Docker');
-    return this.docker;
+    if (!this.connection) throw new Error('not connected to Docker');
+    return this.connection.docker;
   }
 
   private async connect(retitle: (title: string) => void): Promise<void> {
-    const {docker, endpoint} = await connectDocker(this.env);
-    this.docker = docker;
-    retitle(`Connected to the Docker engine at ${describeEndpoint(endpoint)}`);
+    this.connection = await connectDocker(this.env);
+    retitle(`Connected to the Docker engine at ${describeEndpoint(this.connection.endpoint)}`);
   }
 
   private async preflight(): Promise<void> {
@@ -128,7 +127,7 @@ export class RouterLaunch {
   private async start(retitle: (title: string) => void): Promise<void> {
     await prepareSocketDir(DEFAULTS.cniSocketDir);
     this.warnings.push(...routerFlagWarnings(this.routerArgv));
-    const endpoint = dockerEndpoint(this.env);
+    const {endpoint} = this.connection!;
     const spec = routerContainerSpec({
       name: this.name,
       image: formatImageRef(this.image),

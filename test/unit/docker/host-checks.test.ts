@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
-import {dockerEndpoint} from '../../../src/lib/docker/client.js';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {openDocker} from '../../../src/lib/docker/client.js';
 import {DockerOperatorError} from '../../../src/lib/docker/errors.js';
 import {listenerFromSs} from '../../../src/lib/host/port-check.js';
 import {routerPort} from '../../../src/lib/docker/reset.js';
@@ -69,12 +72,44 @@ describe('the router container spec', () => {
 });
 
 describe('small readers of the host and the engine', () => {
-  it('reads DOCKER_HOST as the docker CLI does', () => {
-    assert.deepEqual(dockerEndpoint({}), {kind: 'unix', socketPath: '/var/run/docker.sock'});
-    assert.deepEqual(dockerEndpoint({DOCKER_HOST: 'unix:///tmp/d.sock'}), {kind: 'unix', socketPath: '/tmp/d.sock'});
-    assert.deepEqual(dockerEndpoint({DOCKER_HOST: 'tcp://10.0.0.1:2375'}), {kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false});
-    assert.equal((dockerEndpoint({DOCKER_HOST: 'tcp://h:2376', DOCKER_CERT_PATH: '/c'}) as {tls: boolean}).tls, true);
-    assert.throws(() => dockerEndpoint({DOCKER_HOST: 'ssh://u@h'}), DockerOperatorError);
+  it('reads DOCKER_HOST through docker-modem, with the docker CLI\'s defaults where it has none', async () => {
+    const endpoint = async (env: Record<string, string>) => (await openDocker(env)).endpoint;
+    assert.deepEqual(await endpoint({DOCKER_HOST: 'unix:///tmp/d.sock'}), {kind: 'unix', socketPath: '/tmp/d.sock'});
+    assert.deepEqual(await endpoint({DOCKER_HOST: 'tcp://10.0.0.1:2375'}), {kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false});
+    assert.deepEqual(await endpoint({DOCKER_HOST: 'tcp://10.0.0.1'}), {kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false}, 'the CLI\'s port, not 80');
+    assert.deepEqual(await endpoint({DOCKER_HOST: '[fd00::1]:2375'}), {kind: 'tcp', host: '[fd00::1]', port: 2375, tls: false}, 'no scheme: tcp');
+    assert.deepEqual(await endpoint({DOCKER_HOST: 'ssh://core@h'}), {kind: 'ssh', host: 'h', port: 22, username: 'core'});
+    const certs = mkdtempSync(join(tmpdir(), 'weave-certs-'));
+    try {
+      for (const name of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(certs, name), '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n');
+      assert.deepEqual(await endpoint({DOCKER_HOST: 'tcp://h', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs}), {kind: 'tcp', host: 'h', port: 2376, tls: true});
+      rmSync(join(certs, 'key.pem'));
+      const home = process.env.HOME;
+      process.env.HOME = certs; // ~/.docker is then a directory that does not exist
+      try {
+        await assert.rejects(endpoint({DOCKER_HOST: 'tcp://h', DOCKER_TLS_VERIFY: '1'}), {message: new RegExp(`cannot read ${join(certs, '.docker', 'ca.pem')} for TLS`)}, 'TLS without DOCKER_CERT_PATH: ~/.docker, as the CLI');
+      } finally {
+        process.env.HOME = home;
+      }
+      await assert.rejects(endpoint({DOCKER_HOST: 'tcp://h:2376', DOCKER_CERT_PATH: certs}), (e: Error) => e instanceof DockerOperatorError && e.message.includes(`cannot read ${join(certs, 'key.pem')} for TLS`) && /set DOCKER_CERT_PATH/.test(e.message));
+    } finally {
+      rmSync(certs, {recursive: true, force: true});
+    }
+    await assert.rejects(endpoint({DOCKER_HOST: 'tcp://a b'}), (e: Error) => e instanceof DockerOperatorError && /DOCKER_HOST=tcp:\/\/a b is not an address of a Docker engine: use unix:/.test(e.message));
+  });
+
+  it("lends docker-modem the caller's Docker variables and puts process.env back", async () => {
+    const before = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///tmp/outer.sock';
+    try {
+      assert.deepEqual((await openDocker({DOCKER_HOST: 'tcp://10.0.0.9:2375'})).endpoint, {kind: 'tcp', host: '10.0.0.9', port: 2375, tls: false});
+      assert.equal(process.env.DOCKER_HOST, 'unix:///tmp/outer.sock');
+      assert.deepEqual((await openDocker({})).endpoint.kind, 'unix', 'unset in the given env: the default socket, not the outer variable');
+      assert.equal(process.env.DOCKER_HOST, 'unix:///tmp/outer.sock');
+    } finally {
+      if (before === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = before;
+    }
   });
 
   it('names the process holding a port from ss', () => {

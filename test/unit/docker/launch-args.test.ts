@@ -43,7 +43,7 @@ describe('weave launch arguments (as the original script split them)', () => {
     const unix = routerArgs(parseLaunchArgs([]), {env: {DOCKER_HOST: 'unix:///tmp/d.sock'}, hostname: 'h'});
     assert.equal(unix[unix.indexOf('--docker-api') + 1], 'unix:///var/run/docker.sock');
     assert.ok(!routerArgs(parseLaunchArgs([]), {env: {DOCKER_HOST: 'tcp://10.0.0.1:2375'}, hostname: 'h'}).includes('--docker-api'));
-    assert.match(launchEnvWarnings({DOCKER_HOST: 'tcp://10.0.0.1:2375'}).join('\n'), /DOCKER_HOST is a TCP address.*will not watch Docker/);
+    assert.match(launchEnvWarnings({DOCKER_HOST: 'tcp://10.0.0.1:2375'}).join('\n'), /DOCKER_HOST is a network address.*will not watch Docker/);
     assert.deepEqual(launchEnvWarnings({}), []);
   });
 
