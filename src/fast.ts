@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {RouterClient} from './lib/api/client.js';
 import {operatorFailure, printFailure} from './lib/cli/failure.js';
+import {OperatorError} from './lib/errors.js';
 import {checkStatusPage, statusPage} from './lib/cli/status-page.js';
 import {versionReport} from './lib/cli/version-report.js';
 import {BIN, PACKAGE_ROOT} from './lib/package.js';
@@ -12,8 +13,7 @@ import {BIN, PACKAGE_ROOT} from './lib/package.js';
  * oclif.manifest.json, which the build writes from the commands, and their output comes from
  * the same functions their commands call. Anything this does not handle exactly as oclif
  * would (help, short or unknown flags, `--`, a flag given twice, watch, oclif's own
- * environment) is left to oclif, before anything runs; so is a failure that is not the
- * operator's (a bug, which oclif prints with its stack).
+ * environment) is left to oclif, before anything runs.
  */
 
 type FlagValue = string | boolean;
@@ -119,8 +119,8 @@ export function parseArgs(command: ManifestCommand, handled: readonly string[], 
 }
 
 /**
- * Runs `weave <id> <argv>` if it can; false when it left everything to oclif (nothing printed,
- * nothing asked of the router).
+ * Runs `weave <id> <argv>` if it can, failures included; false when it left everything to oclif
+ * (nothing printed, nothing asked of the router).
  */
 export async function runFast(id: string, argv: readonly string[]): Promise<boolean> {
   const command = COMMANDS[id];
@@ -134,8 +134,8 @@ export async function runFast(id: string, argv: readonly string[]): Promise<bool
   try {
     text = await command.output(parsed.flags, parsed.args);
   } catch (error) {
-    const failure = await operatorFailure(error);
-    if (!failure) return false;
+    // A bug is printed as oclif prints one (its name and message, exit 1), not run again through oclif: the router was already asked.
+    const failure = (await operatorFailure(error)) ?? new OperatorError(error instanceof Error ? `${error.name}: ${error.message}` : String(error), 1, {cause: error});
     const exitCode = await printFailure(failure, jsonOut, `${BIN} ${id}`);
     // As oclif ends a command that failed: an exit under --json, else at once (its handler's process.exit).
     if (jsonOut) process.exitCode = exitCode;

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import {createServer} from 'node:http';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {pathToFileURL} from 'node:url';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'mocha';
 import {PACKAGE_ROOT} from '../../src/lib/package.js';
+import {Netns} from '../helpers/netns.js';
 import {BUSY, NOT_READY} from '../helpers/router-states.js';
 import {WEAVE_BIN} from '../helpers/setup-cli.js';
 import {collect} from '../helpers/spawn.js';
@@ -34,6 +38,37 @@ describe('weave version, status and ps without oclif (bin/weave.js, src/fast.ts)
     assert.equal(out.exitCode, 0, out.stderr);
     assert.match(out.stderr, /dist\/cli\/fast\/fast\.js/);
     assert.doesNotMatch(out.stderr, /dist\/cli\/main\.js/);
+  });
+
+  it('prints a failure that is no operator error itself, without asking the router again through oclif', async () => {
+    const asked: string[] = [];
+    // A router whose list of allocations is no JSON: a bug on one side or the other, not the operator's.
+    const broken = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.setHeader('content-type', 'application/json');
+      res.end('{broken');
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'weave-fast-'));
+    const socket = join(dir, 'http.sock');
+    // ps asks for the allocations only when the bridge exists: one in a namespace of the test's own.
+    const ns = Netns.create('wfast');
+    try {
+      ns.exec('ip', ['link', 'add', 'weave', 'type', 'bridge']);
+      await new Promise<void>(resolve => broken.listen(socket, resolve));
+      for (const json of [[], ['--json']]) {
+        asked.length = 0;
+        const out = await weave(['ps', ...json, `--http-addr=${socket}`], {netns: ns});
+        assert.equal(out.exitCode, 1, out.stderr);
+        const message = json.length === 0 ? out.stderr : (JSON.parse(out.stdout) as {error: {message: string}}).error.message;
+        assert.match(message, /^SyntaxError: .*JSON/);
+        assert.deepEqual(asked, ['/ip'], 'asked once');
+      }
+    } finally {
+      broken.closeAllConnections();
+      await new Promise(resolve => broken.close(resolve));
+      ns.delete();
+      rmSync(dir, {recursive: true, force: true});
+    }
   });
 
   // A bridge that no test makes: ps of it prints nothing, exit 0.

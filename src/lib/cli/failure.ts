@@ -4,7 +4,7 @@ import {JSON_INDENT} from '../display/json-text.js';
 /**
  * What an error means to the operator: an OperatorError as it is; a failure from below the CLI
  * (a program it ran, a router flag it checked) as exit 1 with its message; anything else is not
- * the operator's to act on (a bug: oclif prints it with its stack).
+ * the operator's to act on (a bug: undefined, for the caller to print as one).
  */
 export async function operatorFailure(error: unknown): Promise<OperatorError | undefined> {
   if (error instanceof OperatorError) return error;
