@@ -5,6 +5,7 @@ import {type IpCommand, ipBatch} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
 import {reflectCommands, tcBatch} from '../../net/tc.js';
 import type {Logger} from '../log.js';
+import {Pacer} from '../pacer.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {Topology} from '../mesh/topology.js';
 import {ReconcileLoop} from './reconcile-loop.js';
@@ -49,17 +50,15 @@ export class Relays {
   /** The devices as we made them; undefined until the first update reads what a previous run left. */
   private installed?: Map<string, RelaySpec | undefined>;
   private readonly fdb: BridgeBatch;
-  private timer?: NodeJS.Timeout;
-  /** When the pending update must run at the latest. */
-  private dueBy = 0;
-  private readonly onChange = () => this.schedule(QUIET_MS);
+  private readonly updates = new Pacer(() => this.loop.update());
+  private readonly onChange = () => this.updates.settle(QUIET_MS, MAX_WAIT_MS);
   private readonly loop = new ReconcileLoop(
     () => this.reconcile(),
     (error, retryInMs) => {
       this.options.log.error('relay update failed', {error: error.message, retryInMs});
       this.installed = undefined;
     },
-    delayMs => this.schedule(delayMs),
+    delayMs => this.updates.runWithin(delayMs),
   );
 
   constructor(
@@ -74,21 +73,7 @@ export class Relays {
 
   start(): void {
     for (const event of EVENTS) this.mesh.on(event, this.onChange);
-    this.schedule(0);
-  }
-
-  /** Runs an update once nothing changed for `quietMs`, or at dueBy. */
-  private schedule(quietMs: number): void {
-    const now = Date.now();
-    if (!this.timer) this.dueBy = now + MAX_WAIT_MS;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.loop.update();
-      },
-      Math.max(0, Math.min(quietMs, this.dueBy - now)),
-    );
+    this.updates.runWithin(0);
   }
 
   /** Stops following the mesh; the devices stay, as the overlay's (pods keep their paths while the router restarts). */
@@ -96,7 +81,7 @@ export class Relays {
     const running = this.loop.stop();
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
     await running;
-    clearTimeout(this.timer);
+    this.updates.cancel();
     await this.fdb.close();
   }
 
