@@ -44,12 +44,14 @@ function sample(metrics: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+const PASSWORD = {WEAVE_PASSWORD: 'relay test secret'};
 const PATHS = [
-  {path: 'VXLAN', prefix: 'h2r', env: undefined},
-  {path: 'the sleeve (a password: each hop encrypted)', prefix: 'h2e', env: {WEAVE_PASSWORD: 'relay test secret'}},
+  {path: 'VXLAN', prefix: 'h2r', args: [], sleeve: false},
+  {path: 'the sleeve (a password: each hop encrypted)', prefix: 'h2e', env: PASSWORD, args: [], sleeve: true},
+  {path: 'VXLAN between trusted peers (a password, the LAN in --trusted-subnets)', prefix: 'h2t', env: PASSWORD, args: ['--trusted-subnets', '192.168.90.0/24'], sleeve: false},
 ];
 
-for (const {path, prefix, env} of PATHS) {
+for (const {path, prefix, env, args, sleeve} of PATHS) {
   describe(`pods across a partial mesh, relayed by a peer connected to both, over ${path} (weave router processes on a LAN, pods through CNI)`, function () {
     requireRoot();
     requireTool('ping', 'iputils-ping');
@@ -72,7 +74,7 @@ for (const {path, prefix, env} of PATHS) {
     async function line(): Promise<MeshRouter[]> {
       const [A, , C] = net.lan.hosts;
       net.lan.block(A!, C!);
-      const options = {args: ['--no-discovery'], ...(env ? {env} : {})};
+      const options = {args: ['--no-discovery', ...args], ...(env ? {env} : {})};
       const b = await net.start(1, [], options);
       routers = [await net.start(0, [1], options), b, await net.start(2, [1], options)];
       await waitUntil('A and C to reach each other through B', async () => {
@@ -99,7 +101,7 @@ for (const {path, prefix, env} of PATHS) {
       const [sent, received] = await tcpTransfer(onA.ns, onC.ns, onC.ip, 10 * 1024 * 1024);
       assert.equal(received, sent, 'the 10 MB arrived intact');
 
-      if (env) {
+      if (sleeve) {
         // No VXLAN relay: the sleeve carries it, and B passed the frames on.
         for (const r of [a!, b!, c!]) assert.deepEqual(relayLinks(r.host.ns), []);
         const relayed = sample(await b!.text('/metrics'), 'weave_sleeve_relayed_frames_total')!;
@@ -118,7 +120,7 @@ for (const {path, prefix, env} of PATHS) {
       );
     });
 
-    if (env) {
+    if (sleeve) {
       it('a capture of the LAN shows the relayed traffic only encrypted: no payload, no VXLAN', async () => {
         const [onA, , onC] = pods;
         const marker = randomBytes(8).toString('hex');
@@ -147,7 +149,7 @@ for (const {path, prefix, env} of PATHS) {
       b!.host.ns.exec('ss', ['-K', 'dst', C!.ip]);
       c!.host.ns.exec('ss', ['-K', 'dst', B!.ip]);
       await waitUntil('A to see C unreachable', async () => (await a!.report()).Peers.length === 2, 20_000, 200);
-      if (!env) {
+      if (!sleeve) {
         await waitUntil("A's relay device to go", async () => relayLinks(a!.host.ns).length === 0, 20_000, 200);
         assert.equal(relayLinks(b!.host.ns).length, 0);
       }
