@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs';
+import {collect} from './spawn.js';
 
 /**
  * The TCP byte streams of a classic pcap file (Ethernet, IPv4), one per direction, keyed
@@ -59,3 +60,10 @@ export function ipv4Packets(file: string): Buffer[] {
 
 /** A piece of a fragmented IPv4 datagram: the more-fragments flag or an offset. */
 export const isFragment = (ip: Buffer): boolean => (ip.readUInt16BE(6) & 0x3fff) !== 0;
+
+/** How many packets of a capture file match a tcpdump filter. */
+export async function countPackets(file: string, filter: string[]): Promise<number> {
+  const read = await collect('tcpdump', ['-r', file, '-nn', ...filter]);
+  if (read.exitCode !== 0) throw new Error(`tcpdump -r ${file} failed: ${read.stderr}`);
+  return read.stdout.split('\n').filter(Boolean).length;
+}

@@ -10,8 +10,8 @@ import {pings} from '../helpers/cni-host.js';
 import {Lan} from '../helpers/lan.js';
 import {fullyMeshed, MeshRouter, peerNameOf, waitUntil} from '../helpers/mesh-router.js';
 import {Netns} from '../helpers/netns.js';
+import {countPackets} from '../helpers/pcap.js';
 import {requireRoot, requireTool} from '../helpers/root.js';
-import {collect} from '../helpers/spawn.js';
 import {tcpSend, tcpTransfer} from '../helpers/transfer.js';
 import {attachPod, type Pod, unreachablePairs} from '../helpers/weave-pods.js';
 
@@ -23,13 +23,6 @@ const silent = createLogger('error', () => {});
 function portIsolated(host: Netns, dev: string): boolean | undefined {
   const [link] = JSON.parse(host.exec('ip', ['-d', '-j', 'link', 'show', 'dev', dev])) as {linkinfo?: {info_slave_data?: {isolated?: boolean}}}[];
   return link?.linkinfo?.info_slave_data?.isolated;
-}
-
-/** How many packets of a capture file match a tcpdump filter. */
-async function countPackets(file: string, filter: string[]): Promise<number> {
-  const read = await collect('tcpdump', ['-r', file, '-nn', ...filter]);
-  assert.equal(read.exitCode, 0, read.stderr);
-  return read.stdout.split('\n').filter(Boolean).length;
 }
 
 /** The value of one /metrics sample, given its name and labels as printed; undefined when absent. */

@@ -31,3 +31,11 @@ export function reflectCommands(dev: string): string[][] {
     ['filter', 'add', 'dev', dev, 'ingress', 'protocol', 'all', 'prio', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', dev],
   ];
 }
+
+/** Every frame `dev` receives goes its way as usual, and a copy out of `to` (a tc mirror from `dev`'s ingress to `to`'s egress). */
+export function mirrorCommands(dev: string, to: string): string[][] {
+  return [
+    ['qdisc', 'add', 'dev', dev, 'clsact'],
+    ['filter', 'add', 'dev', dev, 'ingress', 'protocol', 'all', 'prio', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', to],
+  ];
+}

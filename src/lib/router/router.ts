@@ -236,8 +236,8 @@ export class WeaveRouter {
         ...(config.host ? {local: config.host} : {}),
         log,
       });
-      // With a password a relayed path would need trust along all of it: not relayed (yet).
-      if (!config.password) overlay.startRelays(mesh);
+      // Each hop of a VXLAN relay is one its sender carries over VXLAN (trusted, with a password): never the sleeve's peers.
+      overlay.startRelays(mesh);
       if (config.password) {
         // Peers outside --trusted-subnets get the sleeve; VXLAN (above) never carries their traffic.
         const sleeve = await EncryptedPath.start(mesh, {bridge: config.weaveBridge, mtu, port: config.port, offloads: config.sleeveOffloads, log, ...(config.host ? {address: config.host} : {})});

@@ -38,4 +38,22 @@ describe('Pacer (a job paced over bursts of changes)', () => {
     await sleep(60);
     assert.equal(runs, 1);
   });
+
+  it('settles: runs once the changes stop for the quiet period, or at the longest wait while they go on', async () => {
+    let runs = 0;
+    const pacer = new Pacer(() => runs++);
+    for (let i = 0; i < 4; i++) {
+      pacer.settle(200, 10_000);
+      await sleep(30);
+    }
+    assert.equal(runs, 0, 'each change pushes the run back');
+    await sleep(300);
+    assert.equal(runs, 1, 'once quiet');
+    for (let i = 0; i < 6; i++) {
+      pacer.settle(1000, 150);
+      await sleep(40);
+    }
+    assert.equal(runs, 2, 'no later than the longest wait, changes going on');
+    pacer.cancel();
+  });
 });

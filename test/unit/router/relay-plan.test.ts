@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
 import type {Remote} from '../../../src/lib/net/fdb.js';
-import {firstHops, type Graph, planRelays, relayDevice, relayVni} from '../../../src/lib/router/dataplane/relay-plan.js';
+import {firstHops, type Graph, planRelays, relayDevice, relayVni, spanningTree, treeVni} from '../../../src/lib/router/dataplane/relay-plan.js';
 
 /** A graph from undirected edges such as 'a-b'. */
 function graph(...edges: string[]): Graph {
@@ -22,34 +22,70 @@ describe('relay plan', () => {
 
   it('a line a–b–c: each end one bridged device for the other, the middle one relay each way', () => {
     const g = graph('a-b', 'b-c');
-    const [end] = [...planRelays(g, 'a', remotes('b')).devices.values()];
-    assert.deepEqual(end, {name: relayDevice(relayVni('c', 'a')), vni: relayVni('c', 'a'), sendVni: relayVni('a', 'c'), bridged: true, via: {dst: 'ip-b'}, peer: 'c'});
-    const relays = [...planRelays(g, 'b', remotes('a', 'c')).devices.values()].map(d => [d.source, d.peer, d.via.dst, d.vni === d.sendVni, d.bridged]);
+    const [end] = [...planRelays(g, 'a', remotes('b')).devices.values()].filter(d => d.role === 'end');
+    assert.deepEqual(end, {name: relayDevice(relayVni('c', 'a')), vni: relayVni('c', 'a'), role: 'end', sends: [{dst: 'ip-b', vni: relayVni('a', 'c')}], peer: 'c'});
+    const relays = [...planRelays(g, 'b', remotes('a', 'c')).devices.values()].filter(d => d.role === 'relay').map(d => [d.source, d.peer, d.sends[0]!.dst, d.vni === d.sends[0]!.vni]);
     assert.deepEqual(relays.sort(), [
-      ['a', 'c', 'ip-c', true, false],
-      ['c', 'a', 'ip-a', true, false],
+      ['a', 'c', 'ip-c', true],
+      ['c', 'a', 'ip-a', true],
     ]);
     // What a sends to c is what b relays, and what c receives: one VNI along the path.
-    const atC = [...planRelays(g, 'c', remotes('b')).devices.values()][0]!;
-    assert.equal(atC.vni, end!.sendVni);
+    const atC = [...planRelays(g, 'c', remotes('b')).devices.values()].find(d => d.role === 'end')!;
+    assert.equal(atC.vni, end!.sends[0]!.vni);
+  });
+
+  it('a line a–b–c: broadcasts along the trees: one copy from a to b, which b sends on to c as unicast from a', () => {
+    const g = graph('a-b', 'b-c');
+    const atA = [...planRelays(g, 'a', remotes('b')).devices.values()].find(d => d.role === 'tree-source')!;
+    assert.deepEqual(atA.sends, [{dst: 'ip-b', vni: treeVni('a', 'b')}]);
+    const hop = [...planRelays(g, 'b', remotes('a', 'c')).devices.values()].find(d => d.role === 'tree-hop' && d.peer === 'a')!;
+    assert.equal(hop.vni, treeVni('a', 'b'));
+    // c, a leaf, gets it at its end device for a: it learns a's MACs there.
+    assert.deepEqual(hop.sends, [{dst: 'ip-c', vni: relayVni('a', 'c')}]);
+  });
+
+  it('a star around b: a sends each broadcast to b once, b to each other leaf once', () => {
+    const g = graph('a-b', 'b-c', 'b-d', 'b-e');
+    const atA = [...planRelays(g, 'a', remotes('b')).devices.values()];
+    assert.deepEqual(atA.filter(d => d.role === 'tree-source').map(d => d.sends), [[{dst: 'ip-b', vni: treeVni('a', 'b')}]]);
+    const hop = [...planRelays(g, 'b', remotes('a', 'c', 'd', 'e')).devices.values()].find(d => d.role === 'tree-hop' && d.peer === 'a')!;
+    assert.deepEqual(
+      hop.sends.map(r => [r.dst, r.vni]),
+      ['c', 'd', 'e'].map(leaf => [`ip-${leaf}`, relayVni('a', leaf)]),
+    );
+  });
+
+  it('a longer line a–b–c–d: c, inside a\'s tree, delivers a\'s broadcasts and mirrors them on to d', () => {
+    const g = graph('a-b', 'b-c', 'c-d');
+    const hop = [...planRelays(g, 'b', remotes('a', 'c')).devices.values()].find(d => d.role === 'tree-hop' && d.peer === 'a')!;
+    assert.deepEqual(hop.sends, [{dst: 'ip-c', vni: treeVni('a', 'c')}]);
+    const atC = [...planRelays(g, 'c', remotes('b', 'd')).devices.values()].filter(d => d.peer === 'a' && d.role.startsWith('tree'));
+    const into = atC.find(d => d.role === 'tree-in')!;
+    const out = atC.find(d => d.role === 'tree-out')!;
+    assert.equal(into.vni, treeVni('a', 'c'));
+    assert.equal(into.mirror, out.name);
+    // Unicast learnt behind it goes back towards a, as from c's end device for a.
+    assert.deepEqual(into.sends, [{dst: 'ip-b', vni: relayVni('c', 'a')}]);
+    assert.deepEqual(out.sends, [{dst: 'ip-d', vni: relayVni('a', 'd')}]);
+    assert.deepEqual(Object.fromEntries(spanningTree(new Map([...g.keys()].map(p => [p, firstHops(g, p)])), 'a')), {a: ['b'], b: ['c'], c: ['d']});
   });
 
   it('a longer line a–b–c–d: the middle peers relay only the pairs whose path crosses them', () => {
     const g = graph('a-b', 'b-c', 'c-d');
     const pairs = (us: string, ns: Map<string, Remote>) =>
       [...planRelays(g, us, ns).devices.values()]
-        .filter(d => !d.bridged)
-        .map(d => `${d.source}>${d.peer} via ${d.via.dst}`)
+        .filter(d => d.role === 'relay')
+        .map(d => `${d.source}>${d.peer} via ${d.sends[0]!.dst}`)
         .sort();
     assert.deepEqual(pairs('b', remotes('a', 'c')), ['a>c via ip-c', 'a>d via ip-c', 'c>a via ip-a', 'd>a via ip-a']);
     assert.deepEqual(pairs('c', remotes('b', 'd')), ['a>d via ip-d', 'b>d via ip-d', 'd>a via ip-b', 'd>b via ip-b']);
-    assert.deepEqual([...planRelays(g, 'a', remotes('b')).devices.values()].map(d => d.peer).sort(), ['c', 'd']);
+    assert.deepEqual([...planRelays(g, 'a', remotes('b')).devices.values()].filter(d => d.role === 'end').map(d => d.peer).sort(), ['c', 'd']);
   });
 
   it('at most `limit` devices, our own ends first; the rest counted', () => {
     const plan = planRelays(graph('a-b', 'b-c', 'c-d'), 'b', remotes('a', 'c'), 2);
-    assert.deepEqual([...plan.devices.values()].map(d => d.bridged), [true, false]);
-    assert.equal(plan.over, 3);
+    assert.deepEqual([...plan.devices.values()].map(d => d.role), ['end', 'tree-source']);
+    assert.equal(plan.over, 8);
   });
 
   it('no device through a first hop the overlay does not send to (a peer it may not carry)', () => {

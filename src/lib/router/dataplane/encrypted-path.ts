@@ -4,6 +4,11 @@ import type {Logger} from '../log.js';
 import type {DataPlaneKeys} from '../mesh/crypto.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
+import type {Topology} from '../mesh/topology.js';
+import {Pacer} from '../pacer.js';
+import {establishedGraph, firstHops} from './relay-plan.js';
+import {peerId} from './sleeve/keys.js';
+import type {Route} from './sleeve/messages.js';
 import {Sleeve, type SleeveStats} from './sleeve/sleeve.js';
 import {attachTap} from './sleeve/tap.js';
 
@@ -13,6 +18,12 @@ const RESTART_MAX_MS = 30_000;
 
 /** /metrics does not wait longer than this for the sleeve's counters. */
 const STATS_TIMEOUT_MS = 1000;
+
+/** Routes follow the topology within this of a change, at most once per gap: telling the workers costs one message each. */
+const ROUTES_SOON_MS = 100;
+const ROUTES_GAP_MS = 500;
+
+const ROUTE_EVENTS = ['topologyChanged', 'connectionEstablished', 'connectionClosed'] as const;
 
 const RENEW_REASON = 'the encrypted data path restarted: a new handshake gives it new keys';
 
@@ -32,6 +43,8 @@ export interface EncryptedPathOptions {
 
 /** What the encrypted path needs of the mesh (the keys stay apart from ConnectionFacts). */
 export type EncryptedMesh = EventEmitter<MeshEvents> & {
+  readonly ourName: string;
+  readonly topology: Topology;
   connections(): ConnectionFacts[];
   dataPlaneKeys(peer: string): DataPlaneKeys | undefined;
   renewConnection(peer: string, reason: string): void;
@@ -50,7 +63,9 @@ const handles = (c: ConnectionFacts): boolean => needsEncryption(c) && isIP(c.ip
  * connection from the mesh handshake. Each established connection gives its peer fresh keys;
  * a closed one removes the peer. Fails closed: without a running sleeve (no TAP addon, no
  * /dev/net/tun, a failure being restarted) such peers get no pod traffic at all, as VXLAN never
- * carries them, and status says why.
+ * carries them, and status says why. Peers we have no connection to are reached through those
+ * we have, along the shortest path over the topology (as the VXLAN relays): each hop opens and
+ * seals again with its own keys, so a relayed frame is never in clear on the wire.
  */
 export class EncryptedPath {
   private sleeve?: Sleeve;
@@ -64,6 +79,10 @@ export class EncryptedPath {
   private readonly onEstablished = (c: ConnectionFacts) => this.add(c);
   private readonly onClosed = (c: ConnectionFacts) => this.remove(c.peer);
   private readonly onPeerRemoved = (peer: string) => this.remove(peer);
+  private readonly routing = new Pacer(() => this.route(), ROUTES_SOON_MS, ROUTES_GAP_MS);
+  private readonly onTopology = () => this.routing.ask();
+  /** Peers left out of routes for sharing an id, as last logged. */
+  private clashes = '';
 
   private constructor(
     private readonly mesh: EncryptedMesh,
@@ -78,7 +97,9 @@ export class EncryptedPath {
     mesh.on('connectionEstablished', path.onEstablished);
     mesh.on('connectionClosed', path.onClosed);
     mesh.on('peerRemoved', path.onPeerRemoved);
+    for (const event of ROUTE_EVENTS) mesh.on(event, path.onTopology);
     for (const c of mesh.connections()) if (c.established) path.add(c);
+    path.routing.ask();
     return path;
   }
 
@@ -88,6 +109,8 @@ export class EncryptedPath {
     this.mesh.off('connectionEstablished', this.onEstablished);
     this.mesh.off('connectionClosed', this.onClosed);
     this.mesh.off('peerRemoved', this.onPeerRemoved);
+    for (const event of ROUTE_EVENTS) this.mesh.off(event, this.onTopology);
+    this.routing.cancel();
     const sleeve = this.sleeve;
     this.sleeve = undefined;
     await sleeve?.stop();
@@ -159,13 +182,38 @@ export class EncryptedPath {
       return;
     }
     this.peers.add(c.peer);
+    this.routing.ask();
     this.options.log.info('sleeve: sending to peer', {peer: `${c.peer}(${c.nickName})`, address: c.ip, port: c.port});
   }
 
   private remove(peer: string): void {
     if (!this.peers.delete(peer)) return;
     this.sleeve?.removePeer(peer);
+    this.routing.ask();
     this.options.log.info('sleeve: no longer sending to peer', {peer});
+  }
+
+  /**
+   * Tells the sleeve the first hop towards every peer it reaches: over connections both ends
+   * report established, the first hop one of ours the sleeve carries (a path through VXLAN
+   * hops is the VXLAN relays'). Peers whose ids clash (16 bits) are left out, with a warning.
+   */
+  private route(): void {
+    const {sleeve} = this;
+    if (!sleeve) return;
+    const {ourName, topology} = this.mesh;
+    const routes: Route[] = [...firstHops(establishedGraph(topology), ourName)].filter(([, via]) => this.peers.has(via)).map(([name, via]) => ({name, id: peerId(name), via}));
+    const us = peerId(ourName);
+    const count = new Map<number, number>([[us, 1]]);
+    for (const r of routes) count.set(r.id, (count.get(r.id) ?? 0) + 1);
+    const clashing = routes.filter(r => count.get(r.id)! > 1).map(r => r.name);
+    const clashes = clashing.join();
+    if (clashes !== this.clashes && clashing.length > 0) this.options.log.warning('sleeve: peers share a relay id; frames relayed to or from them are dropped', {peers: clashing});
+    this.clashes = clashes;
+    sleeve.setRoutes(
+      us,
+      routes.filter(r => count.get(r.id) === 1),
+    );
   }
 
   private failed(sleeve: Sleeve, error: Error): void {
@@ -197,6 +245,7 @@ export class EncryptedPath {
     if (this.stopped) return;
     if (!this.sleeve) return this.scheduleRestart();
     this.restartMs = RESTART_MS;
+    this.routing.ask(true);
     this.options.log.info('encrypted data path restarted; renewing the keys of its connections');
     for (const c of this.mesh.connections()) if (needsEncryption(c)) this.mesh.renewConnection(c.peer, RENEW_REASON);
   }

@@ -53,6 +53,15 @@ export function relayVni(source: string, destination: string): number {
   return vni < 2 ? vni + 2 : vni;
 }
 
+/**
+ * The VNI of the copies of `source`'s broadcasts that `at` receives to deliver and pass on down
+ * `source`'s spanning tree (or, `out`, that it sends them on with): a hash as relayVni()'s, of
+ * other words, so never one of those.
+ */
+export function treeVni(source: string, at: string, out = false): number {
+  return relayVni(`${source}*`, out ? `${at}*` : at);
+}
+
 /** The device carrying one VNI: `vxr` and the VNI in hex (9 bytes, well under IFNAMSIZ). */
 export const relayDevice = (vni: number): string => `vxr${vni.toString(16).padStart(6, '0')}`;
 
@@ -60,27 +69,42 @@ export const relayDevice = (vni: number): string => `vxr${vni.toString(16).padSt
 export const RELAY_PREFIX = 'vxr';
 
 /**
- * One device for relayed frames. An end device sits on the bridge: it receives what a peer we have
- * no connection to sends us (`vni`) and sends our frames for that peer (`sendVni`) to the first
- * hop. A relay device is on no bridge: what it receives goes straight out again (a tc redirect),
- * to our next hop towards the destination, with the same VNI.
+ * What a relay device does (each is a VXLAN device receiving one VNI, sending to `sends`):
+ * - end: on the bridge, for one far peer: receives what it sends us, sends it our known unicast
+ *   (the bridge floods nothing there: broadcasts and unknown addresses take the trees);
+ * - relay: on no bridge, for one (source, destination) pair through us: what it receives goes
+ *   out again to our next hop (a tc redirect), unchanged;
+ * - tree-source: on the bridge, our broadcasts and unknown unicast, one copy to each neighbour
+ *   with peers beyond it in our spanning tree (the others get them over the overlay's device);
+ * - tree-hop: on no bridge, at a neighbour of a broadcast's source: its copies, passed on to our
+ *   children in its tree (we got our own copy over the overlay's device);
+ * - tree-in: on the bridge, at a peer further on with children of its own: delivers the copies
+ *   and mirrors them to its tree-out, which sends them to those children.
+ * A leaf of a tree gets its copies at its end device for the source, as unicast from it: it
+ * learns the source's MACs behind it, as a tree-in does behind its own (whose unicast goes the
+ * end device's way).
  */
+export type RelayRole = 'end' | 'relay' | 'tree-source' | 'tree-hop' | 'tree-in' | 'tree-out';
+
 export interface RelaySpec {
   name: string;
   vni: number;
-  sendVni: number;
-  /** On the bridge (an end) or not (a relay). */
-  bridged: boolean;
-  /** The first hop: a peer we are connected to. */
-  via: Remote;
-  /** For the log and status: the far peer, and the source for a relay. */
+  role: RelayRole;
+  /** The copies it sends: each remote with the VNI it sends with. */
+  sends: Remote[];
+  /** For the log and status: the far peer (end), the destination (relay) or the broadcasts' source (trees). */
   peer: string;
+  /** A relay's source. */
   source?: string;
+  /** A tree-in's tree-out. */
+  mirror?: string;
 }
 
+/** Whether the device is a port of the bridge. */
+export const bridged = (spec: RelaySpec): boolean => spec.role === 'end' || spec.role === 'tree-source' || spec.role === 'tree-in';
+
 /** Equal specs need no change to the device. */
-export const sameSpec = (a: RelaySpec, b: RelaySpec): boolean =>
-  a.vni === b.vni && a.sendVni === b.sendVni && a.bridged === b.bridged && a.via.dst === b.via.dst && a.via.port === b.via.port;
+export const sameSpec = (a: RelaySpec, b: RelaySpec): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 export interface RelayPlan {
   devices: Map<string, RelaySpec>;
@@ -93,10 +117,11 @@ export interface RelayPlan {
 /**
  * The relay devices `us` needs: an end device per peer reached only through others, and a relay
  * device per (source, destination) pair with no connection between them whose path passes
- * through us. Each pair's traffic goes hop by hop along the shortest path; a broadcast is sent
- * once to every peer (by head-end replication, relayed like unicast), so no peer gets a frame
- * twice and no frame loops. `neighbours` are the peers our overlay sends to directly. A full
- * mesh needs nothing, and costs no path computation. At most `limit` devices, our own ends first.
+ * through us. Each pair's traffic goes hop by hop along the shortest path. Broadcasts (and
+ * unknown unicast) go along the source's spanning tree, made of those same paths, as the
+ * original's broadcast routes: each peer gets one copy and none loops. `neighbours` are the
+ * peers our overlay sends to directly. A full mesh needs nothing, and costs no path
+ * computation. At most `limit` devices, our own ends first.
  */
 export function planRelays(graph: Graph, us: string, neighbours: ReadonlyMap<string, Remote>, limit = Infinity): RelayPlan {
   const devices = new Map<string, RelaySpec>();
@@ -112,26 +137,76 @@ export function planRelays(graph: Graph, us: string, neighbours: ReadonlyMap<str
     else if (devices.size >= limit) over++;
     else devices.set(spec.name, spec);
   };
+  const via = (hop: string | undefined, vni: number): Remote | undefined => {
+    const remote = hop === undefined ? undefined : neighbours.get(hop);
+    return remote && {...remote, vni};
+  };
   for (const [peer, hop] of ours) {
-    const via = neighbours.get(hop);
-    if (hop === peer || !via) continue;
+    const sends = via(hop, relayVni(us, peer));
+    if (hop === peer || !sends) continue;
     const vni = relayVni(peer, us);
-    add({name: relayDevice(vni), vni, sendVni: relayVni(us, peer), bridged: true, via, peer});
+    add({name: relayDevice(vni), vni, role: 'end', sends: [sends], peer});
+  }
+  const trees = new Map(peers.map(source => [source, spanningTree(hops, source)]));
+  const children = (source: string, at: string): string[] => trees.get(source)?.get(at) ?? [];
+  /** The copies `at` sends on down `source`'s tree: an inner child gets them at its tree device, a leaf at its end device. */
+  const toChildren = (source: string, at: string): Remote[] =>
+    children(source, at).flatMap(child => via(child, children(source, child).length > 0 ? treeVni(source, child) : relayVni(source, child)) ?? []);
+  // Our neighbours get our broadcasts over the overlay's device; a tree copy only for those with peers beyond them.
+  const ourTree = children(us, us).flatMap(child => (children(us, child).length > 0 ? (via(child, treeVni(us, child)) ?? []) : []));
+  if (ourTree.length > 0) {
+    const vni = treeVni(us, us, true);
+    add({name: relayDevice(vni), vni, role: 'tree-source', sends: ourTree, peer: us});
+  }
+  for (const source of peers) {
+    if (source === us) continue;
+    const sends = toChildren(source, us);
+    if (sends.length === 0) continue;
+    const vni = treeVni(source, us);
+    if (graph.get(source)?.has(us)) {
+      add({name: relayDevice(vni), vni, role: 'tree-hop', sends, peer: source});
+      continue;
+    }
+    const back = via(ours.get(source), relayVni(us, source));
+    if (!back) continue;
+    const outVni = treeVni(source, us, true);
+    add({name: relayDevice(outVni), vni: outVni, role: 'tree-out', sends, peer: source});
+    add({name: relayDevice(vni), vni, role: 'tree-in', sends: [back], peer: source, mirror: relayDevice(outVni)});
   }
   for (const source of peers) {
     if (source === us) continue;
     for (const destination of peers) {
       if (destination === source || destination === us || graph.get(source)?.has(destination)) continue;
       if (!passesThrough(hops, source, destination, us)) continue;
-      const via = neighbours.get(ours.get(destination) ?? '');
-      if (!via) continue;
       const vni = relayVni(source, destination);
-      add({name: relayDevice(vni), vni, sendVni: vni, bridged: false, via, peer: destination, source});
+      const sends = via(ours.get(destination), vni);
+      if (!sends) continue;
+      add({name: relayDevice(vni), vni, role: 'relay', sends: [sends], peer: destination, source});
     }
   }
   return {devices, clashes, over};
 }
 
+/**
+ * `source`'s spanning tree: each peer's children, those whose hop-by-hop path from `source`
+ * reaches them through it. The paths are shortest, so each peer has one parent a hop nearer.
+ */
+export function spanningTree(hops: ReadonlyMap<string, ReadonlyMap<string, string>>, source: string): Map<string, string[]> {
+  const tree = new Map<string, string[]>();
+  for (const peer of hops.get(source)?.keys() ?? []) {
+    let parent = source;
+    for (let steps = 0; steps < hops.size; steps++) {
+      const next = hops.get(parent)?.get(peer);
+      if (next === undefined) break;
+      if (next === peer) {
+        tree.set(parent, [...(tree.get(parent) ?? []), peer].sort(byName));
+        break;
+      }
+      parent = next;
+    }
+  }
+  return tree;
+}
 /** Whether the hop-by-hop path from `source` to `destination` passes through `us`. */
 function passesThrough(hops: ReadonlyMap<string, ReadonlyMap<string, string>>, source: string, destination: string, us: string): boolean {
   let current = source;

@@ -3,12 +3,13 @@ import {BridgeBatch} from '../../net/bridge-batch.js';
 import {applyFdb, FLOOD_MAC, type Remote} from '../../net/fdb.js';
 import {type IpCommand, ipBatch} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
-import {reflectCommands, tcBatch} from '../../net/tc.js';
+import {mirrorCommands, reflectCommands, tcBatch} from '../../net/tc.js';
 import type {Logger} from '../log.js';
+import {Pacer} from '../pacer.js';
 import type {MeshEvents} from '../mesh/mesh.js';
 import type {Topology} from '../mesh/topology.js';
 import {ReconcileLoop} from './reconcile-loop.js';
-import {establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
+import {bridged, establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
 
 /**
  * An update waits for the topology to be quiet this long: a forming mesh passes through partial
@@ -41,25 +42,25 @@ export type RelayMesh = EventEmitter<MeshEvents> & {readonly ourName: string; re
 /**
  * Pod traffic between peers with no connection to each other, through peers that have: kernel
  * VXLAN devices, one per far peer at each end (a bridge port) and one per relayed pair at each
- * peer on the way (no bridge: a tc redirect sends what it receives on to the next hop). No frame
- * passes through Node, and a relay's bridge never sees relayed frames, so its MAC learning and the
- * ends' stay right. Kept in step with the topology; nothing at all in a full mesh.
+ * peer on the way (no bridge: a tc redirect sends what it receives on to the next hop).
+ * Broadcasts and unknown unicast go along the source's spanning tree (relay-plan.ts's roles):
+ * each peer gets one copy, and a link carries at most one. No frame passes through Node, and a
+ * relay's bridge never sees relayed frames, so its MAC learning and the ends' stay right. Kept in
+ * step with the topology; nothing at all in a full mesh.
  */
 export class Relays {
   /** The devices as we made them; undefined until the first update reads what a previous run left. */
   private installed?: Map<string, RelaySpec | undefined>;
   private readonly fdb: BridgeBatch;
-  private timer?: NodeJS.Timeout;
-  /** When the pending update must run at the latest. */
-  private dueBy = 0;
-  private readonly onChange = () => this.schedule(QUIET_MS);
+  private readonly updates = new Pacer(() => this.loop.update());
+  private readonly onChange = () => this.updates.settle(QUIET_MS, MAX_WAIT_MS);
   private readonly loop = new ReconcileLoop(
     () => this.reconcile(),
     (error, retryInMs) => {
       this.options.log.error('relay update failed', {error: error.message, retryInMs});
       this.installed = undefined;
     },
-    delayMs => this.schedule(delayMs),
+    delayMs => this.updates.runWithin(delayMs),
   );
 
   constructor(
@@ -74,21 +75,7 @@ export class Relays {
 
   start(): void {
     for (const event of EVENTS) this.mesh.on(event, this.onChange);
-    this.schedule(0);
-  }
-
-  /** Runs an update once nothing changed for `quietMs`, or at dueBy. */
-  private schedule(quietMs: number): void {
-    const now = Date.now();
-    if (!this.timer) this.dueBy = now + MAX_WAIT_MS;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.loop.update();
-      },
-      Math.max(0, Math.min(quietMs, this.dueBy - now)),
-    );
+    this.updates.runWithin(0);
   }
 
   /** Stops following the mesh; the devices stay, as the overlay's (pods keep their paths while the router restarts). */
@@ -96,7 +83,7 @@ export class Relays {
     const running = this.loop.stop();
     for (const event of EVENTS) this.mesh.off(event, this.onChange);
     await running;
-    clearTimeout(this.timer);
+    this.updates.cancel();
     await this.fdb.close();
   }
 
@@ -114,10 +101,9 @@ export class Relays {
     );
   }
 
-  /** The bridge was made anew: the end devices go back on it. */
+  /** The bridge was made anew: its devices go back on it. */
   async reattach(): Promise<void> {
-    const ends = this.devices().filter(spec => spec.bridged);
-    await ipBatch(ends.flatMap(spec => this.attach(spec.name)), this.options.netns);
+    await ipBatch(this.devices().filter(bridged).flatMap(spec => this.attach(spec)), this.options.netns);
   }
 
   /** Relay devices found on the host, of unknown settings: each is made anew if still wanted. */
@@ -126,11 +112,15 @@ export class Relays {
     return new Map(links.filter(link => link.ifname.startsWith(RELAY_PREFIX)).map(link => [link.ifname, undefined]));
   }
 
-  private attach(name: string): IpCommand[] {
+  private attach(spec: RelaySpec): IpCommand[] {
+    const port: string[] = ['link', 'set', 'dev', spec.name, 'type', 'bridge_slave', 'isolated', 'on'];
+    // Broadcasts and unknown unicast leave by our tree-source alone, and nothing comes back to it to learn.
+    if (spec.role === 'tree-source') port.push('learning', 'off');
+    else port.push('flood', 'off', 'mcast_flood', 'off', 'bcast_flood', 'off');
     return [
-      ['link', 'set', 'dev', name, 'master', this.options.bridge],
+      ['link', 'set', 'dev', spec.name, 'master', this.options.bridge],
       // Isolated as the overlay's device: a frame from a far peer never goes back out to another overlay port.
-      ['link', 'set', 'dev', name, 'type', 'bridge_slave', 'isolated', 'on'],
+      port,
     ];
   }
 
@@ -142,6 +132,12 @@ export class Relays {
     const installed = this.installed ?? (await this.readInstalled());
     const gone = [...installed].filter(([name, spec]) => !spec || !target.get(name) || !sameSpec(spec, target.get(name)!)).map(([name]) => name);
     const made = [...target.values()].filter(spec => !installed.get(spec.name) || gone.includes(spec.name));
+    // A tc mirror names its target by index: a tree-out made anew needs its tree-in made anew too.
+    for (const spec of target.values()) {
+      if (spec.role !== 'tree-in' || made.includes(spec) || !made.some(m => m.name === spec.mirror)) continue;
+      gone.push(spec.name);
+      made.push(spec);
+    }
     if (gone.length === 0 && made.length === 0) {
       this.installed = installed;
       return;
@@ -150,22 +146,22 @@ export class Relays {
     for (const spec of made) {
       commands.push(['link', 'add', 'name', spec.name, 'type', 'vxlan', 'id', String(spec.vni), 'dstport', String(port), ...(local ? ['local', local] : []), 'nolearning']);
       commands.push(['link', 'set', 'dev', spec.name, 'mtu', String(mtu)]);
-      if (spec.bridged) commands.push(...this.attach(spec.name));
+      if (bridged(spec)) commands.push(...this.attach(spec));
       commands.push(['link', 'set', 'dev', spec.name, 'up']);
     }
     // Whatever fails below, the next try starts from what the kernel has.
     this.installed = undefined;
     await ipBatch(commands, netns);
     await tcBatch(
-      made.filter(spec => !spec.bridged).flatMap(spec => reflectCommands(spec.name)),
+      made.flatMap(spec => (spec.role === 'relay' || spec.role === 'tree-hop' ? reflectCommands(spec.name) : spec.mirror ? mirrorCommands(spec.name, spec.mirror) : [])),
       netns,
     );
     // A kept-running `bridge` knows a device by the index it had: one made again needs a new process.
     if (gone.length > 0) await this.fdb.close();
-    for (const spec of made) await applyFdb(this.fdb, spec.name, [{op: 'append', mac: FLOOD_MAC, remote: {...spec.via, vni: spec.sendVni}}]);
+    for (const spec of made) await applyFdb(this.fdb, spec.name, spec.sends.map(remote => ({op: 'append', mac: FLOOD_MAC, remote})));
     this.installed = new Map([...installed].filter(([name]) => !gone.includes(name)));
     for (const spec of made) this.installed.set(spec.name, spec);
-    const describe = (spec: RelaySpec) => (spec.bridged ? `to ${spec.peer} via ${spec.via.dst}` : `${spec.source} to ${spec.peer} via ${spec.via.dst}`);
+    const describe = (spec: RelaySpec) => `${spec.role} ${spec.source ? `${spec.source} to ` : ''}${spec.peer} via ${spec.sends.map(r => r.dst).join(', ')}`;
     if (gone.length > 0) log.info('relay devices removed', {devices: gone});
     if (made.length > 0) log.info('relay devices made', {devices: made.map(spec => `${spec.name}: ${describe(spec)}`)});
   }

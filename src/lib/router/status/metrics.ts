@@ -20,6 +20,8 @@ interface Family {
 /** The encrypted data path's counters since its start (the sleeve's stats()), for /metrics. */
 export interface SleeveCounters {
   peers: readonly {name: string; sentFrames: number; sentBytes: number; receivedFrames: number; receivedBytes: number}[];
+  /** Frames passed on from one peer to another (relayed). */
+  relayed: number;
   /** Frames and datagrams dropped, by reason (replayed, unauthenticated, unknownSession, ...). */
   dropped: Readonly<Record<string, number>>;
 }
@@ -85,6 +87,7 @@ function sleeveFamilies(sleeve: SleeveCounters | undefined): Family[] {
       type: 'counter',
       samples: Object.entries(sleeve.dropped).map(([reason, value]) => ({labels: {reason: snakeCase(reason)}, value})),
     },
+    {name: 'weave_sleeve_relayed_frames_total', help: 'Frames the encrypted data path passed on between two peers with no connection to each other.', type: 'counter', samples: [{labels: {}, value: sleeve.relayed}]},
   ];
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {createCipheriv, randomBytes} from 'node:crypto';
-import {epochKey, sessionId} from '../../../../src/lib/router/dataplane/sleeve/keys.js';
-import {HEADER_BYTES, malformed, readCounter, readSessionId, writeHeader} from '../../../../src/lib/router/dataplane/sleeve/packet.js';
+import {epochKey, relaySecret, sessionId} from '../../../../src/lib/router/dataplane/sleeve/keys.js';
+import {HEADER_BYTES, malformed, readCounter, readDestination, readHops, readOrigin, readSessionId, writeHeader} from '../../../../src/lib/router/dataplane/sleeve/packet.js';
 import {datagramFor, ReceiveSession, SendSession} from '../../../../src/lib/router/dataplane/sleeve/session.js';
 
 /** A frame as read from the TAP: a virtio-net header, then an Ethernet frame. */
@@ -89,5 +89,32 @@ describe('sleeve sessions', () => {
     const send = new SendSession(randomBytes(32));
     const other = new ReceiveSession(randomBytes(32));
     assert.equal(other.open(sealed(send, frame('x'))), 'unauthenticated');
+  });
+
+  it('carry a relayed frame hop by hop: each hop opens it and seals it again in place for the next, origin and destination kept', () => {
+    const [first, second] = [randomBytes(32), randomBytes(32)];
+    const packet = datagramFor(frame('relayed'));
+    new SendSession(first).seal(packet, 3, 0x1234, 0xabcd);
+    assert.ok(!malformed(packet));
+    assert.deepEqual([readHops(packet), readOrigin(packet), readDestination(packet)], [3, 0x1234, 0xabcd]);
+    assert.deepEqual(new ReceiveSession(first).open(packet), frame('relayed'));
+    // The relay's own session for the next hop: a secret of its own, so its counters are its own.
+    const relay = relaySecret(second);
+    assert.notDeepEqual(relay, second);
+    new SendSession(relay).seal(packet, readHops(packet) - 1, readOrigin(packet), readDestination(packet));
+    assert.ok(!packet.includes('relayed'), 'sealed again');
+    assert.deepEqual([readHops(packet), readOrigin(packet), readDestination(packet)], [2, 0x1234, 0xabcd]);
+    assert.equal(new ReceiveSession(second).open(Buffer.from(packet)), 'unauthenticated');
+    assert.deepEqual(new ReceiveSession(relay).open(packet), frame('relayed'));
+  });
+
+  it('refuse a relayed frame out of hops, and a frame for the receiver naming a destination', () => {
+    const packet = datagramFor(frame('x'));
+    writeHeader(packet, 1, 0, 1, 2, 3);
+    assert.ok(!malformed(packet));
+    packet[1] = 0;
+    assert.ok(malformed(packet));
+    writeHeader(packet, 1, 0, 0, 0, 3);
+    assert.ok(malformed(packet));
   });
 });

@@ -53,9 +53,10 @@ weave_max_ips 1.048576e+06
     );
   });
 
-  it("adds the sleeve's counters per peer and direction, and its drops by reason", () => {
+  it("adds the sleeve's counters per peer and direction, its drops by reason and the frames it relayed", () => {
     const sleeve = {
       peers: [{name: 'aa:90:00:00:00:02', sentFrames: 3, sentBytes: 300, receivedFrames: 2, receivedBytes: 200}],
+      relayed: 7,
       dropped: {noPeer: 0, replayed: 1, unknownSession: 4},
     };
     const text = metricsText(NO_IPAM, sleeve);
@@ -73,6 +74,9 @@ weave_sleeve_dropped_total{reason="unknown_session"} 4
 # TYPE weave_sleeve_frames_total counter
 weave_sleeve_frames_total{direction="received",peer="aa:90:00:00:00:02"} 2
 weave_sleeve_frames_total{direction="sent",peer="aa:90:00:00:00:02"} 3
+# HELP weave_sleeve_relayed_frames_total Frames the encrypted data path passed on between two peers with no connection to each other.
+# TYPE weave_sleeve_relayed_frames_total counter
+weave_sleeve_relayed_frames_total 7
 `),
       text,
     );

@@ -34,6 +34,19 @@ export function epochKey(secret: Buffer, epoch: number): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `weave sleeve epoch ${epoch}`, 32));
 }
 
+/**
+ * The secret of a direction's second session, which the receiving worker seals relayed frames
+ * with (the sending worker keeps the first): each thread numbers its own packets, nothing shared.
+ */
+export function relaySecret(secret: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'weave sleeve relay', SECRET_BYTES));
+}
+
+/** A peer's 16-bit id in relayed frames' headers: from its name, so every peer works out the same. */
+export function peerId(name: string): number {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(name), Buffer.alloc(0), 'weave sleeve peer id', 2)).readUInt16BE(0);
+}
+
 export function checkKeys(keys: SessionKeys): void {
   for (const [which, key] of Object.entries(keys)) {
     if (!Buffer.isBuffer(key) && !(key instanceof Uint8Array)) throw new TypeError(`sleeve session key "${which}" must be a Buffer`);

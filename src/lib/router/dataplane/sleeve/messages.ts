@@ -28,6 +28,10 @@ export interface RxStats {
   unauthenticated: number;
   /** Frames the kernel would not take from the TAP. */
   tapRefused: number;
+  /** Relayed frames for a peer we have no route to, or out of hops. */
+  noRoute: number;
+  /** Relayed frames passed on to their next hop (not a drop). */
+  relayed: number;
 }
 
 export interface PeerMessage {
@@ -37,9 +41,26 @@ export interface PeerMessage {
   port: number;
   /** This worker's direction of the session keys. */
   secret: Uint8Array;
+  /** The receiving worker's only: our sending direction, whose relay session (relaySecret()) seals the frames we pass on to this peer. */
+  sendSecret?: Uint8Array;
 }
 
-export type ControlMessage = PeerMessage | {type: 'remove'; name: string} | {type: 'stats'; id: number} | {type: 'stop'};
+/** A peer reached through the sleeve, and the peer we send its frames to (itself when connected to us). */
+export interface Route {
+  name: string;
+  /** Its peerId(). */
+  id: number;
+  via: string;
+}
+
+/** Where relayed frames go, as the topology last stood; `us` is our own peerId(). */
+export interface RoutesMessage {
+  type: 'routes';
+  us: number;
+  routes: Route[];
+}
+
+export type ControlMessage = PeerMessage | RoutesMessage | {type: 'remove'; name: string} | {type: 'stats'; id: number} | {type: 'stop'};
 
 export type WorkerReply<S> = {type: 'ready'} | {type: 'stats'; id: number; stats: S} | {type: 'failed'; message: string};
 

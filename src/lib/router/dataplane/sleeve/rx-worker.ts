@@ -3,15 +3,18 @@
  * session its id names, refuses replays and forgeries, learns which peer each source MAC lives
  * behind (for the sending worker), and writes a batch's frames to the TAP together, the TCP
  * segments of one stream joined back into super-frames (the addon's write(), as the kernel's
- * GRO would). Receiving blocks this thread, not the router's; between batches the event loop
- * runs, for control messages.
+ * GRO would). A relayed frame for another peer never reaches the TAP: it is sealed again in
+ * place, for the next hop's relay session (this thread's own, so no counter is shared with the
+ * sending worker), and sent on in a batch. Receiving blocks this thread, not the router's;
+ * between batches the event loop runs, for control messages.
  */
 import {type MessagePort, parentPort, workerData} from 'node:worker_threads';
 import {isGroupMac, MacTable, macAt} from './mac-table.js';
-import type {ControlMessage, LearnMessage, PeerCounters, PeerMessage, RxInit, RxStats, WorkerReply} from './messages.js';
+import {relaySecret} from './keys.js';
+import type {ControlMessage, LearnMessage, PeerCounters, PeerMessage, RoutesMessage, RxInit, RxStats, WorkerReply} from './messages.js';
 import {loadTap} from './native.js';
-import {HEADER_BYTES, malformed, readSessionId, TAG_BYTES, VNET_HDR_BYTES} from './packet.js';
-import {ReceiveSession} from './session.js';
+import {HEADER_BYTES, malformed, readDestination, readHops, readOrigin, readSessionId, TAG_BYTES, VNET_HDR_BYTES} from './packet.js';
+import {ReceiveSession, SendSession} from './session.js';
 
 /** How long the keys a peer replaced still open its packets: those in flight while both ends switch. */
 const REPLACED_KEYS_MS = 10_000;
@@ -21,58 +24,141 @@ const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 const SLOT_BYTES = 65_536;
 const SLOTS = 256;
 const WAIT_MS = 100;
+const SEND_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface Peer extends PeerCounters {
   name: string;
+  address: string;
+  port: number;
   session: ReceiveSession;
+  /** What the peer relays to us comes under a session of its own. */
+  relaySession: ReceiveSession;
+  /** What we relay to the peer; its socket, opened when first needed. */
+  relaySend: SendSession;
+  fd?: number;
   /** Replaced sessions still accepted for a while, with their expiry timers. */
   retiring: Map<number, NodeJS.Timeout>;
 }
+
+/** What to do with a datagram received. */
+const DROP = 0;
+const DELIVER = 1;
+const FORWARD = 2;
 
 const {fd, port, address, replayWindow, coalesce, learn} = workerData as RxInit & {learn: MessagePort};
 const tap = loadTap();
 const peers = new Map<string, Peer>();
 const sessions = new Map<number, {peer: Peer; session: ReceiveSession}>();
 const macs = new MacTable();
-const stats: Omit<RxStats, 'peers'> = {malformed: 0, unknownSession: 0, replayed: 0, unauthenticated: 0, tapRefused: 0};
+const stats: Omit<RxStats, 'peers'> = {malformed: 0, unknownSession: 0, replayed: 0, unauthenticated: 0, tapRefused: 0, noRoute: 0, relayed: 0};
 const slots = Buffer.allocUnsafe(SLOT_BYTES * SLOTS);
 const lengths = new Int32Array(SLOTS);
 /** The frames opened in this batch, in place in `slots`. */
 const frameOffsets = new Int32Array(SLOTS);
 const frameLengths = new Int32Array(SLOTS);
 let socket: number | undefined;
+/** Our peerId(), and for each peer reached through the sleeve (by id) its name and the peer we send its frames to. */
+let us = -1;
+const routes = new Map<number, {name: string; via: string}>();
+/** The datagrams of this batch to send on (in place in `slots`), and their next hops. */
+const forwardOffsets = new Int32Array(SLOTS);
+const forwardLengths = new Int32Array(SLOTS);
+const forwardPeers: Peer[] = [];
+const sendOffsets = new Int32Array(SLOTS);
+const sendLengths = new Int32Array(SLOTS);
 
 function reply(message: WorkerReply<RxStats>): void {
   parentPort!.postMessage(message);
 }
 
-/** Opens the datagram in slot i; true when it holds a frame for the TAP. */
-function receive(i: number): boolean {
+/** Opens the datagram in slot i: whether it holds a frame for the TAP, one to send on (queued), or nothing. */
+function receive(i: number): number {
   const length = lengths[i]!;
   const packet = slots.subarray(i * SLOT_BYTES, i * SLOT_BYTES + Math.max(length, 0));
   if (length < 0 || malformed(packet)) {
     stats.malformed++;
-    return false;
+    return DROP;
   }
   const entry = sessions.get(readSessionId(packet));
   if (!entry) {
     stats.unknownSession++;
-    return false;
+    return DROP;
   }
   const frame = entry.session.open(packet);
   if (typeof frame === 'string') {
     stats[frame]++;
-    return false;
+    return DROP;
   }
   const {peer} = entry;
   peer.frames++;
   peer.bytes += frame.length - VNET_HDR_BYTES;
-  const source = VNET_HDR_BYTES + 6;
-  if (!isGroupMac(frame, source)) {
-    const mac = macAt(frame, source);
-    if (macs.learn(mac, peer.name)) learn.postMessage({mac, peer: peer.name} satisfies LearnMessage);
+  // Read before a reseal rewrites the header; a frame for us has none.
+  const hops = readHops(packet);
+  let from = peer.name;
+  if (hops > 0) {
+    const destination = readDestination(packet);
+    const origin = readOrigin(packet);
+    if (destination !== us) return forward(packet, i, hops, origin, destination);
+    const source = routes.get(origin);
+    if (!source) return DELIVER;
+    from = source.name;
+  }
+  const sourceMac = VNET_HDR_BYTES + 6;
+  if (!isGroupMac(frame, sourceMac)) {
+    const mac = macAt(frame, sourceMac);
+    if (macs.learn(mac, from)) learn.postMessage({mac, peer: from} satisfies LearnMessage);
+  }
+  return DELIVER;
+}
+
+/** Seals a relayed frame again, in place, for the next hop towards its destination, and queues it. */
+function forward(packet: Buffer, i: number, hops: number, origin: number, destination: number): number {
+  const route = routes.get(destination);
+  const next = route && peers.get(route.via);
+  if (!next || hops <= 1 || !socketFor(next)) {
+    stats.noRoute++;
+    return DROP;
+  }
+  next.relaySend.seal(packet, hops - 1, origin, destination);
+  const queued = forwardPeers.length;
+  forwardOffsets[queued] = i * SLOT_BYTES;
+  forwardLengths[queued] = packet.length;
+  forwardPeers.push(next);
+  return FORWARD;
+}
+
+function socketFor(peer: Peer): boolean {
+  if (peer.fd === undefined) {
+    try {
+      peer.fd = tap.udpOpen(null, 0, SEND_BUFFER_BYTES, peer.address, peer.port);
+    } catch {
+      // No route to it (yet): counted as a frame with nowhere to go.
+      return false;
+    }
   }
   return true;
+}
+
+/** Sends the batch's relayed datagrams, one system call per next hop. */
+function sendForwarded(): void {
+  while (forwardPeers.length > 0) {
+    const peer = forwardPeers[0]!;
+    let count = 0;
+    let kept = 0;
+    for (let j = 0; j < forwardPeers.length; j++) {
+      if (forwardPeers[j] === peer) {
+        sendOffsets[count] = forwardOffsets[j]!;
+        sendLengths[count++] = forwardLengths[j]!;
+      } else {
+        forwardOffsets[kept] = forwardOffsets[j]!;
+        forwardLengths[kept] = forwardLengths[j]!;
+        forwardPeers[kept++] = forwardPeers[j]!;
+      }
+    }
+    forwardPeers.length = kept;
+    stats.relayed += count;
+    stats.noRoute += count - tap.send(peer.fd!, slots, sendOffsets, sendLengths, count);
+  }
 }
 
 function pump(): void {
@@ -81,34 +167,47 @@ function pump(): void {
     const n = tap.receive(socket, slots, SLOT_BYTES, lengths);
     let frames = 0;
     for (let i = 0; i < n; i++) {
-      if (!receive(i)) continue;
+      if (receive(i) !== DELIVER) continue;
       frameOffsets[frames] = i * SLOT_BYTES + HEADER_BYTES;
       frameLengths[frames++] = lengths[i]! - HEADER_BYTES - TAG_BYTES;
     }
     if (frames > 0) stats.tapRefused += frames - Math.min(frames, tap.write(fd, slots, frameOffsets, frameLengths, frames, coalesce));
+    sendForwarded();
   }
   setImmediate(pump);
 }
 
 function setPeer(message: PeerMessage): void {
   const session = new ReceiveSession(Buffer.from(message.secret), replayWindow);
+  const relaySession = new ReceiveSession(relaySecret(message.secret), replayWindow);
+  const relaySend = new SendSession(relaySecret(message.sendSecret!));
   const peer = peers.get(message.name);
   if (!peer) {
-    const added: Peer = {name: message.name, session, retiring: new Map(), frames: 0, bytes: 0};
+    const added: Peer = {name: message.name, address: message.address, port: message.port, session, relaySession, relaySend, retiring: new Map(), frames: 0, bytes: 0};
     peers.set(added.name, added);
-    sessions.set(session.id, {peer: added, session});
+    for (const s of [session, relaySession]) sessions.set(s.id, {peer: added, session: s});
     return;
   }
-  const old = peer.session;
-  peer.session = session;
-  sessions.set(session.id, {peer, session});
-  peer.retiring.set(
-    old.id,
-    setTimeout(() => {
-      peer.retiring.delete(old.id);
-      if (sessions.get(old.id)?.session === old) sessions.delete(old.id);
-    }, REPLACED_KEYS_MS),
-  );
+  for (const old of [peer.session, peer.relaySession]) {
+    peer.retiring.set(
+      old.id,
+      setTimeout(() => {
+        peer.retiring.delete(old.id);
+        if (sessions.get(old.id)?.session === old) sessions.delete(old.id);
+      }, REPLACED_KEYS_MS),
+    );
+  }
+  Object.assign(peer, {session, relaySession, relaySend});
+  for (const s of [session, relaySession]) sessions.set(s.id, {peer, session: s});
+  if (peer.address !== message.address || peer.port !== message.port) {
+    closeSocket(peer);
+    Object.assign(peer, {address: message.address, port: message.port});
+  }
+}
+
+function closeSocket(peer: Peer): void {
+  if (peer.fd !== undefined) tap.close(peer.fd);
+  peer.fd = undefined;
 }
 
 function removePeer(name: string): void {
@@ -119,8 +218,16 @@ function removePeer(name: string): void {
     sessions.delete(id);
   }
   sessions.delete(peer.session.id);
+  sessions.delete(peer.relaySession.id);
+  closeSocket(peer);
   peers.delete(name);
   macs.forgetPeer(name);
+}
+
+function setRoutes(message: RoutesMessage): void {
+  us = message.us;
+  routes.clear();
+  for (const {name, id, via} of message.routes) routes.set(id, {name, via});
 }
 
 function snapshot(): RxStats {
@@ -135,6 +242,8 @@ parentPort!.on('message', (message: ControlMessage) => {
       return setPeer(message);
     case 'remove':
       return removePeer(message.name);
+    case 'routes':
+      return setRoutes(message);
     case 'stats':
       return reply({type: 'stats', id: message.id, stats: snapshot()});
     case 'stop':

@@ -50,11 +50,14 @@ export class SendSession {
     return this.counter;
   }
 
-  /** Seals, in place, [16 bytes for the header | plaintext | 16 bytes for the tag] into the datagram [header, ciphertext, tag]. */
-  seal(datagram: Buffer): void {
+  /**
+   * Seals, in place, [16 bytes for the header | plaintext | 16 bytes for the tag] into the
+   * datagram [header, ciphertext, tag]; with `hops`, a relayed frame (see writeHeader).
+   */
+  seal(datagram: Buffer, hops = 0, origin = 0, destination = 0): void {
     if (this.counter >= MAX_COUNTER) throw new Error('sleeve session exhausted its counters: it needs new keys');
     const counter = this.counter++;
-    writeHeader(datagram, this.id, counter);
+    writeHeader(datagram, this.id, counter, hops, origin, destination);
     native().seal(this.keys.get(epochOf(counter)), datagram, 0, datagram.length);
   }
 }

@@ -6,7 +6,7 @@ import {MessageChannel, Worker, type WorkerOptions} from 'node:worker_threads';
 import {PACKAGE_ROOT} from '../../../package.js';
 import type {Logger} from '../../log.js';
 import {checkKeys, type SessionKeys} from './keys.js';
-import type {ControlMessage, RxInit, RxStats, TxInit, TxStats, WorkerReply} from './messages.js';
+import type {ControlMessage, Route, RxInit, RxStats, TxInit, TxStats, WorkerReply} from './messages.js';
 import {loadTap, type TapAddon} from './native.js';
 import {SleeveError} from './errors.js';
 import {openTap, type Tap} from './tap.js';
@@ -53,8 +53,10 @@ export interface SleeveStats {
   tap: string;
   offloads: boolean;
   peers: SleevePeerStats[];
+  /** Frames from one peer passed on to another (this peer a relay between them). */
+  relayed: number;
   /** Frames and datagrams dropped, by reason (see TxStats and RxStats). */
-  dropped: Omit<TxStats, 'peers'> & Omit<RxStats, 'peers'>;
+  dropped: Omit<TxStats, 'peers'> & Omit<RxStats, 'peers' | 'relayed'>;
 }
 
 export interface SleeveEvents {
@@ -195,7 +197,14 @@ export class Sleeve extends EventEmitter<SleeveEvents> {
     this.peers.set(name, address);
     const peer = {type: 'peer', name, address, port} as const;
     this.tx.post({...peer, secret: keys.send});
-    this.rx.post({...peer, secret: keys.receive});
+    this.rx.post({...peer, secret: keys.receive, sendSecret: keys.send});
+  }
+
+  /** Where frames for peers we have no connection to go: `us` and each route's `id` from peerId(). */
+  setRoutes(us: number, routes: Route[]): void {
+    const message = {type: 'routes', us, routes} as const;
+    this.tx.post(message);
+    this.rx.post(message);
   }
 
   removePeer(name: string): void {
@@ -207,7 +216,7 @@ export class Sleeve extends EventEmitter<SleeveEvents> {
   async stats(): Promise<SleeveStats> {
     const [tx, rx] = await Promise.all([this.tx.stats(), this.rx.stats()]);
     const {peers: sent, ...txDropped} = tx;
-    const {peers: received, ...rxDropped} = rx;
+    const {peers: received, relayed, ...rxDropped} = rx;
     return {
       tap: this.tap,
       offloads: this.tapDevice.offloads,
@@ -219,6 +228,7 @@ export class Sleeve extends EventEmitter<SleeveEvents> {
         receivedFrames: received[name]?.frames ?? 0,
         receivedBytes: received[name]?.bytes ?? 0,
       })),
+      relayed,
       dropped: {...txDropped, ...rxDropped},
     };
   }

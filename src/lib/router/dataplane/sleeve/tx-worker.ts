@@ -4,12 +4,15 @@
  * floods), cuts TCP super-frames into MTU-sized frames (the addon's segment(), as the kernel's
  * GSO would), seals each into a datagram of its own and sends a whole batch per peer in one
  * system call. No datagram is larger than the pods' MTU plus SLEEVE_OVERHEAD, and the sockets
- * set Don't Fragment: nothing leaves as IP fragments. Reading blocks this thread, not the
+ * set Don't Fragment: nothing leaves as IP fragments. A frame for a peer we have no connection
+ * to goes to the first hop of its route, marked with its origin (us) and destination, for the
+ * hops on the way to pass on; a broadcast goes to each peer once (to each reached through others
+ * as such a relayed copy: no peer gets two, nothing loops). Reading blocks this thread, not the
  * router's; between batches the event loop runs, for control messages and learning.
  */
 import {type MessagePort, parentPort, workerData} from 'node:worker_threads';
 import {isGroupMac, MacTable, macAt} from './mac-table.js';
-import type {ControlMessage, LearnMessage, PeerCounters, PeerMessage, TxInit, TxStats, WorkerReply} from './messages.js';
+import type {ControlMessage, LearnMessage, PeerCounters, PeerMessage, RoutesMessage, TxInit, TxStats, WorkerReply} from './messages.js';
 import {loadTap} from './native.js';
 import {VNET_HDR_BYTES} from './packet.js';
 import {SendSession} from './session.js';
@@ -41,6 +44,11 @@ const offsets = new Int32Array(OUT_DATAGRAMS);
 const sizes = new Int32Array(OUT_DATAGRAMS);
 const peers = new Map<string, Peer>();
 const macs = new MacTable();
+/** Our peerId(), and each peer reached only through others (by name): its id and the peer we send its frames to. */
+let us = 0;
+let relayed = new Map<string, {id: number; via: string}>();
+/** Hops a relayed frame may take: more than any path of the topology, so only a loop runs out. */
+let hopLimit = 0;
 const stats: Omit<TxStats, 'peers'> = {noPeer: 0, oversize: 0, sendFailed: 0};
 let stopped = false;
 
@@ -60,8 +68,8 @@ function sendBatch(): void {
   batchPeer = undefined;
 }
 
-/** Cuts `frame` into datagrams sealed for `peer`, queued behind those already in the batch. */
-function queue(peer: Peer, frame: Buffer): void {
+/** Cuts `frame` into datagrams sealed for `peer` (relayed on to `destination` when given), queued behind those already in the batch. */
+function queue(peer: Peer, frame: Buffer, destination?: number): void {
   if (batchPeer !== peer) sendBatch();
   let count = tap.segment(frame, out.subarray(used), offsets.subarray(queued), sizes.subarray(queued));
   if (count === -2 && queued > 0) {
@@ -76,7 +84,9 @@ function queue(peer: Peer, frame: Buffer): void {
   batchPeer = peer;
   for (let i = queued; i < queued + count; i++) {
     offsets[i] += used;
-    peer.session.seal(out.subarray(offsets[i]!, offsets[i]! + sizes[i]!));
+    const datagram = out.subarray(offsets[i]!, offsets[i]! + sizes[i]!);
+    if (destination === undefined) peer.session.seal(datagram);
+    else peer.session.seal(datagram, hopLimit, us, destination);
   }
   const last = queued + count - 1;
   used = offsets[last]! + sizes[last]!;
@@ -88,11 +98,20 @@ function queue(peer: Peer, frame: Buffer): void {
 function forward(frame: Buffer): void {
   if (!isGroupMac(frame, VNET_HDR_BYTES)) {
     const owner = macs.lookup(macAt(frame, VNET_HDR_BYTES));
-    const peer = owner === undefined ? undefined : peers.get(owner);
-    if (peer) return queue(peer, frame);
+    if (owner !== undefined) {
+      const peer = peers.get(owner);
+      if (peer) return queue(peer, frame);
+      const route = relayed.get(owner);
+      const via = route && peers.get(route.via);
+      if (via) return queue(via, frame, route.id);
+    }
   }
   if (peers.size === 0) stats.noPeer++;
   for (const peer of peers.values()) queue(peer, frame);
+  for (const route of relayed.values()) {
+    const via = peers.get(route.via);
+    if (via) queue(via, frame, route.id);
+  }
 }
 
 function pump(): void {
@@ -135,6 +154,12 @@ function removePeer(name: string): void {
   macs.forgetPeer(name);
 }
 
+function setRoutes(message: RoutesMessage): void {
+  us = message.us;
+  relayed = new Map(message.routes.filter(r => r.via !== r.name).map(r => [r.name, {id: r.id, via: r.via}]));
+  hopLimit = Math.min(255, message.routes.length + 1);
+}
+
 function snapshot(): TxStats {
   const byPeer: TxStats['peers'] = {};
   for (const p of peers.values()) byPeer[p.name] = {frames: p.frames, bytes: p.bytes};
@@ -147,6 +172,8 @@ parentPort!.on('message', (message: ControlMessage) => {
       return setPeer(message);
     case 'remove':
       return removePeer(message.name);
+    case 'routes':
+      return setRoutes(message);
     case 'stats':
       return reply({type: 'stats', id: message.id, stats: snapshot()});
     case 'stop':
@@ -158,7 +185,7 @@ parentPort!.on('message', (message: ControlMessage) => {
 });
 
 learn.on('message', ({mac, peer}: LearnMessage) => {
-  if (peers.has(peer)) macs.learn(mac, peer);
+  if (peers.has(peer) || relayed.has(peer)) macs.learn(mac, peer);
 });
 
 reply({type: 'ready'});
