@@ -245,7 +245,10 @@ describe('broadcasts across a partial mesh along spanning trees, over VXLAN (fou
     ]);
     assert.deepEqual(replies, [1, 2, 3].map(() => [onB.ip, onC.ip, onD.ip].sort().join()));
     // Head-end replication would send one copy for C and one for D through A's end devices.
-    assert.deepEqual(counts, [4, 0, 0, 4, 4, 4], "A's tree copies, A's copies for C and for D, B's tree copies in, C's and D's copies in");
+    // Four pings, plus whatever else A's pod broadcast meanwhile (an ARP, IPv6's multicast): each crosses every tree link once.
+    const sent = counts[0]!;
+    assert.ok(sent >= 4, `A sent ${sent} broadcasts down its tree`);
+    assert.deepEqual(counts, [sent, 0, 0, sent, sent, sent], "A's tree copies, A's copies for C and for D, B's tree copies in, C's and D's copies in");
   });
 
   it('a line A–B–C–D: C delivers what comes down A\'s tree and passes it on to D; unicast from A to D arrives once', async () => {
@@ -267,6 +270,8 @@ describe('broadcasts across a partial mesh along spanning trees, over VXLAN (fou
     ]);
     assert.deepEqual(replies, [1, 2, 3].map(() => [onB.ip, onC.ip, onD.ip].sort().join()));
     // C's tree-in delivers A's broadcasts and mirrors them to its tree-out, which sends them to D's end device for A.
-    assert.deepEqual(counts, [4, 4, 4, 4, 4]);
+    const sent = counts[0]!; // the four pings and anything else A's pod broadcast meanwhile, as above
+    assert.ok(sent >= 4, `A sent ${sent} broadcasts down its tree`);
+    assert.deepEqual(counts, [sent, sent, sent, sent, sent]);
   });
 });
