@@ -64,15 +64,15 @@ interface Context {
   log: Logger;
   limits: ApiLimits;
   guard: ChangeGuard;
-  /** A unix socket listener: root-only by its file mode, so no one else reaches it. */
-  unix: () => boolean;
+  /** A unix socket listener: root-only by its file mode, so no one else reaches it. Read once it listens. */
+  unix: boolean;
 }
 
 async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<Response> {
   const url = new URL(req.url ?? '/', 'http://weave');
   const match = ctx.table.match(req.method ?? 'GET', url.pathname);
   if ('status' in match) return httpError(match.status, match.status === 404 ? '404 page not found' : 'Method Not Allowed');
-  if (match.changes && !ctx.unix()) {
+  if (match.changes && !ctx.unix) {
     const refusal = await ctx.guard.refusal(req.socket);
     if (refusal) return httpError(403, refusal);
   }
@@ -140,7 +140,8 @@ export function createApiServer(table: RouteTable, log: Logger, limits: ApiLimit
     // How often Node looks for connections past those timeouts (its default is 30 s).
     connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
   });
-  const ctx: Context = {table, log, limits, guard: new ChangeGuard(), unix: () => typeof server.address() === 'string'};
+  const ctx: Context = {table, log, limits, guard: new ChangeGuard(), unix: false};
+  server.on('listening', () => (ctx.unix = typeof server.address() === 'string'));
   server.maxConnections = limits.maxConnections;
   server.on('drop', () => log(`connection refused: ${limits.maxConnections} connections are open already`));
   // Node's headers timeout may not cover a connection that never sends a byte: this one does.
