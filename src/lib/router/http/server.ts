@@ -106,8 +106,9 @@ async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): P
 }
 
 function answer(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
-  // From here the answer may take long (an allocation waits for IPAM): no idle limit.
-  req.socket.setTimeout(0);
+  // From here the answer may take long (an allocation waits for IPAM): no idle limit. Node
+  // clears a keep-alive timeout itself, so on a reused connection there is none to clear.
+  if (req.socket.timeout) req.socket.setTimeout(0);
   serve(ctx, req, res)
     .catch(error => httpError(400, (error as Error).message))
     .then(response => {
