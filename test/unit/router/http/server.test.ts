@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {once} from 'node:events';
 import {type IncomingMessage, request, type Server} from 'node:http';
 import {type AddressInfo, connect, type Socket} from 'node:net';
-import {API_LIMITS, type ApiLimits, createApiServer} from '../../../../src/lib/router/http/server.js';
+import {API_LIMITS, type ApiLimits, createApiServer, targetOf} from '../../../../src/lib/router/http/server.js';
 import {RouteTable, text} from '../../../../src/lib/router/http/routes.js';
 
 interface Reply {
@@ -133,4 +133,40 @@ describe('the API server: body cap, time limits and a bound on connections', fun
       second.socket.destroy();
     });
   });
+});
+
+describe('the API server reads a request target as URL does', () => {
+  const targets = [
+    '/ip/bench-1-2',
+    '/ip/abc/10.32.0.1',
+    '/ip/abc/10.32.0.0/12?check-alive=true&origin=cni',
+    '/ip/a%20b?x=%zz&y=a+b',
+    '/ipinfo/defaultsubnet',
+    '/',
+    '/ip/../status',
+    '/ip/./x',
+    '/ip/%2e%2e/x',
+    '/ip/%2E/x',
+    '/ip/x/..',
+    '//evil/ip',
+    '/ip/x#frag',
+    '/ip/x?q=1#frag',
+    '/ip/a b',
+    '/ip/\\x',
+    '/ip/é',
+    "/ip/x?q='\"<>",
+    '/ip/x?',
+    '/ip/x??a=b',
+    'http://other/ip/x?y=z',
+    '*',
+    '/ip/x..y/.z/..w',
+  ];
+  for (const raw of targets) {
+    it(`reads ${JSON.stringify(raw)}`, () => {
+      const url = new URL(raw, 'http://weave');
+      const target = targetOf(raw);
+      assert.deepEqual(target, {pathname: url.pathname, search: url.search});
+      assert.deepEqual([...new URLSearchParams(target.search)], [...url.searchParams]);
+    });
+  }
 });
