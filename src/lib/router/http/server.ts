@@ -28,6 +28,12 @@ function tooLarge(limits: ApiLimits): Response {
   return httpError(413, `request body larger than ${limits.maxBodyBytes} bytes: the router's API takes short forms only`);
 }
 
+/** Whether HTTP/1.1 says a body follows the headers. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -102,12 +108,15 @@ async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): P
     if (refusal) return httpError(403, refusal);
   }
   if (Number(req.headers['content-length'] ?? 0) > ctx.limits.maxBodyBytes) return tooLarge(ctx.limits);
-  let body: string;
-  try {
-    body = await readBody(req, ctx.limits.maxBodyBytes);
-  } catch (error) {
-    if (error instanceof BodyTooLarge) return tooLarge(ctx.limits);
-    throw error;
+  let body = '';
+  // Most calls carry none (neither a length nor chunks): no stream to wait for.
+  if (hasBody(req)) {
+    try {
+      body = await readBody(req, ctx.limits.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return tooLarge(ctx.limits);
+      throw error;
+    }
   }
   const abort = new AbortController();
   res.on('close', () => {

@@ -89,6 +89,12 @@ describe('the API server: body cap, time limits and a bound on connections', fun
       assert.deepEqual(await call(port, 'POST', '/ip/y', [Buffer.from('a=1')], {'Content-Length': 3, Expect: '100-continue'}), {status: 200, body: 'y 3'});
     });
 
+    it('reads requests with and without a body on one connection', async () => {
+      const conn = await raw(port, 'POST /ip/a HTTP/1.1\r\nHost: weave\r\n\r\nPOST /ip/b HTTP/1.1\r\nHost: weave\r\nContent-Length: 0\r\n\r\nPOST /ip/c HTTP/1.1\r\nHost: weave\r\nContent-Length: 3\r\n\r\nabcPOST /ip/d HTTP/1.1\r\nHost: weave\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\nPOST /ip/e HTTP/1.1\r\nHost: weave\r\nConnection: close\r\n\r\n');
+      const answers = [...(await conn.closed).matchAll(/\r\n\r\n([a-e] \d)/g)].map(m => m[1]);
+      assert.deepEqual(answers, ['a 0', 'b 0', 'c 3', 'd 2', 'e 0']);
+    });
+
     it('answers changes from this process\'s own user (root for the router)', async () => {
       assert.deepEqual(await call(port, 'POST', '/ip/mine'), {status: 200, body: 'mine 0'});
     });
