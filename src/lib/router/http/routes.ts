@@ -8,7 +8,10 @@ export interface Request {
   form: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   body: string;
-  /** Aborted when the client goes away before the answer (a blocked allocation then gives up). */
+  /**
+   * Aborted when the client goes away, its connection closed (a blocked allocation then gives up).
+   * The connection's requests share it: a listener is removed once its wait ends.
+   */
   signal: AbortSignal;
 }
 

@@ -90,6 +90,26 @@ function formOf(url: Target, req: IncomingMessage, body: string): URLSearchParam
 
 export type Logger = (line: string) => void;
 
+const closedSignals = new WeakMap<Socket, AbortSignal>();
+
+/**
+ * Aborted when the client's connection closes: only then can an answer not be delivered (a
+ * response is never closed unfinished otherwise), so the requests of a connection share one
+ * signal rather than each building its own (an AbortSignal is an EventTarget: garbage and ~3%
+ * of an allocation's CPU).
+ */
+function closedSignal(socket: Socket): AbortSignal {
+  let signal = closedSignals.get(socket);
+  if (!signal) {
+    const abort = new AbortController();
+    signal = abort.signal;
+    if (socket.destroyed) abort.abort();
+    else socket.once('close', () => abort.abort());
+    closedSignals.set(socket, signal);
+  }
+  return signal;
+}
+
 interface Context {
   table: RouteTable;
   log: Logger;
@@ -99,7 +119,7 @@ interface Context {
   unix: boolean;
 }
 
-async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<Response> {
+async function serve(ctx: Context, req: IncomingMessage): Promise<Response> {
   const url = targetOf(req.url ?? '/');
   const match = ctx.table.match(req.method ?? 'GET', url.pathname);
   if ('status' in match) return httpError(match.status, match.status === 404 ? '404 page not found' : 'Method Not Allowed');
@@ -118,10 +138,6 @@ async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): P
       throw error;
     }
   }
-  const abort = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
   const request: Request = {
     method: req.method ?? 'GET',
     path: url.pathname,
@@ -129,7 +145,7 @@ async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): P
     form: formOf(url, req, body),
     headers: req.headers,
     body,
-    signal: abort.signal,
+    signal: closedSignal(req.socket),
   };
   try {
     return await match.handler(request);
@@ -143,7 +159,7 @@ function answer(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
   // From here the answer may take long (an allocation waits for IPAM): no idle limit. Node
   // clears a keep-alive timeout itself, so on a reused connection there is none to clear.
   if (req.socket.timeout) req.socket.setTimeout(0);
-  serve(ctx, req, res)
+  serve(ctx, req)
     .catch(error => httpError(400, (error as Error).message))
     .then(response => {
       ctx.log(`${req.method} ${req.url} ${response.status}`);

@@ -56,7 +56,9 @@ describe('the API server: body cap, time limits and a bound on connections', fun
       .add('GET', '/status', () => text('ok'))
       .add('POST', '/ip/{id}', req => text(`${req.params.id} ${req.body.length}`))
       // An answer that waits, as an allocation waiting for IPAM.
-      .add('POST', '/slow', () => new Promise(resolve => (release = () => resolve(text('done')))));
+      .add('POST', '/slow', () => new Promise(resolve => (release = () => resolve(text('done')))))
+      // An answer that waits until its client goes away.
+      .add('POST', '/wait', req => new Promise(resolve => req.signal.addEventListener('abort', () => resolve(text('gone')), {once: true})));
     server = createApiServer(table, line => logs.push(line), {...API_LIMITS, ...limits});
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -93,6 +95,15 @@ describe('the API server: body cap, time limits and a bound on connections', fun
       const conn = await raw(port, 'POST /ip/a HTTP/1.1\r\nHost: weave\r\n\r\nPOST /ip/b HTTP/1.1\r\nHost: weave\r\nContent-Length: 0\r\n\r\nPOST /ip/c HTTP/1.1\r\nHost: weave\r\nContent-Length: 3\r\n\r\nabcPOST /ip/d HTTP/1.1\r\nHost: weave\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\nPOST /ip/e HTTP/1.1\r\nHost: weave\r\nConnection: close\r\n\r\n');
       const answers = [...(await conn.closed).matchAll(/\r\n\r\n([a-e] \d)/g)].map(m => m[1]);
       assert.deepEqual(answers, ['a 0', 'b 0', 'c 3', 'd 2', 'e 0']);
+    });
+
+    it('tells a waiting answer when its client goes away, after the connection answered others', async () => {
+      const conn = await raw(port, 'POST /ip/a HTTP/1.1\r\nHost: weave\r\n\r\nPOST /wait HTTP/1.1\r\nHost: weave\r\n\r\n');
+      await new Promise(resolve => setTimeout(resolve, 100));
+      conn.socket.destroy();
+      assert.match(await conn.closed, /\r\n\r\na 0$/);
+      await new Promise(resolve => setTimeout(resolve, 100));
+      assert.ok(logs.includes('POST /wait 200'), logs.join('\n'));
     });
 
     it('answers changes from this process\'s own user (root for the router)', async () => {
