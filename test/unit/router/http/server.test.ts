@@ -187,3 +187,24 @@ describe('the API server reads a request target as URL does', () => {
     });
   }
 });
+
+describe('the route table', () => {
+  const ok = () => text('ok');
+  const table = new RouteTable().add('GET', '/ip/{id}', ok).add('POST', '/ip/{id}/{ip}/{prefixlen}', ok).add('DELETE', '/ip/{id}', ok).add('GET', '/ipinfo/defaultsubnet', ok);
+  const found = (method: string, path: string) => {
+    const match = table.match(method, path);
+    return 'status' in match ? match.status : match.params;
+  };
+
+  it('matches method and path, with decoded params, and tells 404 from 405', () => {
+    assert.deepEqual(found('GET', '/ip/a%2Fb'), {id: 'a/b'});
+    assert.deepEqual(found('DELETE', '/ip/x'), {id: 'x'});
+    assert.deepEqual(found('POST', '/ip/x/10.32.0.0/12'), {id: 'x', ip: '10.32.0.0', prefixlen: '12'});
+    assert.deepEqual(found('GET', '/ipinfo/defaultsubnet'), {});
+    assert.equal(found('PUT', '/ip/x'), 405);
+    assert.equal(found('GET', '/ip/x/y'), 404);
+    assert.equal(found('GET', '/ip/'), 404, 'an empty param');
+    assert.equal(found('PUT', '/ip/%zz'), 404, 'a param that is not valid percent-encoding');
+    assert.equal(found('GET', '/ipinfo/tracker'), 404);
+  });
+});
