@@ -117,7 +117,8 @@ export class SocketOwners {
   lookup(ends: TcpEnds): Promise<SocketOwner> {
     return new Promise(resolve => {
       this.queue.push({ends, resolve});
-      void this.pump();
+      // After this turn of the event loop: the connections a burst opened share the first read too.
+      if (this.queue.length === 1 && !this.reading) setImmediate(() => void this.pump());
     });
   }
 
