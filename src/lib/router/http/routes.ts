@@ -8,7 +8,10 @@ export interface Request {
   form: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   body: string;
-  /** Aborted when the client goes away before the answer (a blocked allocation then gives up). */
+  /**
+   * Aborted when the client goes away, its connection closed (a blocked allocation then gives up).
+   * The connection's requests share it: a listener is removed once its wait ends.
+   */
   signal: AbortSignal;
 }
 
@@ -61,33 +64,65 @@ export class RouteTable {
   }
 
   match(method: string, path: string): Match {
-    const parts = path.split('/').slice(1);
+    const parts = new PathParts(path);
     let pathKnown = false;
     for (const route of this.routes) {
-      const params = matchSegments(route.segments, parts);
-      if (!params) continue;
+      if (!parts.fit(route.segments)) continue;
       pathKnown = true;
-      if (route.method === method) return {handler: route.handler, params, changes: route.changes};
+      if (route.method === method) return {handler: route.handler, params: parts.params(route.segments), changes: route.changes};
     }
     return {status: pathKnown ? 405 : 404};
   }
 }
 
-function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
-  if (pattern.length !== parts.length) return undefined;
-  const params: Record<string, string> = {};
-  for (const [i, seg] of pattern.entries()) {
-    const part = parts[i]!;
-    if (seg.startsWith('{') && seg.endsWith('}')) {
-      if (part === '') return undefined;
-      try {
-        params[seg.slice(1, -1)] = decodeURIComponent(part);
-      } catch {
-        return undefined;
-      }
-    } else if (seg !== part) {
-      return undefined;
-    }
+/**
+ * The segments of a request path, each URL-decoded once, when a `{name}` needs it: a path is
+ * tried against every route, and only the one chosen builds its params.
+ */
+class PathParts {
+  private readonly parts: string[];
+  /** Decoded segments; null where the segment is not valid percent-encoding. */
+  private readonly decoded: (string | null | undefined)[] = [];
+
+  constructor(path: string) {
+    this.parts = path.split('/');
   }
-  return params;
+
+  /** Whether the path has the pattern's shape: literal segments equal, `{name}` segments non-empty and decodable. */
+  fit(pattern: string[]): boolean {
+    if (pattern.length !== this.parts.length - 1) return false;
+    for (let i = 0; i < pattern.length; i++) {
+      const seg = pattern[i]!;
+      if (isParam(seg)) {
+        if (this.parts[i + 1] === '' || this.decode(i + 1) === null) return false;
+      } else if (seg !== this.parts[i + 1]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The `{name}` values of a pattern the path fits. */
+  params(pattern: string[]): Record<string, string> {
+    const params: Record<string, string> = {};
+    for (let i = 0; i < pattern.length; i++) if (isParam(pattern[i]!)) params[pattern[i]!.slice(1, -1)] = this.decode(i + 1)!;
+    return params;
+  }
+
+  private decode(i: number): string | null {
+    let value = this.decoded[i];
+    if (value === undefined) {
+      try {
+        value = decodeURIComponent(this.parts[i]!);
+      } catch {
+        value = null;
+      }
+      this.decoded[i] = value;
+    }
+    return value;
+  }
+}
+
+function isParam(seg: string): boolean {
+  return seg.startsWith('{') && seg.endsWith('}');
 }

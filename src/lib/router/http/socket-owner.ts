@@ -66,14 +66,17 @@ function isV4End(ip: string): boolean {
   return isIPv4(ip) || V4_MAPPED.test(ip);
 }
 
+/** What the client's row in the table of `family` starts with: its local end is the connection's remote end, and its remote end ours. */
+export function rowKey(ends: TcpEnds, family: 4 | 6): string {
+  return ` ${endText(ends.remoteAddress, ends.remotePort, family)} ${endText(ends.localAddress, ends.localPort, family)} `;
+}
+
 /**
- * Finds the client's socket in one table (the text of /proc/net/tcp or tcp6): the row whose
- * local end is the connection's remote end and whose remote end is ours. Columns: sl, local,
- * remote, state, queues, timer, retransmits, uid, timeout, inode.
+ * Finds the client's socket in one table (the text of /proc/net/tcp or tcp6) by its rowKey().
+ * Columns: sl, local, remote, state, queues, timer, retransmits, uid, timeout, inode.
  */
-export function ownerInTable(table: string, ends: TcpEnds, family: 4 | 6): SocketOwner {
-  const needle = ` ${endText(ends.remoteAddress, ends.remotePort, family)} ${endText(ends.localAddress, ends.localPort, family)} `;
-  const at = table.indexOf(needle);
+export function ownerInTable(table: string, key: string): SocketOwner {
+  const at = table.indexOf(key);
   if (at < 0) return {kind: 'elsewhere'};
   const end = table.indexOf('\n', at);
   const columns = table.slice(at, end < 0 ? undefined : end).trim().split(/\s+/);
@@ -86,8 +89,13 @@ export function ownerInTable(table: string, ends: TcpEnds, family: 4 | 6): Socke
 
 interface Lookup {
   ends: TcpEnds;
+  /** rowKey() in the table being read. */
+  key?: string;
   resolve: (owner: SocketOwner) => void;
 }
+
+/** Bytes read from a table at a time; a row is ~150. */
+const CHUNK = 64 << 10;
 
 /**
  * The owners of the client ends of TCP connections, from the kernel's socket tables of the
@@ -101,13 +109,16 @@ interface Lookup {
 export class SocketOwners {
   private queue: Lookup[] = [];
   private reading = false;
+  /** One read at a time: the same buffer for all (a fresh one per read was garbage outside the heap). */
+  private chunk?: Buffer;
 
   constructor(private readonly procNet = '/proc/net') {}
 
   lookup(ends: TcpEnds): Promise<SocketOwner> {
     return new Promise(resolve => {
       this.queue.push({ends, resolve});
-      void this.pump();
+      // After this turn of the event loop: the connections a burst opened share the first read too.
+      if (this.queue.length === 1 && !this.reading) setImmediate(() => void this.pump());
     });
   }
 
@@ -137,8 +148,9 @@ export class SocketOwners {
     let left = lookups;
     const file = await open(path).catch(() => undefined);
     if (!file) return left;
+    for (const l of left) l.key = rowKey(l.ends, family);
     try {
-      const chunk = Buffer.allocUnsafe(256 * 1024);
+      const chunk = (this.chunk ??= Buffer.allocUnsafe(CHUNK));
       let carry = '';
       while (left.length > 0) {
         const {bytesRead} = await file.read(chunk, 0, chunk.length, null);
@@ -149,7 +161,7 @@ export class SocketOwners {
         const rows = text.slice(0, end);
         carry = text.slice(end);
         left = left.filter(l => {
-          const owner = ownerInTable(rows, l.ends, family);
+          const owner = ownerInTable(rows, l.key!);
           if (owner.kind === 'elsewhere') return true;
           l.resolve(owner);
           return false;

@@ -5,11 +5,15 @@ import {formatCidr, type IpamCidr, networkOf} from './range.js';
 export const CANCELLED = 'cancelled';
 export type Cancelled = typeof CANCELLED;
 
+/** A blocked allocation that waited as long as its caller allows. */
+export const TIMED_OUT = Symbol('timed out');
+export type TimedOut = typeof TIMED_OUT;
+
 export interface PendingAllocate {
   id: string;
   subnet: IpamCidr;
   flags: AllocationFlags;
-  settle(result: IpamCidr | Cancelled | Error): void;
+  settle(result: IpamCidr | Cancelled | TimedOut | Error): void;
 }
 
 export interface PendingClaim {
@@ -63,19 +67,25 @@ export class PendingQueue {
     }
   }
 
-  /** An allocation that waits until a retry settles it, or `signal` aborts. */
-  allocate(id: string, subnet: IpamCidr, flags: AllocationFlags, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
-    return new Promise<IpamCidr | Cancelled>((resolve, reject) => {
-      const onAbort = () => {
+  /**
+   * An allocation that waits until a retry settles it, `signal` aborts, or `waitMs` pass (its
+   * timer is armed only here: most allocations never wait).
+   */
+  allocate(id: string, subnet: IpamCidr, flags: AllocationFlags, signal?: AbortSignal, waitMs?: number): Promise<IpamCidr | Cancelled | TimedOut> {
+    return new Promise<IpamCidr | Cancelled | TimedOut>((resolve, reject) => {
+      const giveUp = (result: Cancelled | TimedOut) => {
         this.allocates = this.allocates.filter(p => p !== pending);
-        pending.settle(CANCELLED);
+        pending.settle(result);
       };
+      const onAbort = () => giveUp(CANCELLED);
+      const timer = waitMs === undefined ? undefined : setTimeout(() => giveUp(TIMED_OUT), waitMs);
       const pending: PendingAllocate = {
         id,
         subnet,
         flags,
         settle: result => {
           signal?.removeEventListener('abort', onAbort);
+          clearTimeout(timer);
           if (result instanceof Error) reject(result);
           else resolve(result);
         },
@@ -123,8 +133,13 @@ export class PendingQueue {
   /** Waits for the ring (releasePrimes), or until `signal` aborts. */
   prime(signal?: AbortSignal): Promise<void> {
     return new Promise<void>(resolve => {
-      this.primes.push(resolve);
-      signal?.addEventListener('abort', () => resolve(), {once: true});
+      // The signal may outlive the wait (it is the client's connection's): no listener left on it.
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.primes.push(done);
+      signal?.addEventListener('abort', done, {once: true});
     });
   }
 

@@ -8,7 +8,7 @@ import {formatAddress} from '../../net/cidr.js';
 import {cidrSize, cidrSpan, formatCidr, hostSpan, type IpamCidr, IpamInputError, parseSubnet, type Span, spanContains, spansOverlap} from './range.js';
 import type {IpamStore} from './records.js';
 import {FileStore} from './store.js';
-import {CANCELLED, type Cancelled, type PendingClaim, PendingQueue} from './pending.js';
+import {CANCELLED, type Cancelled, type PendingClaim, PendingQueue, TIMED_OUT, type TimedOut} from './pending.js';
 import {readStore, type StoreIdentity} from './store-load.js';
 
 export interface IpamOptions {
@@ -154,7 +154,19 @@ export class IpamService {
    * Waits for the ring, for space from a peer, or for an address to be freed; `cancelled` when
    * `signal` aborts first or on shutdown.
    */
-  async allocate(id: string, subnet: IpamCidr, flags: AllocationFlags = {}, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
+  allocate(id: string, subnet: IpamCidr, flags: AllocationFlags = {}, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
+    return this.allocateOrWait(id, subnet, flags, signal) as Promise<IpamCidr | Cancelled>;
+  }
+
+  /** allocate(), giving up after `waitMs` with an IpamWaitError that says what it waits for. */
+  async allocateWithin(id: string, subnet: IpamCidr, flags: AllocationFlags, waitMs: number, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
+    const result = await this.allocateOrWait(id, subnet, flags, signal, waitMs);
+    if (result === TIMED_OUT) throw new IpamWaitError(this.waitReason(subnet), waitMs);
+    return result;
+  }
+
+  /** An allocation that waits at most `waitMs` when it must wait (timed out only with `waitMs`). */
+  private async allocateOrWait(id: string, subnet: IpamCidr, flags: AllocationFlags, signal?: AbortSignal, waitMs?: number): Promise<IpamCidr | Cancelled | TimedOut> {
     if (this.shuttingDown || signal?.aborted) return CANCELLED;
     this.checkRoom();
     const addr = this.tryAllocate(id, subnet, flags);
@@ -162,17 +174,9 @@ export class IpamService {
       await this.store.durable('refuse');
       return {addr, prefix: subnet.prefix};
     }
-    const waiting = this.pending.allocate(id, subnet, flags, signal);
+    const waiting = this.pending.allocate(id, subnet, flags, signal, waitMs);
     this.options.logger.debug('Allocation waits', {component: 'ipam', id, subnet: formatCidr(subnet), ring: this.allocator.ring.empty ? 'none yet' : 'established'});
     return waiting;
-  }
-
-  /** allocate(), giving up after `waitMs` with an IpamWaitError that says what it waits for. */
-  async allocateWithin(id: string, subnet: IpamCidr, flags: AllocationFlags, waitMs: number, signal?: AbortSignal): Promise<IpamCidr | Cancelled> {
-    const timeout = AbortSignal.timeout(waitMs);
-    const result = await this.allocate(id, subnet, flags, signal ? AbortSignal.any([signal, timeout]) : timeout);
-    if (result === CANCELLED && timeout.aborted && !signal?.aborted && !this.shuttingDown) throw new IpamWaitError(this.waitReason(subnet), waitMs);
-    return result;
   }
 
   /** Why an allocation in `subnet` cannot be answered yet, and what would unblock it. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {once} from 'node:events';
 import {type IncomingMessage, request, type Server} from 'node:http';
 import {type AddressInfo, connect, type Socket} from 'node:net';
-import {API_LIMITS, type ApiLimits, createApiServer} from '../../../../src/lib/router/http/server.js';
+import {API_LIMITS, type ApiLimits, createApiServer, targetOf} from '../../../../src/lib/router/http/server.js';
 import {RouteTable, text} from '../../../../src/lib/router/http/routes.js';
 
 interface Reply {
@@ -56,7 +56,9 @@ describe('the API server: body cap, time limits and a bound on connections', fun
       .add('GET', '/status', () => text('ok'))
       .add('POST', '/ip/{id}', req => text(`${req.params.id} ${req.body.length}`))
       // An answer that waits, as an allocation waiting for IPAM.
-      .add('POST', '/slow', () => new Promise(resolve => (release = () => resolve(text('done')))));
+      .add('POST', '/slow', () => new Promise(resolve => (release = () => resolve(text('done')))))
+      // An answer that waits until its client goes away.
+      .add('POST', '/wait', req => new Promise(resolve => req.signal.addEventListener('abort', () => resolve(text('gone')), {once: true})));
     server = createApiServer(table, line => logs.push(line), {...API_LIMITS, ...limits});
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -87,6 +89,21 @@ describe('the API server: body cap, time limits and a bound on connections', fun
       const form = Buffer.alloc(API_LIMITS.maxBodyBytes, 'c');
       assert.deepEqual(await call(port, 'POST', '/ip/x', [form]), {status: 200, body: `x ${form.length}`});
       assert.deepEqual(await call(port, 'POST', '/ip/y', [Buffer.from('a=1')], {'Content-Length': 3, Expect: '100-continue'}), {status: 200, body: 'y 3'});
+    });
+
+    it('reads requests with and without a body on one connection', async () => {
+      const conn = await raw(port, 'POST /ip/a HTTP/1.1\r\nHost: weave\r\n\r\nPOST /ip/b HTTP/1.1\r\nHost: weave\r\nContent-Length: 0\r\n\r\nPOST /ip/c HTTP/1.1\r\nHost: weave\r\nContent-Length: 3\r\n\r\nabcPOST /ip/d HTTP/1.1\r\nHost: weave\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\nPOST /ip/e HTTP/1.1\r\nHost: weave\r\nConnection: close\r\n\r\n');
+      const answers = [...(await conn.closed).matchAll(/\r\n\r\n([a-e] \d)/g)].map(m => m[1]);
+      assert.deepEqual(answers, ['a 0', 'b 0', 'c 3', 'd 2', 'e 0']);
+    });
+
+    it('tells a waiting answer when its client goes away, after the connection answered others', async () => {
+      const conn = await raw(port, 'POST /ip/a HTTP/1.1\r\nHost: weave\r\n\r\nPOST /wait HTTP/1.1\r\nHost: weave\r\n\r\n');
+      await new Promise(resolve => setTimeout(resolve, 100));
+      conn.socket.destroy();
+      assert.match(await conn.closed, /\r\n\r\na 0$/);
+      await new Promise(resolve => setTimeout(resolve, 100));
+      assert.ok(logs.includes('POST /wait 200'), logs.join('\n'));
     });
 
     it('answers changes from this process\'s own user (root for the router)', async () => {
@@ -132,5 +149,62 @@ describe('the API server: body cap, time limits and a bound on connections', fun
       assert.deepEqual(await call(port, 'GET', '/status'), {status: 200, body: 'ok'});
       second.socket.destroy();
     });
+  });
+});
+
+describe('the API server reads a request target as URL does', () => {
+  const targets = [
+    '/ip/bench-1-2',
+    '/ip/abc/10.32.0.1',
+    '/ip/abc/10.32.0.0/12?check-alive=true&origin=cni',
+    '/ip/a%20b?x=%zz&y=a+b',
+    '/ipinfo/defaultsubnet',
+    '/',
+    '/ip/../status',
+    '/ip/./x',
+    '/ip/%2e%2e/x',
+    '/ip/%2E/x',
+    '/ip/x/..',
+    '//evil/ip',
+    '/ip/x#frag',
+    '/ip/x?q=1#frag',
+    '/ip/a b',
+    '/ip/\\x',
+    '/ip/é',
+    "/ip/x?q='\"<>",
+    '/ip/x?',
+    '/ip/x??a=b',
+    'http://other/ip/x?y=z',
+    '*',
+    '/ip/x..y/.z/..w',
+  ];
+  for (const raw of targets) {
+    it(`reads ${JSON.stringify(raw)}`, () => {
+      const url = new URL(raw, 'http://weave');
+      const target = targetOf(raw);
+      assert.deepEqual(target, {pathname: url.pathname, search: url.search});
+      assert.deepEqual([...new URLSearchParams(target.search)], [...url.searchParams]);
+    });
+  }
+});
+
+describe('the route table', () => {
+  const ok = () => text('ok');
+  const table = new RouteTable().add('GET', '/ip/{id}', ok).add('POST', '/ip/{id}/{ip}/{prefixlen}', ok).add('DELETE', '/ip/{id}', ok).add('GET', '/ipinfo/defaultsubnet', ok);
+  const found = (method: string, path: string) => {
+    const match = table.match(method, path);
+    return 'status' in match ? match.status : match.params;
+  };
+
+  it('matches method and path, with decoded params, and tells 404 from 405', () => {
+    assert.deepEqual(found('GET', '/ip/a%2Fb'), {id: 'a/b'});
+    assert.deepEqual(found('DELETE', '/ip/x'), {id: 'x'});
+    assert.deepEqual(found('POST', '/ip/x/10.32.0.0/12'), {id: 'x', ip: '10.32.0.0', prefixlen: '12'});
+    assert.deepEqual(found('GET', '/ipinfo/defaultsubnet'), {});
+    assert.equal(found('PUT', '/ip/x'), 405);
+    assert.equal(found('GET', '/ip/x/y'), 404);
+    assert.equal(found('GET', '/ip/'), 404, 'an empty param');
+    assert.equal(found('PUT', '/ip/%zz'), 404, 'a param that is not valid percent-encoding');
+    assert.equal(found('GET', '/ipinfo/tracker'), 404);
   });
 });

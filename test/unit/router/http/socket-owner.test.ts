@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {endianness} from 'node:os';
 import type {Socket} from 'node:net';
 import {ChangeGuard} from '../../../../src/lib/router/http/access.js';
-import {ownerInTable, type SocketOwner, type TcpEnds} from '../../../../src/lib/router/http/socket-owner.js';
+import {ownerInTable, rowKey, type SocketOwner, type TcpEnds} from '../../../../src/lib/router/http/socket-owner.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 
@@ -28,20 +28,20 @@ describe('the owner of a connection\'s client end, from /proc/net/tcp and tcp6',
     row(5, '0100007F:915A', SERVER_V4, '05', 1001, 0); // FIN_WAIT2, closed by its owner
 
   it('finds the row whose local end is the client and remote end the server (not the server\'s own row, root\'s), and reads its uid', () => {
-    assert.deepEqual(ownerInTable(tcp, ends('127.0.0.1', 0x9157), 4), {kind: 'local', uid: 1001});
-    assert.deepEqual(ownerInTable(tcp, ends('127.0.0.1', 0x9158), 4), {kind: 'local', uid: 0});
-    assert.deepEqual(ownerInTable(tcp, ends('::ffff:127.0.0.1', 0x9157, '::ffff:127.0.0.1'), 4), {kind: 'local', uid: 1001}, 'IPv4-mapped ends');
+    assert.deepEqual(ownerInTable(tcp, rowKey(ends('127.0.0.1', 0x9157), 4)), {kind: 'local', uid: 1001});
+    assert.deepEqual(ownerInTable(tcp, rowKey(ends('127.0.0.1', 0x9158), 4)), {kind: 'local', uid: 0});
+    assert.deepEqual(ownerInTable(tcp, rowKey(ends('::ffff:127.0.0.1', 0x9157, '::ffff:127.0.0.1'), 4)), {kind: 'local', uid: 1001}, 'IPv4-mapped ends');
   });
 
   it('a socket no process holds (TIME_WAIT, orphaned) is closed, never root', () => {
-    assert.deepEqual(ownerInTable(tcp, ends('127.0.0.1', 0x9159), 4), {kind: 'closed'});
-    assert.deepEqual(ownerInTable(tcp, ends('127.0.0.1', 0x915a), 4), {kind: 'closed'});
+    assert.deepEqual(ownerInTable(tcp, rowKey(ends('127.0.0.1', 0x9159), 4)), {kind: 'closed'});
+    assert.deepEqual(ownerInTable(tcp, rowKey(ends('127.0.0.1', 0x915a), 4)), {kind: 'closed'});
   });
 
   it('a client not in the table is elsewhere (another host or namespace)', () => {
-    assert.deepEqual(ownerInTable(tcp, ends('10.0.0.5', 0x9157), 4), {kind: 'elsewhere'});
-    assert.deepEqual(ownerInTable(tcp, ends('127.0.0.1', 0x9157, '127.0.0.2'), 4), {kind: 'elsewhere'}, 'same client port, another server address');
-    assert.deepEqual(ownerInTable('', ends('127.0.0.1', 0x9157), 4), {kind: 'elsewhere'});
+    assert.deepEqual(ownerInTable(tcp, rowKey(ends('10.0.0.5', 0x9157), 4)), {kind: 'elsewhere'});
+    assert.deepEqual(ownerInTable(tcp, rowKey(ends('127.0.0.1', 0x9157, '127.0.0.2'), 4)), {kind: 'elsewhere'}, 'same client port, another server address');
+    assert.deepEqual(ownerInTable('', rowKey(ends('127.0.0.1', 0x9157), 4)), {kind: 'elsewhere'});
   });
 
   it('reads tcp6 rows: ::1, and IPv4 clients of an IPv6 socket as ::ffff:a.b.c.d', () => {
@@ -52,10 +52,10 @@ describe('the owner of a connection\'s client end, from /proc/net/tcp and tcp6',
       row(0, `${LOOPBACK6}:A001`, `${LOOPBACK6}:1A80`, '01', 1002, 2001) +
       row(1, `${MAPPED}:A002`, `${MAPPED}:1A80`, '01', 1003, 2002) +
       row(2, `000080FE000000000000020001000000:A003`, `000080FE000000000000020002000000:1A80`, '01', 1004, 2003);
-    assert.deepEqual(ownerInTable(tcp6, ends('::1', 0xa001, '::1'), 6), {kind: 'local', uid: 1002});
-    assert.deepEqual(ownerInTable(tcp6, ends('127.0.0.1', 0xa002), 6), {kind: 'local', uid: 1003});
-    assert.deepEqual(ownerInTable(tcp6, ends('fe80::2:0:0:1', 0xa003, 'fe80::2:0:0:2'), 6), {kind: 'local', uid: 1004});
-    assert.deepEqual(ownerInTable(tcp6, ends('::1', 0xa002, '::1'), 6), {kind: 'elsewhere'});
+    assert.deepEqual(ownerInTable(tcp6, rowKey(ends('::1', 0xa001, '::1'), 6)), {kind: 'local', uid: 1002});
+    assert.deepEqual(ownerInTable(tcp6, rowKey(ends('127.0.0.1', 0xa002), 6)), {kind: 'local', uid: 1003});
+    assert.deepEqual(ownerInTable(tcp6, rowKey(ends('fe80::2:0:0:1', 0xa003, 'fe80::2:0:0:2'), 6)), {kind: 'local', uid: 1004});
+    assert.deepEqual(ownerInTable(tcp6, rowKey(ends('::1', 0xa002, '::1'), 6)), {kind: 'elsewhere'});
   });
 });
 

@@ -3,7 +3,7 @@ import type {IpamInit} from '../../../../src/lib/router/ipam/consensus.js';
 import {formatAddress} from '../../../../src/lib/net/cidr.js';
 import {formatCidr, type IpamCidr, parseAddress, parseIpamCidr, parseSubnet} from '../../../../src/lib/router/ipam/range.js';
 import {CANCELLED} from '../../../../src/lib/router/ipam/pending.js';
-import {IpamService} from '../../../../src/lib/router/ipam/service.js';
+import {IpamService, IpamWaitError} from '../../../../src/lib/router/ipam/service.js';
 import {IpamStoreFullError} from '../../../../src/lib/router/ipam/store-errors.js';
 import {MemoryStore, recordingLogger, tick} from '../../../helpers/ipam.js';
 
@@ -148,6 +148,26 @@ describe('router/ipam/service (allocation rules, store in memory)', () => {
     assert.equal(await ipam.allocate('after', ipam.defaultSubnet), CANCELLED);
     assert.equal(await ipam.claim('after', parseIpamCidr('10.32.0.1/30')), CANCELLED);
     assert.deepEqual((await ipam.lookup('stays')).map(formatCidr), ['10.32.0.1/30'], 'allocations stay: there is no peer to hand them to');
+  });
+
+  it('an allocation with a time limit gives up with the cause once it passes, and only when it had to wait', async () => {
+    const {ipam} = service('10.32.0.0/30');
+    assert.equal(shown(await ipam.allocateWithin('a', ipam.defaultSubnet, {}, 1)), '10.32.0.1/30');
+    await ipam.allocate('b', ipam.defaultSubnet);
+    await assert.rejects(ipam.allocateWithin('late', ipam.defaultSubnet, {}, 50), (error: Error) => {
+      assert.ok(error instanceof IpamWaitError);
+      assert.match(error.reason, /IPAM has no free address in 10\.32\.0\.0\/30/);
+      return true;
+    });
+    assert.deepEqual(ipam.status().pendingAllocates, []);
+    const controller = new AbortController();
+    const gone = ipam.allocateWithin('gone', ipam.defaultSubnet, {}, 60_000, controller.signal);
+    const freed = ipam.allocateWithin('freed', ipam.defaultSubnet, {}, 60_000);
+    await tick();
+    controller.abort();
+    assert.equal(await gone, CANCELLED);
+    await ipam.delete('a');
+    assert.equal(shown(await freed), '10.32.0.1/30');
   });
 
   it('answers only once the state it reports is durable', async () => {
