@@ -185,18 +185,16 @@ function answer(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
  * (ChangeGuard); the limits bound what one client can hold.
  */
 export function createApiServer(table: RouteTable, log: Logger, limits: ApiLimits = API_LIMITS): Server {
-  const server: Server = createServer({
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    // How often Node looks for connections past those timeouts (its default is 30 s).
-    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-  });
+  // How often Node looks for connections past those timeouts (its default is 30 s).
+  const checkEveryMs = Math.min(1000, limits.headersTimeoutMs);
+  const server: Server = createServer({headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: checkEveryMs});
   const ctx: Context = {table, log, limits, guard: new ChangeGuard(), unix: false};
   server.on('listening', () => (ctx.unix = typeof server.address() === 'string'));
   server.maxConnections = limits.maxConnections;
   server.on('drop', () => log(`connection refused: ${limits.maxConnections} connections are open already`));
-  // Node's headers timeout may not cover a connection that never sends a byte: this one does.
-  server.on('connection', (socket: Socket) => socket.setTimeout(2 * limits.headersTimeoutMs, () => socket.destroy()));
+  // Node's headers timeout may not cover a connection that never sends a byte: this one does,
+  // once Node's own check (every checkEveryMs, late on a loaded machine) had room to answer 408.
+  server.on('connection', (socket: Socket) => socket.setTimeout(limits.headersTimeoutMs + 2 * checkEveryMs, () => socket.destroy()));
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     // `Expect: 100-continue` (curl's, for bodies over 1 MB): refuse a large body before it is sent.
     if (Number(req.headers['content-length'] ?? 0) > limits.maxBodyBytes) {
