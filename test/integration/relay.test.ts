@@ -278,7 +278,7 @@ for (const {path, prefix, env, sleeve} of TREE_PATHS) {
       }
     });
 
-    it("a line A–B–C–D: C delivers what comes down A's tree and passes it on to D; unicast from A to D arrives once", async () => {
+    it(`a line A–B–C–D: C delivers what comes down A's tree and passes it on to D; unicast from A to D arrives once${sleeve ? "; A–D connected, a ring: A's tree follows" : ''}`, async () => {
       const [onA, onB, onC, onD] = (await mesh([
         [0, 1],
         [2, 1],
@@ -300,6 +300,28 @@ for (const {path, prefix, env, sleeve} of TREE_PATHS) {
         // Each hop delivers and passes one copy on: A to B, B to C, C to D; nothing back.
         assert.deepEqual(counts, [4, 4, 4, 0, 0, 0]);
         for (const r of net!.routers) assert.deepEqual(relayLinks(r.host.ns), [], 'no VXLAN relay device: the sleeve carries it all');
+
+        // A–D connected too, a ring: A's tree follows, D now its child; C passes nothing on to D any more.
+        net!.lan.unblock(A, D);
+        net!.routers[0]!.process.api('POST', '/connect', `peer=${D.ip}`);
+        await waitUntil(
+          'every peer to see A–D established both ways',
+          async () => {
+            for (const r of net!.routers) {
+              const peers = (await r.report()).Peers;
+              const link = (from: string, to: string) => peers.find(p => p.Name === from)?.Connections?.some(x => x.Name === to && x.Established);
+              if (!link(a, d) || !link(d, a)) return false;
+            }
+            return true;
+          },
+          30_000,
+          200,
+        );
+        // The sleeves' routes and trees follow a topology change within ROUTES_GAP_MS (half a second) of it.
+        await new Promise(resolve => setTimeout(resolve, 1500));
+        const ring = await broadcastCounts(onA, [onB, onC, onD], [flooded(0, 1), flooded(0, 3), flooded(1, 2), flooded(2, 3), flooded(3, 2), flooded(1, 0), flooded(3, 0)]);
+        assert.deepEqual(ring.replies, [1, 2, 3].map(() => [onB.ip, onC.ip, onD.ip].sort().join()));
+        assert.deepEqual(ring.counts, [4, 4, 4, 0, 0, 0, 0], 'A to B, A to D, B to C; nothing between C and D, nothing back');
       } else {
         // C's tree-in delivers A's broadcasts and mirrors them to its tree-out, which sends them to D's end device for A.
         assert.deepEqual(counts, [4, 4, 4, 4, 4]);
