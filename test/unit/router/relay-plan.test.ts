@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
 import type {Remote} from '../../../src/lib/net/fdb.js';
-import {firstHops, type Graph, planRelays, relayDevice, relayVni, spanningTree, treeVni} from '../../../src/lib/router/dataplane/relay-plan.js';
+import {allFirstHops, firstHops, type Graph, planRelays, relayDevice, relayVni, spanningTree, spanningTrees, treeBranches, treeVni} from '../../../src/lib/router/dataplane/relay-plan.js';
 
 /** A graph from undirected edges such as 'a-b'. */
 function graph(...edges: string[]): Graph {
@@ -96,6 +96,32 @@ describe('relay plan', () => {
     const g = graph('a-b', 'a-c', 'b-d', 'c-d');
     assert.equal(firstHops(g, 'a').get('d'), 'b');
     assert.equal(firstHops(g, 'd').get('a'), 'b');
+  });
+
+  it('tree branches (the sleeve\'s): a full mesh has none; a line a–b–c–d: a sends to b to pass on, b passes a\'s on to c, c to d', () => {
+    const all = () => true;
+    assert.deepEqual(treeBranches(graph('a-b', 'b-c', 'a-c'), 'a', all), {branching: [], branches: new Map()});
+    const g = graph('a-b', 'b-c', 'c-d');
+    assert.deepEqual(treeBranches(g, 'a', all), {branching: ['b'], branches: new Map()});
+    assert.deepEqual(treeBranches(g, 'b', all), {branching: ['c'], branches: new Map([['a', ['c']], ['c', ['a']], ['d', ['a']]])});
+    assert.deepEqual(treeBranches(g, 'c', all), {branching: ['b'], branches: new Map([['a', ['d']], ['b', ['d']], ['d', ['b']]])});
+    // A child the data path does not carry (another path's neighbour) is left out.
+    assert.deepEqual(treeBranches(g, 'b', peer => peer !== 'c'), {branching: [], branches: new Map([['c', ['a']], ['d', ['a']]])});
+  });
+
+  it('a star around b: b passes each leaf\'s broadcasts on to the other leaves; the leaves only send theirs to b', () => {
+    const g = graph('a-b', 'b-c', 'b-d');
+    assert.deepEqual(treeBranches(g, 'b', () => true).branches, new Map([['a', ['c', 'd']], ['c', ['a', 'd']], ['d', ['a', 'c']]]));
+    assert.deepEqual(treeBranches(g, 'a', () => true), {branching: ['b'], branches: new Map()});
+  });
+
+  it('in a ring of six with a chord, every tree reaches each peer once: one parent each, one copy per link', () => {
+    const g = graph('a-b', 'b-c', 'c-d', 'd-e', 'e-f', 'f-a', 'b-e');
+    for (const [source, tree] of spanningTrees(allFirstHops(g))) {
+      const children = [...tree.values()].flat();
+      assert.deepEqual([...children].sort(), [...g.keys()].filter(p => p !== source).sort(), `${source}'s tree reaches every other peer once`);
+      for (const [parent, kids] of tree) for (const kid of kids) assert.ok(g.get(parent)!.has(kid), `${parent}–${kid} is a link`);
+    }
   });
 
   it('VNIs differ by direction and are never the direct overlay\'s', () => {

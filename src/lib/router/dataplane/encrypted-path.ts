@@ -6,7 +6,7 @@ import type {MeshEvents} from '../mesh/mesh.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
 import type {Topology} from '../mesh/topology.js';
 import {Pacer} from '../pacer.js';
-import {establishedGraph, firstHops} from './relay-plan.js';
+import {establishedGraph, firstHops, treeBranches} from './relay-plan.js';
 import {peerId} from './sleeve/keys.js';
 import type {Route} from './sleeve/messages.js';
 import {Sleeve, type SleeveStats} from './sleeve/sleeve.js';
@@ -65,7 +65,8 @@ const handles = (c: ConnectionFacts): boolean => needsEncryption(c) && isIP(c.ip
  * /dev/net/tun, a failure being restarted) such peers get no pod traffic at all, as VXLAN never
  * carries them, and status says why. Peers we have no connection to are reached through those
  * we have, along the shortest path over the topology (as the VXLAN relays): each hop opens and
- * seals again with its own keys, so a relayed frame is never in clear on the wire.
+ * seals again with its own keys, so a relayed frame is never in clear on the wire. Broadcasts
+ * go down their origin's spanning tree, the VXLAN relays' trees: one copy per link.
  */
 export class EncryptedPath {
   private sleeve?: Sleeve;
@@ -194,25 +195,31 @@ export class EncryptedPath {
   }
 
   /**
-   * Tells the sleeve the first hop towards every peer it reaches: over connections both ends
+   * Tells the sleeve the first hop towards every peer it reaches, over connections both ends
    * report established, the first hop one of ours the sleeve carries (a path through VXLAN
-   * hops is the VXLAN relays'). Peers whose ids clash (16 bits) are left out, with a warning.
+   * hops is the VXLAN relays'), and our children in each peer's spanning tree, which the sleeve
+   * carries (a full mesh has none: every tree is a star). Peers whose ids clash (16 bits) are
+   * left out, with a warning.
    */
   private route(): void {
     const {sleeve} = this;
     if (!sleeve) return;
     const {ourName, topology} = this.mesh;
-    const routes: Route[] = [...firstHops(establishedGraph(topology), ourName)].filter(([, via]) => this.peers.has(via)).map(([name, via]) => ({name, id: peerId(name), via}));
+    const graph = establishedGraph(topology);
+    const routes: Route[] = [...firstHops(graph, ourName)].filter(([, via]) => this.peers.has(via)).map(([name, via]) => ({name, id: peerId(name), via}));
     const us = peerId(ourName);
-    const count = new Map<number, number>([[us, 1]]);
-    for (const r of routes) count.set(r.id, (count.get(r.id) ?? 0) + 1);
+    const count = new Map<number, number>();
+    for (const name of graph.keys()) count.set(peerId(name), (count.get(peerId(name)) ?? 0) + 1);
     const clashing = routes.filter(r => count.get(r.id)! > 1).map(r => r.name);
     const clashes = clashing.join();
     if (clashes !== this.clashes && clashing.length > 0) this.options.log.warning('sleeve: peers share a relay id; frames relayed to or from them are dropped', {peers: clashing});
     this.clashes = clashes;
+    const {branching, branches} = treeBranches(graph, ourName, peer => this.peers.has(peer));
     sleeve.setRoutes(
       us,
       routes.filter(r => count.get(r.id) === 1),
+      branching,
+      [...branches].filter(([source]) => count.get(peerId(source)) === 1).map(([source, children]) => ({origin: peerId(source), children})),
     );
   }
 

@@ -128,8 +128,8 @@ export function planRelays(graph: Graph, us: string, neighbours: ReadonlyMap<str
   const clashes: string[] = [];
   let over = 0;
   const peers = [...graph.keys()];
-  if (peers.every(p => (graph.get(p)?.size ?? 0) === peers.length - 1)) return {devices, clashes, over};
-  const hops = new Map(peers.map(p => [p, firstHops(graph, p)]));
+  if (fullMesh(graph)) return {devices, clashes, over};
+  const hops = allFirstHops(graph);
   const ours = hops.get(us) ?? new Map<string, string>();
   const add = (spec: RelaySpec) => {
     const existing = devices.get(spec.name);
@@ -147,7 +147,7 @@ export function planRelays(graph: Graph, us: string, neighbours: ReadonlyMap<str
     const vni = relayVni(peer, us);
     add({name: relayDevice(vni), vni, role: 'end', sends: [sends], peer});
   }
-  const trees = new Map(peers.map(source => [source, spanningTree(hops, source)]));
+  const trees = spanningTrees(hops);
   const children = (source: string, at: string): string[] => trees.get(source)?.get(at) ?? [];
   /** The copies `at` sends on down `source`'s tree: an inner child gets them at its tree device, a leaf at its end device. */
   const toChildren = (source: string, at: string): Remote[] =>
@@ -187,6 +187,21 @@ export function planRelays(graph: Graph, us: string, neighbours: ReadonlyMap<str
   return {devices, clashes, over};
 }
 
+/** Every peer connected to every other: no path passes through a third peer, every tree is a star. */
+export function fullMesh(graph: Graph): boolean {
+  return [...graph.values()].every(links => links.size === graph.size - 1);
+}
+
+/** Each peer's first hops (firstHops()) towards every other. */
+export function allFirstHops(graph: Graph): Map<string, Map<string, string>> {
+  return new Map([...graph.keys()].map(p => [p, firstHops(graph, p)]));
+}
+
+/** Every peer's spanning tree (spanningTree()), by source. */
+export function spanningTrees(hops: ReadonlyMap<string, ReadonlyMap<string, string>>): Map<string, Map<string, string[]>> {
+  return new Map([...hops.keys()].map(source => [source, spanningTree(hops, source)]));
+}
+
 /**
  * `source`'s spanning tree: each peer's children, those whose hop-by-hop path from `source`
  * reaches them through it. The paths are shortest, so each peer has one parent a hop nearer.
@@ -207,6 +222,26 @@ export function spanningTree(hops: ReadonlyMap<string, ReadonlyMap<string, strin
   }
   return tree;
 }
+/**
+ * What `at` does with broadcasts sent along the spanning trees, over the links `carried` (those a
+ * data path sends on): `branching`, its children in its own tree that have children of their own
+ * (they pass its broadcasts on; its other neighbours only deliver them); `branches`, by source,
+ * its children in each other peer's tree (it passes that peer's broadcasts on to them). A full
+ * mesh has neither: every tree is a star.
+ */
+export function treeBranches(graph: Graph, at: string, carried: (peer: string) => boolean): {branching: string[]; branches: Map<string, string[]>} {
+  const branches = new Map<string, string[]>();
+  if (fullMesh(graph)) return {branching: [], branches};
+  const trees = spanningTrees(allFirstHops(graph));
+  const ours = trees.get(at);
+  const branching = (ours?.get(at) ?? []).filter(child => carried(child) && (ours?.get(child)?.length ?? 0) > 0);
+  for (const [source, tree] of trees) {
+    const children = (tree.get(at) ?? []).filter(carried);
+    if (source !== at && children.length > 0) branches.set(source, children);
+  }
+  return {branching, branches};
+}
+
 /** Whether the hop-by-hop path from `source` to `destination` passes through `us`. */
 function passesThrough(hops: ReadonlyMap<string, ReadonlyMap<string, string>>, source: string, destination: string, us: string): boolean {
   let current = source;

@@ -19,7 +19,7 @@ interface Family {
 
 /** The encrypted data path's counters since its start (the sleeve's stats()), for /metrics. */
 export interface SleeveCounters {
-  peers: readonly {name: string; sentFrames: number; sentBytes: number; receivedFrames: number; receivedBytes: number}[];
+  peers: readonly {name: string; sentFrames: number; sentBytes: number; receivedFrames: number; receivedBytes: number; floodedFrames: number}[];
   /** Frames passed on from one peer to another (relayed). */
   relayed: number;
   /** Frames and datagrams dropped, by reason (replayed, unauthenticated, unknownSession, ...). */
@@ -81,6 +81,12 @@ function sleeveFamilies(sleeve: SleeveCounters | undefined): Family[] {
   return [
     {name: 'weave_sleeve_bytes_total', help: 'Bytes of pod frames carried by the encrypted data path (sleeve).', type: 'counter', samples: perPeer('sentBytes', 'receivedBytes')},
     {name: 'weave_sleeve_frames_total', help: 'Pod frames carried by the encrypted data path (sleeve).', type: 'counter', samples: perPeer('sentFrames', 'receivedFrames')},
+    {
+      name: 'weave_sleeve_flooded_frames_total',
+      help: "Broadcasts and unknown unicast the encrypted data path sent to each peer: ours, and other peers' passed on down their spanning trees.",
+      type: 'counter',
+      samples: sleeve.peers.map(p => ({labels: {peer: p.name}, value: p.floodedFrames})),
+    },
     {
       name: 'weave_sleeve_dropped_total',
       help: 'Frames and datagrams the encrypted data path dropped, by reason.',

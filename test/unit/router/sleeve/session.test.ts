@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {createCipheriv, randomBytes} from 'node:crypto';
 import {epochKey, relaySecret, sessionId} from '../../../../src/lib/router/dataplane/sleeve/keys.js';
-import {HEADER_BYTES, malformed, readCounter, readDestination, readHops, readOrigin, readSessionId, writeHeader} from '../../../../src/lib/router/dataplane/sleeve/packet.js';
+import {HEADER_BYTES, malformed, readCounter, readDestination, readHops, readOrigin, readSessionId, readType, TYPE_FRAME, TYPE_RELAYED, TYPE_TREE, writeHeader} from '../../../../src/lib/router/dataplane/sleeve/packet.js';
 import {datagramFor, ReceiveSession, SendSession} from '../../../../src/lib/router/dataplane/sleeve/session.js';
 
 /** A frame as read from the TAP: a virtio-net header, then an Ethernet frame. */
@@ -94,27 +94,57 @@ describe('sleeve sessions', () => {
   it('carry a relayed frame hop by hop: each hop opens it and seals it again in place for the next, origin and destination kept', () => {
     const [first, second] = [randomBytes(32), randomBytes(32)];
     const packet = datagramFor(frame('relayed'));
-    new SendSession(first).seal(packet, 3, 0x1234, 0xabcd);
+    new SendSession(first).seal(packet, TYPE_RELAYED, 3, 0x1234, 0xabcd);
     assert.ok(!malformed(packet));
     assert.deepEqual([readHops(packet), readOrigin(packet), readDestination(packet)], [3, 0x1234, 0xabcd]);
     assert.deepEqual(new ReceiveSession(first).open(packet), frame('relayed'));
     // The relay's own session for the next hop: a secret of its own, so its counters are its own.
     const relay = relaySecret(second);
     assert.notDeepEqual(relay, second);
-    new SendSession(relay).seal(packet, readHops(packet) - 1, readOrigin(packet), readDestination(packet));
+    new SendSession(relay).seal(packet, TYPE_RELAYED, readHops(packet) - 1, readOrigin(packet), readDestination(packet));
     assert.ok(!packet.includes('relayed'), 'sealed again');
     assert.deepEqual([readHops(packet), readOrigin(packet), readDestination(packet)], [2, 0x1234, 0xabcd]);
     assert.equal(new ReceiveSession(second).open(Buffer.from(packet)), 'unauthenticated');
     assert.deepEqual(new ReceiveSession(relay).open(packet), frame('relayed'));
   });
 
-  it('refuse a relayed frame out of hops, and a frame for the receiver naming a destination', () => {
+  it('refuse a relayed or tree frame out of hops, a frame for the receiver or down a tree naming a destination, and unknown types', () => {
     const packet = datagramFor(frame('x'));
-    writeHeader(packet, 1, 0, 1, 2, 3);
+    writeHeader(packet, 1, 0, TYPE_RELAYED, 1, 2, 3);
     assert.ok(!malformed(packet));
     packet[1] = 0;
     assert.ok(malformed(packet));
-    writeHeader(packet, 1, 0, 0, 0, 3);
+    writeHeader(packet, 1, 0, TYPE_FRAME, 0, 0, 3);
     assert.ok(malformed(packet));
+    writeHeader(packet, 1, 0, TYPE_TREE, 2, 7);
+    assert.ok(!malformed(packet));
+    packet[1] = 0;
+    assert.ok(malformed(packet), 'a tree frame out of hops');
+    writeHeader(packet, 1, 0, TYPE_TREE, 2, 7, 3);
+    assert.ok(malformed(packet), 'a tree frame naming a destination');
+    writeHeader(packet, 1, 0, 4, 2, 7);
+    assert.ok(malformed(packet), 'type 4');
+  });
+
+  it('carry a broadcast down a tree: each hop opens it and seals a copy per child, the origin kept; a header changed on the way fails', () => {
+    const [first, second, third] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    const packet = datagramFor(frame('broadcast'));
+    new SendSession(first).seal(packet, TYPE_TREE, 4, 0x1234);
+    assert.deepEqual([readType(packet), readHops(packet), readOrigin(packet), readDestination(packet)], [TYPE_TREE, 4, 0x1234, 0]);
+    const tampered = Buffer.from(packet);
+    tampered[0] = TYPE_RELAYED;
+    assert.equal(new ReceiveSession(first).open(tampered), 'unauthenticated', 'the type is authenticated');
+    assert.deepEqual(new ReceiveSession(first).open(packet), frame('broadcast'));
+    // One copy per child, each under that child's session; the frame opened stays for the TAP.
+    const copies = [second, third].map(secret => {
+      const copy = Buffer.from(packet);
+      new SendSession(secret).seal(copy, TYPE_TREE, readHops(packet) - 1, readOrigin(packet));
+      return copy;
+    });
+    assert.ok(packet.includes('broadcast'));
+    for (const [i, secret] of [second, third].entries()) {
+      assert.deepEqual([readHops(copies[i]!), readOrigin(copies[i]!)], [3, 0x1234]);
+      assert.deepEqual(new ReceiveSession(secret).open(copies[i]!), frame('broadcast'));
+    }
   });
 });

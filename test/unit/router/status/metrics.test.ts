@@ -53,9 +53,9 @@ weave_max_ips 1.048576e+06
     );
   });
 
-  it("adds the sleeve's counters per peer and direction, its drops by reason and the frames it relayed", () => {
+  it("adds the sleeve's counters per peer and direction, its broadcasts per peer, its drops by reason and the frames it relayed", () => {
     const sleeve = {
-      peers: [{name: 'aa:90:00:00:00:02', sentFrames: 3, sentBytes: 300, receivedFrames: 2, receivedBytes: 200}],
+      peers: [{name: 'aa:90:00:00:00:02', sentFrames: 3, sentBytes: 300, receivedFrames: 2, receivedBytes: 200, floodedFrames: 5}],
       relayed: 7,
       dropped: {noPeer: 0, replayed: 1, unknownSession: 4},
     };
@@ -70,6 +70,9 @@ weave_sleeve_bytes_total{direction="sent",peer="aa:90:00:00:00:02"} 300
 weave_sleeve_dropped_total{reason="no_peer"} 0
 weave_sleeve_dropped_total{reason="replayed"} 1
 weave_sleeve_dropped_total{reason="unknown_session"} 4
+# HELP weave_sleeve_flooded_frames_total Broadcasts and unknown unicast the encrypted data path sent to each peer: ours, and other peers' passed on down their spanning trees.
+# TYPE weave_sleeve_flooded_frames_total counter
+weave_sleeve_flooded_frames_total{peer="aa:90:00:00:00:02"} 5
 # HELP weave_sleeve_frames_total Pod frames carried by the encrypted data path (sleeve).
 # TYPE weave_sleeve_frames_total counter
 weave_sleeve_frames_total{direction="received",peer="aa:90:00:00:00:02"} 2

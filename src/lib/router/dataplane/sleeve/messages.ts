@@ -3,6 +3,8 @@
 export interface PeerCounters {
   frames: number;
   bytes: number;
+  /** Broadcasts and unknown unicast sent to the peer: by the sending worker ours, by the receiving one those passed on down another peer's tree. */
+  flooded: number;
 }
 
 /** The sending worker: frames read from the TAP, sealed and sent. */
@@ -53,11 +55,21 @@ export interface Route {
   via: string;
 }
 
+/** Our children in the spanning tree of the peer whose peerId() is `origin`: where its broadcasts go on from us. */
+export interface Branch {
+  origin: number;
+  children: string[];
+}
+
 /** Where relayed frames go, as the topology last stood; `us` is our own peerId(). */
 export interface RoutesMessage {
   type: 'routes';
   us: number;
   routes: Route[];
+  /** The sending worker's: our neighbours with children of their own in our tree, which get our broadcasts to pass on. */
+  branching: string[];
+  /** The receiving worker's: what it passes on of other peers' broadcasts. */
+  branches: Branch[];
 }
 
 export type ControlMessage = PeerMessage | RoutesMessage | {type: 'remove'; name: string} | {type: 'stats'; id: number} | {type: 'stop'};

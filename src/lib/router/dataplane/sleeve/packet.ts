@@ -1,9 +1,9 @@
 /**
  * The sleeve's UDP datagram: a 16-byte header in clear, then the frame sealed with AES-256-GCM.
  *
- *   0       type (1: a frame for the receiver; 2: a relayed frame, see below)
- *   1       relayed: hops it may still take; zero otherwise
- *   2..3    relayed: the origin peer's id (u16, peerId()); zero otherwise
+ *   0       type (1: a frame for the receiver; 2: a relayed frame; 3: a broadcast down a tree; see below)
+ *   1       relayed or tree: hops it may still take; zero otherwise
+ *   2..3    relayed or tree: the origin peer's id (u16, peerId()); zero otherwise
  *   4..7    session id: which of the receiver's keys opens it (u32, from the key itself)
  *   8..9    relayed: the destination peer's id (u16); zero otherwise
  *   10..15  counter: the sender's packet number in that session (u48), never reused
@@ -13,9 +13,13 @@
  * counter is). A relayed frame is sealed anew at each hop, for that hop's session: each hop
  * opens it, and a relay sends it on to its next hop towards the destination without looking
  * further; the destination learns the frame's source MAC behind the origin, not the relay.
+ * A tree frame (a broadcast or unknown unicast) goes down the origin's spanning tree: each hop
+ * delivers it, learning its source MAC behind the origin, and seals a copy for each of its
+ * children in that tree.
  */
 export const TYPE_FRAME = 1;
 export const TYPE_RELAYED = 2;
+export const TYPE_TREE = 3;
 export const HEADER_BYTES = 16;
 export const TAG_BYTES = 16;
 const HOPS_OFFSET = 1;
@@ -38,11 +42,11 @@ export const SLEEVE_OVERHEAD = IP_UDP_BYTES + HEADER_BYTES + TAG_BYTES + VNET_HD
 export const MAX_COUNTER = 2 ** 48 - 1;
 
 /**
- * Writes the header at the start of `datagram`: a frame for the receiver, or (with a
- * destination) a relayed one from `origin` that may take `hops` more hops.
+ * Writes the header at the start of `datagram`: a frame for the receiver, or one from `origin`
+ * that may take `hops` more hops, relayed to `destination` or down the origin's tree.
  */
-export function writeHeader(datagram: Buffer, sessionId: number, counter: number, hops = 0, origin = 0, destination = 0): void {
-  datagram[0] = hops === 0 ? TYPE_FRAME : TYPE_RELAYED;
+export function writeHeader(datagram: Buffer, sessionId: number, counter: number, type = TYPE_FRAME, hops = 0, origin = 0, destination = 0): void {
+  datagram[0] = type;
   datagram[HOPS_OFFSET] = hops;
   datagram.writeUInt16BE(origin, ORIGIN_OFFSET);
   datagram.writeUInt32BE(sessionId, SESSION_OFFSET);
@@ -58,9 +62,13 @@ export function readSessionId(packet: Buffer): number {
   return packet.readUInt32BE(SESSION_OFFSET);
 }
 
-/** A relayed frame's hops left (0 for a frame for the receiver), origin and destination ids. */
+export function readType(packet: Buffer): number {
+  return packet[0]!;
+}
+
+/** A relayed or tree frame's hops left (0 for a frame for the receiver), origin and destination ids. */
 export function readHops(packet: Buffer): number {
-  return packet[0] === TYPE_RELAYED ? packet[HOPS_OFFSET]! : 0;
+  return packet[0] === TYPE_FRAME ? 0 : packet[HOPS_OFFSET]!;
 }
 
 export function readOrigin(packet: Buffer): number {
@@ -71,9 +79,10 @@ export function readDestination(packet: Buffer): number {
   return packet.readUInt16BE(DESTINATION_OFFSET);
 }
 
-/** A datagram that cannot be a sleeve frame: wrong type, a relayed one with no hops, or too short to hold a header and a tag. */
+/** A datagram that cannot be a sleeve frame: wrong type, a relayed or tree one with no hops, or too short to hold a header and a tag. */
 export function malformed(packet: Buffer): boolean {
   if (packet.length < HEADER_BYTES + TAG_BYTES + VNET_HDR_BYTES) return true;
   if (packet[0] === TYPE_FRAME) return packet.readUInt32BE(0) !== TYPE_FRAME << 24 || packet.readUInt16BE(DESTINATION_OFFSET) !== 0;
+  if (packet[0] === TYPE_TREE) return packet[HOPS_OFFSET] === 0 || packet.readUInt16BE(DESTINATION_OFFSET) !== 0;
   return packet[0] !== TYPE_RELAYED || packet[HOPS_OFFSET] === 0;
 }

@@ -5,15 +5,17 @@
  * segments of one stream joined back into super-frames (the addon's write(), as the kernel's
  * GRO would). A relayed frame for another peer never reaches the TAP: it is sealed again in
  * place, for the next hop's relay session (this thread's own, so no counter is shared with the
- * sending worker), and sent on in a batch. Receiving blocks this thread, not the router's;
- * between batches the event loop runs, for control messages.
+ * sending worker), and sent on in a batch. A tree frame (a broadcast, down its origin's spanning
+ * tree) is written to the TAP and a copy of it sealed for each of our children in that tree.
+ * Receiving blocks this thread, not the router's; between batches the event loop runs, for
+ * control messages.
  */
 import {type MessagePort, parentPort, workerData} from 'node:worker_threads';
 import {isGroupMac, MacTable, macAt} from './mac-table.js';
 import {relaySecret} from './keys.js';
 import type {ControlMessage, LearnMessage, PeerCounters, PeerMessage, RoutesMessage, RxInit, RxStats, WorkerReply} from './messages.js';
 import {loadTap} from './native.js';
-import {HEADER_BYTES, malformed, readDestination, readHops, readOrigin, readSessionId, TAG_BYTES, VNET_HDR_BYTES} from './packet.js';
+import {HEADER_BYTES, malformed, readDestination, readHops, readOrigin, readSessionId, readType, TAG_BYTES, TYPE_RELAYED, TYPE_TREE, VNET_HDR_BYTES} from './packet.js';
 import {ReceiveSession, SendSession} from './session.js';
 
 /** How long the keys a peer replaced still open its packets: those in flight while both ends switch. */
@@ -23,6 +25,11 @@ const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 /** A datagram is at most the path MTU; a slot takes the largest UDP payload (only the pages written are ever touched). */
 const SLOT_BYTES = 65_536;
 const SLOTS = 256;
+/** After the slots: the copies of tree frames sealed for our children (sent before the area is used again). */
+const COPIES_AT = SLOT_BYTES * SLOTS;
+const COPY_BYTES = 1024 * 1024;
+/** Datagrams sent on per batch before the batch's are sent early: those relayed in place and the copies. */
+const FORWARDS = 1024;
 const WAIT_MS = 100;
 const SEND_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -51,7 +58,7 @@ const peers = new Map<string, Peer>();
 const sessions = new Map<number, {peer: Peer; session: ReceiveSession}>();
 const macs = new MacTable();
 const stats: Omit<RxStats, 'peers'> = {malformed: 0, unknownSession: 0, replayed: 0, unauthenticated: 0, tapRefused: 0, noRoute: 0, relayed: 0};
-const slots = Buffer.allocUnsafe(SLOT_BYTES * SLOTS);
+const slots = Buffer.allocUnsafe(COPIES_AT + COPY_BYTES);
 const lengths = new Int32Array(SLOTS);
 /** The frames opened in this batch, in place in `slots`. */
 const frameOffsets = new Int32Array(SLOTS);
@@ -60,12 +67,16 @@ let socket: number | undefined;
 /** Our peerId(), and for each peer reached through the sleeve (by id) its name and the peer we send its frames to. */
 let us = -1;
 const routes = new Map<number, {name: string; via: string}>();
-/** The datagrams of this batch to send on (in place in `slots`), and their next hops. */
-const forwardOffsets = new Int32Array(SLOTS);
-const forwardLengths = new Int32Array(SLOTS);
+/** By origin id, our children in its spanning tree. */
+const branches = new Map<number, string[]>();
+/** The datagrams of this batch to send on (in `slots`: in place, or copies), and their next hops. */
+const forwardOffsets = new Int32Array(FORWARDS);
+const forwardLengths = new Int32Array(FORWARDS);
 const forwardPeers: Peer[] = [];
-const sendOffsets = new Int32Array(SLOTS);
-const sendLengths = new Int32Array(SLOTS);
+const sendOffsets = new Int32Array(FORWARDS);
+const sendLengths = new Int32Array(FORWARDS);
+/** Bytes of the copy area in use. */
+let copied = 0;
 
 function reply(message: WorkerReply<RxStats>): void {
   parentPort!.postMessage(message);
@@ -96,9 +107,15 @@ function receive(i: number): number {
   const hops = readHops(packet);
   let from = peer.name;
   if (hops > 0) {
-    const destination = readDestination(packet);
     const origin = readOrigin(packet);
-    if (destination !== us) return forward(packet, i, hops, origin, destination);
+    if (readType(packet) === TYPE_RELAYED) {
+      const destination = readDestination(packet);
+      if (destination !== us) return forward(packet, i, hops, origin, destination);
+    } else {
+      // Our own broadcast back: trees that disagree while the topology changes; it stops here.
+      if (origin === us) return DROP;
+      branch(packet, hops, origin, peer);
+    }
     const source = routes.get(origin);
     if (!source) return DELIVER;
     from = source.name;
@@ -119,12 +136,35 @@ function forward(packet: Buffer, i: number, hops: number, origin: number, destin
     stats.noRoute++;
     return DROP;
   }
-  next.relaySend.seal(packet, hops - 1, origin, destination);
-  const queued = forwardPeers.length;
-  forwardOffsets[queued] = i * SLOT_BYTES;
-  forwardLengths[queued] = packet.length;
-  forwardPeers.push(next);
+  next.relaySend.seal(packet, TYPE_RELAYED, hops - 1, origin, destination);
+  queueForward(next, i * SLOT_BYTES, packet.length);
   return FORWARD;
+}
+
+/** Seals a copy of an opened tree frame for each of our children in its origin's tree (never back to `from`), and queues them. */
+function branch(packet: Buffer, hops: number, origin: number, from: Peer): void {
+  for (const name of branches.get(origin) ?? []) {
+    const next = peers.get(name);
+    if (!next || next === from || hops <= 1 || !socketFor(next)) {
+      stats.noRoute++;
+      continue;
+    }
+    if (copied + packet.length > COPY_BYTES) sendForwarded();
+    const at = COPIES_AT + copied;
+    copied += packet.copy(slots, at);
+    next.relaySend.seal(slots.subarray(at, at + packet.length), TYPE_TREE, hops - 1, origin);
+    next.flooded++;
+    queueForward(next, at, packet.length);
+  }
+}
+
+/** Queues slots[offset, +length) for `next`, sending what is queued first when full. */
+function queueForward(next: Peer, offset: number, length: number): void {
+  if (forwardPeers.length === FORWARDS) sendForwarded();
+  const queued = forwardPeers.length;
+  forwardOffsets[queued] = offset;
+  forwardLengths[queued] = length;
+  forwardPeers.push(next);
 }
 
 function socketFor(peer: Peer): boolean {
@@ -139,8 +179,9 @@ function socketFor(peer: Peer): boolean {
   return true;
 }
 
-/** Sends the batch's relayed datagrams, one system call per next hop. */
+/** Sends the batch's relayed datagrams, one system call per next hop; the copy area is free again. */
 function sendForwarded(): void {
+  copied = 0;
   while (forwardPeers.length > 0) {
     const peer = forwardPeers[0]!;
     let count = 0;
@@ -183,7 +224,7 @@ function setPeer(message: PeerMessage): void {
   const relaySend = new SendSession(relaySecret(message.sendSecret!));
   const peer = peers.get(message.name);
   if (!peer) {
-    const added: Peer = {name: message.name, address: message.address, port: message.port, session, relaySession, relaySend, retiring: new Map(), frames: 0, bytes: 0};
+    const added: Peer = {name: message.name, address: message.address, port: message.port, session, relaySession, relaySend, retiring: new Map(), frames: 0, bytes: 0, flooded: 0};
     peers.set(added.name, added);
     for (const s of [session, relaySession]) sessions.set(s.id, {peer: added, session: s});
     return;
@@ -228,11 +269,13 @@ function setRoutes(message: RoutesMessage): void {
   us = message.us;
   routes.clear();
   for (const {name, id, via} of message.routes) routes.set(id, {name, via});
+  branches.clear();
+  for (const {origin, children} of message.branches) branches.set(origin, children);
 }
 
 function snapshot(): RxStats {
   const byPeer: RxStats['peers'] = {};
-  for (const p of peers.values()) byPeer[p.name] = {frames: p.frames, bytes: p.bytes};
+  for (const p of peers.values()) byPeer[p.name] = {frames: p.frames, bytes: p.bytes, flooded: p.flooded};
   return {peers: byPeer, ...stats};
 }
 

@@ -1,6 +1,6 @@
 import {epochKey, epochOf, sessionId} from './keys.js';
 import {type GcmContext, loadTap, type TapAddon} from './native.js';
-import {HEADER_BYTES, MAX_COUNTER, readCounter, TAG_BYTES, writeHeader} from './packet.js';
+import {HEADER_BYTES, MAX_COUNTER, readCounter, TAG_BYTES, TYPE_FRAME, writeHeader} from './packet.js';
 import {ReplayWindow} from './replay.js';
 
 let addon: TapAddon | undefined;
@@ -52,12 +52,12 @@ export class SendSession {
 
   /**
    * Seals, in place, [16 bytes for the header | plaintext | 16 bytes for the tag] into the
-   * datagram [header, ciphertext, tag]; with `hops`, a relayed frame (see writeHeader).
+   * datagram [header, ciphertext, tag]: a frame for the receiver, or a relayed or tree one (see writeHeader).
    */
-  seal(datagram: Buffer, hops = 0, origin = 0, destination = 0): void {
+  seal(datagram: Buffer, type = TYPE_FRAME, hops = 0, origin = 0, destination = 0): void {
     if (this.counter >= MAX_COUNTER) throw new Error('sleeve session exhausted its counters: it needs new keys');
     const counter = this.counter++;
-    writeHeader(datagram, this.id, counter, hops, origin, destination);
+    writeHeader(datagram, this.id, counter, type, hops, origin, destination);
     native().seal(this.keys.get(epochOf(counter)), datagram, 0, datagram.length);
   }
 }

@@ -6,7 +6,7 @@ import {MessageChannel, Worker, type WorkerOptions} from 'node:worker_threads';
 import {PACKAGE_ROOT} from '../../../package.js';
 import type {Logger} from '../../log.js';
 import {checkKeys, type SessionKeys} from './keys.js';
-import type {ControlMessage, Route, RxInit, RxStats, TxInit, TxStats, WorkerReply} from './messages.js';
+import type {Branch, ControlMessage, Route, RxInit, RxStats, TxInit, TxStats, WorkerReply} from './messages.js';
 import {loadTap, type TapAddon} from './native.js';
 import {SleeveError} from './errors.js';
 import {openTap, type Tap} from './tap.js';
@@ -47,6 +47,8 @@ export interface SleevePeerStats {
   sentBytes: number;
   receivedFrames: number;
   receivedBytes: number;
+  /** Broadcasts and unknown unicast sent to the peer: ours, and others' passed on down their trees. */
+  floodedFrames: number;
 }
 
 export interface SleeveStats {
@@ -124,8 +126,8 @@ function fingerprint(key: Buffer): string {
 /**
  * The encrypted data path ("sleeve"): pod frames between the weave bridge and peers, sealed with
  * AES-256-GCM over UDP. A TAP on the bridge hands frames to a sending worker, which reads them in
- * batches and sends each to the peer owning its destination MAC (every peer for broadcasts and
- * unknown addresses); a receiving worker opens what peers send and writes it to the TAP.
+ * batches and sends each to the peer owning its destination MAC (broadcasts and unknown
+ * addresses down our spanning tree: each peer gets one copy); a receiving worker opens what peers send and writes it to the TAP.
  * A TAP rather than a TUN: as a bridge port like the VXLAN device, it carries ARP, broadcasts
  * and any protocol as VXLAN does, forwarding by MAC with no routes to keep. With offloads, the
  * kernel hands over TCP super-frames of up to 64 KB: the sending worker cuts each into
@@ -200,9 +202,13 @@ export class Sleeve extends EventEmitter<SleeveEvents> {
     this.rx.post({...peer, secret: keys.receive, sendSecret: keys.send});
   }
 
-  /** Where frames for peers we have no connection to go: `us` and each route's `id` from peerId(). */
-  setRoutes(us: number, routes: Route[]): void {
-    const message = {type: 'routes', us, routes} as const;
+  /**
+   * Where frames for peers we have no connection to go (`us` and each route's `id` from
+   * peerId()), and broadcasts: to `branching` as tree frames (our neighbours that pass them on),
+   * and other peers' on from us along `branches`.
+   */
+  setRoutes(us: number, routes: Route[], branching: string[], branches: Branch[]): void {
+    const message = {type: 'routes', us, routes, branching, branches} as const;
     this.tx.post(message);
     this.rx.post(message);
   }
@@ -227,6 +233,7 @@ export class Sleeve extends EventEmitter<SleeveEvents> {
         sentBytes: sent[name]?.bytes ?? 0,
         receivedFrames: received[name]?.frames ?? 0,
         receivedBytes: received[name]?.bytes ?? 0,
+        floodedFrames: (sent[name]?.flooded ?? 0) + (received[name]?.flooded ?? 0),
       })),
       relayed,
       dropped: {...txDropped, ...rxDropped},

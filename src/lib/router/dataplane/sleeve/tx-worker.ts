@@ -6,15 +6,16 @@
  * system call. No datagram is larger than the pods' MTU plus SLEEVE_OVERHEAD, and the sockets
  * set Don't Fragment: nothing leaves as IP fragments. A frame for a peer we have no connection
  * to goes to the first hop of its route, marked with its origin (us) and destination, for the
- * hops on the way to pass on; a broadcast goes to each peer once (to each reached through others
- * as such a relayed copy: no peer gets two, nothing loops). Reading blocks this thread, not the
+ * hops on the way to pass on. A broadcast goes down our spanning tree: one copy to each of our
+ * children in it, marked as a tree frame from us for those with children of their own to pass
+ * on (no peer gets two, no link carries two, nothing loops). Reading blocks this thread, not the
  * router's; between batches the event loop runs, for control messages and learning.
  */
 import {type MessagePort, parentPort, workerData} from 'node:worker_threads';
 import {isGroupMac, MacTable, macAt} from './mac-table.js';
 import type {ControlMessage, LearnMessage, PeerCounters, PeerMessage, RoutesMessage, TxInit, TxStats, WorkerReply} from './messages.js';
 import {loadTap} from './native.js';
-import {VNET_HDR_BYTES} from './packet.js';
+import {TYPE_FRAME, TYPE_RELAYED, TYPE_TREE, VNET_HDR_BYTES} from './packet.js';
 import {SendSession} from './session.js';
 
 /** A super-frame is at most 64 KB and its virtio-net header. */
@@ -47,6 +48,8 @@ const macs = new MacTable();
 /** Our peerId(), and each peer reached only through others (by name): its id and the peer we send its frames to. */
 let us = 0;
 let relayed = new Map<string, {id: number; via: string}>();
+/** Our neighbours that pass our broadcasts on to children of their own in our tree. */
+let branching = new Set<string>();
 /** Hops a relayed frame may take: more than any path of the topology, so only a loop runs out. */
 let hopLimit = 0;
 const stats: Omit<TxStats, 'peers'> = {noPeer: 0, oversize: 0, sendFailed: 0};
@@ -68,8 +71,11 @@ function sendBatch(): void {
   batchPeer = undefined;
 }
 
-/** Cuts `frame` into datagrams sealed for `peer` (relayed on to `destination` when given), queued behind those already in the batch. */
-function queue(peer: Peer, frame: Buffer, destination?: number): void {
+/**
+ * Cuts `frame` into datagrams sealed for `peer` (TYPE_RELAYED: relayed on to `destination`;
+ * TYPE_TREE: passed on down our tree), queued behind those already in the batch; how many.
+ */
+function queue(peer: Peer, frame: Buffer, type = TYPE_FRAME, destination = 0): number {
   if (batchPeer !== peer) sendBatch();
   let count = tap.segment(frame, out.subarray(used), offsets.subarray(queued), sizes.subarray(queued));
   if (count === -2 && queued > 0) {
@@ -79,20 +85,21 @@ function queue(peer: Peer, frame: Buffer, destination?: number): void {
   if (count < 0) {
     // Not a super-frame we can cut, or too small a gso_size to fit: lost, as on a link that refuses it.
     stats.oversize++;
-    return;
+    return 0;
   }
   batchPeer = peer;
   for (let i = queued; i < queued + count; i++) {
     offsets[i] += used;
     const datagram = out.subarray(offsets[i]!, offsets[i]! + sizes[i]!);
-    if (destination === undefined) peer.session.seal(datagram);
-    else peer.session.seal(datagram, hopLimit, us, destination);
+    if (type === TYPE_FRAME) peer.session.seal(datagram);
+    else peer.session.seal(datagram, type, hopLimit, us, destination);
   }
   const last = queued + count - 1;
   used = offsets[last]! + sizes[last]!;
   queued += count;
   peer.frames += count;
   peer.bytes += frame.length - VNET_HDR_BYTES;
+  return count;
 }
 
 function forward(frame: Buffer): void {
@@ -100,17 +107,23 @@ function forward(frame: Buffer): void {
     const owner = macs.lookup(macAt(frame, VNET_HDR_BYTES));
     if (owner !== undefined) {
       const peer = peers.get(owner);
-      if (peer) return queue(peer, frame);
+      if (peer) {
+        queue(peer, frame);
+        return;
+      }
       const route = relayed.get(owner);
       const via = route && peers.get(route.via);
-      if (via) return queue(via, frame, route.id);
+      if (via) {
+        queue(via, frame, TYPE_RELAYED, route.id);
+        return;
+      }
     }
   }
   if (peers.size === 0) stats.noPeer++;
-  for (const peer of peers.values()) queue(peer, frame);
-  for (const route of relayed.values()) {
-    const via = peers.get(route.via);
-    if (via) queue(via, frame, route.id);
+  for (const peer of peers.values()) {
+    // Our tree reaches it through another neighbour (its connection to us not yet in the topology): one copy, that one.
+    if (relayed.has(peer.name)) continue;
+    peer.flooded += queue(peer, frame, branching.has(peer.name) ? TYPE_TREE : TYPE_FRAME);
   }
 }
 
@@ -140,7 +153,7 @@ function setPeer(message: PeerMessage): void {
     stats.sendFailed++;
     return;
   }
-  peers.set(message.name, {name: message.name, address: message.address, port: message.port, fd: socket, session, frames: 0, bytes: 0});
+  peers.set(message.name, {name: message.name, address: message.address, port: message.port, fd: socket, session, frames: 0, bytes: 0, flooded: 0});
 }
 
 function dropPeer(name: string): void {
@@ -157,12 +170,13 @@ function removePeer(name: string): void {
 function setRoutes(message: RoutesMessage): void {
   us = message.us;
   relayed = new Map(message.routes.filter(r => r.via !== r.name).map(r => [r.name, {id: r.id, via: r.via}]));
+  branching = new Set(message.branching);
   hopLimit = Math.min(255, message.routes.length + 1);
 }
 
 function snapshot(): TxStats {
   const byPeer: TxStats['peers'] = {};
-  for (const p of peers.values()) byPeer[p.name] = {frames: p.frames, bytes: p.bytes};
+  for (const p of peers.values()) byPeer[p.name] = {frames: p.frames, bytes: p.bytes, flooded: p.flooded};
   return {peers: byPeer, ...stats};
 }
 
