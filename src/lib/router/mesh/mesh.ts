@@ -254,7 +254,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status(), ...this.legacyPeers.status()],
       peers: peerInfos(this.topology, this.live.values()),
       unicastRoutes: this.routes.unicastTable(),
-      broadcastRoutes: this.routes.broadcastTable(),
+      broadcastRoutes: () => this.routes.broadcastTable(),
       terminationCount: this.maker.terminationCount,
     };
   }
