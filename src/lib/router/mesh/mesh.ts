@@ -156,8 +156,8 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   /**
    * Prepares the mesh and checks its initial targets (the saved ones on a restart or with
    * --resume); a peer that does not resolve is fatal, as in the original. The port is bound
-   * already, but no connection is made or handshaken until start(), so other concerns can add
-   * their gossip channels first.
+   * already, and peers that dial get their handshake answered, but no connection is made or
+   * added until start(), so other concerns can add their gossip channels first.
    */
   static async create(options: MeshOptions): Promise<Mesh> {
     const key = options.password ? await passwordKey(options.password) : undefined;
