@@ -168,11 +168,13 @@ export class Connector {
     } finally {
       this.handshaking.delete(socket);
     }
+    // A peer that gave up meanwhile closed after what it sent: its end is read a turn after its data.
+    await new Promise(resolve => setImmediate(resolve));
     if (this.closing) {
       socket.destroy();
       return;
     }
-    if (socket.readableEnded) {
+    if (socket.readableEnded || socket.destroyed) {
       // The peer gave up meanwhile (its own timeout): adding the connection would only undo it again.
       socket.destroy();
       this.events.failed(address, outbound, new Error('connection closed by the peer during the handshake'));
