@@ -16,7 +16,7 @@ export const FRESH: RouterState = {
   connections: [],
   peers: [{name: '8a:3e:3e:3e:3e:3e', nickName: 'host1', uid: '12345678901234567890', shortId: 4242, version: 1, connections: []}],
   unicastRoutes: [{dest: '8a:3e:3e:3e:3e:3e', via: ''}],
-  broadcastRoutes: [{source: '8a:3e:3e:3e:3e:3e', via: []}],
+  broadcastRoutes: () => [{source: '8a:3e:3e:3e:3e:3e', via: []}],
   terminationCount: 0,
   ipam: {
     status: 'idle',
@@ -71,7 +71,7 @@ export const BUSY: RouterState = {
     {dest: '7e:21:4a:70:2f:45', via: '7e:21:4a:70:2f:45'},
     {dest: '8a:3e:3e:3e:3e:3e', via: ''},
   ],
-  broadcastRoutes: [
+  broadcastRoutes: () => [
     {source: '7e:21:4a:70:2f:45', via: []},
     {source: '8a:3e:3e:3e:3e:3e', via: ['7e:21:4a:70:2f:45']},
   ],

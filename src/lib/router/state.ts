@@ -101,7 +101,8 @@ export interface RouterState {
   connections: ConnectionInfo[];
   peers: PeerInfo[];
   unicastRoutes: UnicastRoute[];
-  broadcastRoutes: BroadcastRoute[];
+  /** Worked out when read (a spanning tree per peer): only the report shows them, not the pages polled often. */
+  broadcastRoutes: () => BroadcastRoute[];
   terminationCount: number;
   /** Absent when IPAM is disabled (`--ipalloc-range ""`). */
   ipam?: IpamStatus;

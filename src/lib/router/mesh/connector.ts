@@ -4,7 +4,7 @@ import type {Logger} from '../log.js';
 import {hostPort, ipOf, isTrusted} from './address.js';
 import {type ConnectionHandlers, MeshConnection} from './connection.js';
 import {FrameReader} from './framing.js';
-import {handshake, type HandshakeResult, type Intro} from './handshake.js';
+import {handshake, type HandshakeResult, type Intro, ioTimeout} from './handshake.js';
 import type {VersionRange} from './protocol.js';
 
 /** The mesh cannot start: the message says why (a bad peer, the port in use). */
@@ -57,8 +57,12 @@ export interface ConnectorEvents extends ConnectionHandlers {
 export class Connector {
   private server?: Server;
   private readonly handshaking = new Set<Socket>();
-  /** Accepted before open(), each with its listener that forgets it: their handshakes wait for the mesh to be ready. */
-  private held?: Map<Socket, () => void> = new Map();
+  /**
+   * Accepted before open() and handshaken, by peer, with what adds it: the handshake is answered
+   * at once, so that the peer need not time out and dial again while the router starts, but the
+   * connection waits for the mesh to be ready. A peer that did dial again left the older one.
+   */
+  private held?: Map<string, {socket: Socket; add: () => void}> = new Map();
   private closing = false;
 
   constructor(
@@ -87,35 +91,24 @@ export class Connector {
     });
   }
 
-  /** Starts the handshakes of accepted connections, those waiting first. */
+  /** Adds the connections handshaken while the mesh was not ready, and those to come as they come. */
   open(): void {
-    const held = this.held ?? new Map<Socket, () => void>();
+    const held = this.held ?? new Map<string, {socket: Socket; add: () => void}>();
     this.held = undefined;
-    for (const [socket, forget] of held) {
-      socket.off('close', forget).off('error', forget);
-      if (!socket.destroyed) this.accept(socket);
-    }
+    for (const {socket, add} of held.values()) if (!socket.destroyed && !socket.readableEnded) add();
   }
 
   /** Stops listening and drops connections still in their handshake. */
   async close(): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
-    for (const socket of [...this.handshaking, ...(this.held?.keys() ?? [])]) socket.destroy();
+    for (const socket of [...this.handshaking, ...[...(this.held?.values() ?? [])].map(h => h.socket)]) socket.destroy();
     await closed;
   }
 
   private accept(socket: Socket): void {
     if (this.closing) {
       socket.destroy();
-      return;
-    }
-    const {held} = this;
-    if (held) {
-      // What the peer sends meanwhile waits in the socket; a peer that gives up (close, reset) is forgotten.
-      const forget = () => held.delete(socket);
-      held.set(socket, forget);
-      socket.once('close', forget).on('error', forget);
       return;
     }
     const address = hostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0);
@@ -128,7 +121,9 @@ export class Connector {
     const port = Number(address.slice(address.lastIndexOf(':') + 1));
     const socket = connect({host: ipOf(address), port, ...(this.opts.host ? {localAddress: this.opts.host} : {})});
     this.handshaking.add(socket);
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'})), this.opts.handshakeTimeoutMs);
+    const timer = ioTimeout(() => {
+      if (socket.connecting) socket.destroy(Object.assign(new Error('i/o timeout'), {code: 'ETIMEDOUT'}));
+    }, this.opts.handshakeTimeoutMs);
     const failed = (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       this.handshaking.delete(socket);
@@ -173,17 +168,43 @@ export class Connector {
     } finally {
       this.handshaking.delete(socket);
     }
+    // A peer that gave up meanwhile closed after what it sent: its end is read a turn after its data.
+    await new Promise(resolve => setImmediate(resolve));
     if (this.closing) {
       socket.destroy();
       return;
     }
-    const {frame, closed} = this.events;
-    const ourName = this.opts.intro().name;
-    const conn = new MeshConnection({socket, reader, handshake: result, outbound, address, ourName, connId, trustRemote, heartbeatMs: this.opts.heartbeatMs, handlers: {frame, closed}});
-    try {
-      this.events.handshaken(conn, acceptNewPeer);
-    } catch (error) {
-      conn.shutdown(error as Error);
+    if (socket.readableEnded || socket.destroyed) {
+      // The peer gave up meanwhile (its own timeout): adding the connection would only undo it again.
+      socket.destroy();
+      this.events.failed(address, outbound, new Error('connection closed by the peer during the handshake'));
+      return;
     }
+    const add = () => {
+      const {frame, closed} = this.events;
+      const ourName = this.opts.intro().name;
+      const conn = new MeshConnection({socket, reader, handshake: result, outbound, address, ourName, connId, trustRemote, heartbeatMs: this.opts.heartbeatMs, handlers: {frame, closed}});
+      try {
+        this.events.handshaken(conn, acceptNewPeer);
+      } catch (error) {
+        conn.shutdown(error as Error);
+      }
+    };
+    const {held} = this;
+    if (!held) return add();
+    // What the peer sends meanwhile waits in the reader; a peer that gives up is forgotten.
+    const {name} = result.remote;
+    const forget = () => {
+      if (held.get(name)?.socket === socket) held.delete(name);
+    };
+    socket.once('close', forget);
+    held.get(name)?.socket.destroy();
+    held.set(name, {
+      socket,
+      add: () => {
+        socket.off('close', forget);
+        add();
+      },
+    });
   }
 }

@@ -196,6 +196,11 @@ export class GossipChannel implements Gossip {
     if (data) link.outbox.send(this.name, data);
   }
 
+  /** Gossip to one neighbour (nothing when it is no longer one). */
+  sendTo(peer: string, data: GossipData): void {
+    this.net.link(peer)?.outbox.send(this.name, data);
+  }
+
   /** Periodic: everything the Gossiper knows, to a few random neighbours. */
   gossipAll(): void {
     const data = this.gossiper.gossip();

@@ -151,18 +151,32 @@ async function run(p: HandshakeParams): Promise<HandshakeResult> {
 }
 
 /**
+ * Calls `onTimeout` after `ms`, but only once the I/O that came meanwhile has been read: a process
+ * starved of CPU (100 routers starting on 2 cores) runs its due timers before it reads its
+ * sockets, and would give up on a reply that came in time, the peer then dialling again. The
+ * caller checks whether it is still waiting.
+ */
+export function ioTimeout(onTimeout: () => void, ms: number): NodeJS.Timeout {
+  return setTimeout(() => setImmediate(onTimeout), ms);
+}
+
+/**
  * Agrees a protocol version, authenticates a password if there is one, and swaps introductions.
  * Rejects with a ProtocolError (or CryptoError) whose message is the reason `status
  * connections` shows; the caller closes the socket.
  */
 export async function handshake(p: HandshakeParams): Promise<HandshakeResult> {
   let timedOut = false;
-  const timer = setTimeout(() => {
+  let done = false;
+  const timer = ioTimeout(() => {
+    if (done) return;
     timedOut = true;
     p.socket.destroy();
   }, p.timeoutMs);
   try {
-    return await run(p);
+    const result = await run(p);
+    done = true;
+    return result;
   } catch (error) {
     if (timedOut) throw new ProtocolError(`handshake timed out after ${p.timeoutMs / 1000}s`);
     throw error;

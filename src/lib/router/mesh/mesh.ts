@@ -89,6 +89,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   private readonly maker: ConnectionMaker;
   private readonly channels = new Map<string, GossipChannel>();
   private readonly topologyChannel: GossipChannel;
+  private readonly topologyGossiper: TopologyGossiper;
   private readonly live = new Map<string, MeshConnection>();
   private readonly connector: Connector;
   private readonly log: Logger;
@@ -112,7 +113,11 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
     this.legacyPeers = new LegacyPeers(opts.log);
     this.topology = new Topology({name: opts.name, nickName: opts.nickName, uid: this.uid, shortId: randomInt(1 << 12), hasShortId: true, port: opts.port});
     this.routes = new Routes(this.topology);
-    this.topologyChannel = this.addChannel('topology', new TopologyGossiper(this.topology, result => this.merged(result)));
+    this.topologyGossiper = new TopologyGossiper(this.topology, result => this.merged(result), {
+      unicast: (peer, message) => this.unicastToNeighbour(peer, message),
+      send: (peer, data) => this.topologyChannel.sendTo(peer, data),
+    });
+    this.topologyChannel = this.addChannel('topology', this.topologyGossiper);
     this.maker = new ConnectionMaker({
       ourName: opts.name,
       port: opts.port,
@@ -156,8 +161,8 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   /**
    * Prepares the mesh and checks its initial targets (the saved ones on a restart or with
    * --resume); a peer that does not resolve is fatal, as in the original. The port is bound
-   * already, but no connection is made or handshaken until start(), so other concerns can add
-   * their gossip channels first.
+   * already, and peers that dial get their handshake answered, but no connection is made or
+   * added until start(), so other concerns can add their gossip channels first.
    */
   static async create(options: MeshOptions): Promise<Mesh> {
     const key = options.password ? await passwordKey(options.password) : undefined;
@@ -254,7 +259,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
       connections: [...[...this.live.values()].map(c => liveConnectionInfo(c, usingPassword, this.describeOverlay)), ...this.maker.status(), ...this.legacyPeers.status()],
       peers: peerInfos(this.topology, this.live.values()),
       unicastRoutes: this.routes.unicastTable(),
-      broadcastRoutes: this.routes.broadcastTable(),
+      broadcastRoutes: () => this.routes.broadcastTable(),
       terminationCount: this.maker.terminationCount,
     };
   }
@@ -441,10 +446,16 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
     });
   }
 
+  /** A topology unicast to a neighbour; none when it has gone meanwhile (the next round repairs). */
+  private unicastToNeighbour(peer: string, message: Buffer): void {
+    if (this.live.has(peer)) this.topologyChannel.gossipUnicast(peer, message);
+  }
+
   private gossipAll(): void {
     for (const channel of this.channels.values()) {
       try {
-        channel.gossipAll();
+        if (channel === this.topologyChannel) this.topologyGossiper.sendDigests(this.routes.randomNeighbours(this.ourName));
+        else channel.gossipAll();
       } catch (error) {
         this.log.error('periodic gossip failed', {channel: channel.name, error: (error as Error).message});
       }

@@ -1,6 +1,7 @@
+import {Reader, Writer} from './codec.js';
 import type {GossipData, Gossiper} from './gossip.js';
 import {ProtocolError} from './protocol.js';
-import type {Topology, UpdateResult} from './topology.js';
+import {isStale, type Rank, type Topology, type UpdateResult} from './topology.js';
 
 /** Names of peers whose records to send; encoded from the topology as it is when sent. */
 export class TopologyData implements GossipData {
@@ -18,12 +19,45 @@ export class TopologyData implements GossipData {
   }
 }
 
-/** The mesh's own channel, "topology": peers and their connections. */
+/**
+ * The topology's unicasts, between neighbours: a digest of all records (periodic), and the rank
+ * of every record (when digests differ), each side then sending the records the other lacks.
+ */
+const DIGEST = 1;
+const SUMMARY = 2;
+
+/** How the gossiper answers a neighbour. */
+export interface TopologyReplies {
+  /** A topology unicast to a neighbour. */
+  unicast(peer: string, message: Buffer): void;
+  /** Records to a neighbour, as gossip: what is new to it goes on from there. */
+  send(peer: string, data: GossipData): void;
+}
+
+function encodeSummary(topology: Topology, wantReply: boolean): Buffer {
+  const w = new Writer(2 + topology.all().length * 23).u8(SUMMARY).bool(wantReply);
+  for (const p of topology.all()) w.name(p.name).u64(p.uid).u64(BigInt(p.version)).bool(p.hasShortId);
+  return w.finish();
+}
+
+function decodeSummary(r: Reader): Map<string, Rank> {
+  const ranks = new Map<string, Rank>();
+  while (!r.done) ranks.set(r.name(), {uid: r.u64(), version: Number(r.u64()), hasShortId: r.bool()});
+  return ranks;
+}
+
+/**
+ * The mesh's own channel, "topology": peers and their connections. Changes are broadcast as
+ * they happen; the periodic repair sends each neighbour chosen only a 16-byte digest, and whole
+ * records only where the two differ, so an idle mesh of N peers costs each O(1) per round
+ * rather than the whole O(N²) topology.
+ */
 export class TopologyGossiper implements Gossiper {
   constructor(
     private readonly topology: Topology,
     /** Told of every merge, to react to what changed. */
     private readonly merged: (result: UpdateResult) => void,
+    private readonly replies: TopologyReplies,
   ) {}
 
   private apply(update: Buffer): UpdateResult {
@@ -32,8 +66,39 @@ export class TopologyGossiper implements Gossiper {
     return result;
   }
 
-  onGossipUnicast(): void {
-    throw new ProtocolError('unexpected topology gossip unicast');
+  /** Periodic: our digest to `neighbours`; one whose records differ asks for more. */
+  sendDigests(neighbours: Iterable<string>): void {
+    const message = Buffer.concat([Buffer.of(DIGEST), this.topology.digest()]);
+    for (const peer of neighbours) this.replies.unicast(peer, message);
+  }
+
+  onGossipUnicast(source: string, message: Buffer): void {
+    const r = new Reader(message);
+    const kind = r.u8();
+    if (kind === DIGEST) {
+      if (!r.fixed(16).equals(this.topology.digest())) this.replies.unicast(source, encodeSummary(this.topology, true));
+    } else if (kind === SUMMARY) {
+      const wantReply = r.bool();
+      this.reconcile(source, decodeSummary(r), wantReply);
+    } else {
+      throw new ProtocolError(`unexpected topology gossip unicast (kind ${kind})`);
+    }
+  }
+
+  /** A neighbour's ranks: it gets the records we hold newer; when it holds newer ones, our ranks so it sends them. */
+  private reconcile(source: string, theirs: Map<string, Rank>, wantReply: boolean): void {
+    const newer = new Set<string>();
+    let theyHaveNewer = false;
+    for (const p of this.topology.all()) {
+      const rank = theirs.get(p.name);
+      if (!rank || !isStale(p, rank)) newer.add(p.name);
+    }
+    for (const [name, rank] of theirs) {
+      const ours = this.topology.get(name);
+      if (!ours || !isStale(rank, ours)) theyHaveNewer = true;
+    }
+    if (newer.size > 0) this.replies.send(source, new TopologyData(this.topology, newer));
+    if (wantReply && theyHaveNewer) this.replies.unicast(source, encodeSummary(this.topology, false));
   }
 
   onGossipBroadcast(_source: string, update: Buffer): GossipData | undefined {

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto';
 import {NAME_BYTES, Reader, Writer} from './codec.js';
 
 /** One end's view of a connection: to whom, at which address (as that end sees it), which way. */
@@ -37,8 +38,11 @@ function placeholder(name: string): PeerRecord {
   return {name, nickName: '', uid: 0n, version: 0, shortId: 0, hasShortId: false, port: 0, connections: new Map()};
 }
 
+/** What tells two copies of a record apart: which is newer, or that they are the same. */
+export type Rank = Pick<PeerRecord, 'version' | 'uid' | 'hasShortId'>;
+
 /** Whether `incoming` is no newer than `current`: lower version, or equal and not outranking it. */
-function isStale(incoming: Pick<PeerRecord, 'version' | 'uid' | 'hasShortId'>, current: PeerRecord): boolean {
+export function isStale(incoming: Rank, current: Rank): boolean {
   if (incoming.version !== current.version) return incoming.version < current.version;
   if (incoming.uid !== current.uid) return incoming.uid < current.uid;
   return !incoming.hasShortId || current.hasShortId;
@@ -113,10 +117,33 @@ export class Topology {
   readonly ourself: PeerRecord;
   /** Encodings made since the last change: the same records go to many neighbours at once. */
   private readonly encoded = new Map<string, Buffer[]>();
+  /** The digest of every record's rank, until the next change. */
+  private digestCache?: Buffer;
 
   constructor(ourself: Omit<PeerRecord, 'connections' | 'version'>) {
     this.ourself = {...ourself, version: 0, connections: new Map()};
     this.peers.set(ourself.name, this.ourself);
+  }
+
+  private changedRecords(): void {
+    this.encoded.clear();
+    this.digestCache = undefined;
+  }
+
+  /**
+   * A hash of every record's name and rank: two peers with the same digest hold the same
+   * records, so periodic gossip sends this rather than the whole topology.
+   */
+  digest(): Buffer {
+    if (!this.digestCache) {
+      const w = new Writer(this.peers.size * 23);
+      for (const name of [...this.peers.keys()].sort()) {
+        const p = this.peers.get(name)!;
+        w.name(name).u64(p.uid).u64(BigInt(p.version)).bool(p.hasShortId);
+      }
+      this.digestCache = createHash('sha256').update(w.finish()).digest().subarray(0, 16);
+    }
+    return this.digestCache;
   }
 
   get(name: string): PeerRecord | undefined {
@@ -140,7 +167,7 @@ export class Topology {
    * brings the rest. Returns the record when the peer was not known before.
    */
   meet(intro: {name: string; nickName: string; uid: bigint; shortId: number; port: number}): PeerRecord | undefined {
-    this.encoded.clear();
+    this.changedRecords();
     const known = this.peers.get(intro.name);
     const described = {...intro, hasShortId: true};
     if (known) {
@@ -154,13 +181,13 @@ export class Topology {
 
   /** Adds or changes one of our connections; our record gets a new version. */
   setLocalConnection(name: string, summary: ConnectionSummary): void {
-    this.encoded.clear();
+    this.changedRecords();
     this.ourself.connections.set(name, summary);
     this.ourself.version++;
   }
 
   deleteLocalConnection(name: string): void {
-    this.encoded.clear();
+    this.changedRecords();
     if (this.ourself.connections.delete(name)) this.ourself.version++;
   }
 
@@ -212,7 +239,7 @@ export class Topology {
           // News of an earlier incarnation of ours: outrank it so ours replaces it everywhere.
           this.ourself.version = head.version + 1;
           result.ourselfBumped = true;
-          this.encoded.clear();
+          this.changedRecords();
         }
         continue;
       }
@@ -223,7 +250,7 @@ export class Topology {
       Object.assign(current, head, {connections});
       result.improved.add(head.name);
     }
-    if (result.added.length > 0 || result.improved.size > 0) this.encoded.clear();
+    if (result.added.length > 0 || result.improved.size > 0) this.changedRecords();
     if (mayStrand || result.added.length > 0) {
       for (const peer of this.garbageCollect()) {
         result.removed.push(peer);
@@ -252,7 +279,7 @@ export class Topology {
 
   /** Drops the peers no path leads to any more; returns them. */
   garbageCollect(): PeerRecord[] {
-    this.encoded.clear();
+    this.changedRecords();
     const reachable = this.reachable();
     const removed: PeerRecord[] = [];
     for (const [name, peer] of this.peers) {

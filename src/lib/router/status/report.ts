@@ -122,7 +122,7 @@ export function weaveStatus(state: RouterState, macs: readonly SeenMac[] = []): 
         Port: int(state.port),
         Peers: appended(state.peers.map(peer)),
         UnicastRoutes: appended(state.unicastRoutes.map(r => struct({Dest: str(r.dest), Via: str(r.via || NO_PEER)}))),
-        BroadcastRoutes: appended(state.broadcastRoutes.map(r => struct({Source: str(r.source), Via: appended(r.via.map(str))}))),
+        BroadcastRoutes: appended(state.broadcastRoutes().map(r => struct({Source: str(r.source), Via: appended(r.via.map(str))}))),
         Connections: appended(state.connections.map(connection)),
         TerminationCount: int(state.terminationCount),
         Targets: appended(state.targets.map(str)),
