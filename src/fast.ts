@@ -56,7 +56,7 @@ const COMMANDS: Record<string, FastCommand> = {
       return statusPage(client(flags), args, json(flags));
     },
   },
-  // Loaded for ps alone: reading the bridge brings modules (and node's crypto, child_process) the others do without.
+  // Loaded for ps alone: reading the bridge brings modules (netlink, the addon) the others do without.
   ps: {
     flags: ['json', 'http-addr', 'weave-bridge'],
     output: async (flags, args) => (await import('./lib/cli/ps-report.js')).psReport(client(flags), flags['weave-bridge'] as string, args, json(flags)),

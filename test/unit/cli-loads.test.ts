@@ -65,6 +65,17 @@ describe('what the fast path of version, status and ps loads (dist/cli/fast)', (
     );
   });
 
+  it('ps reads the host over netlink, and loads node:child_process only for its fallback to ip', () => {
+    const chunkOf = (source: string) => Object.keys(meta.outputs).find(file => !file.endsWith('.map') && source in meta.outputs[file]!.inputs);
+    const ps = chunkOf('src/lib/cli/ps-report.ts');
+    const fallback = chunkOf('src/lib/net/host-links-ip.ts');
+    assert.ok(ps && fallback && ps !== fallback);
+    const loaded = sourcesLoadedFrom(meta, [ps]);
+    assert.ok(loaded.includes('src/lib/net/netlink/host-links.ts'));
+    assert.ok(!loaded.includes('node:child_process'), 'the netlink path spawns nothing');
+    assert.ok(sourcesLoadedFrom(meta, [fallback]).includes('node:child_process'));
+  });
+
   it("leaves the bridge's modules to ps", () => {
     const sources = sourcesLoadedFrom(meta, ['dist/cli/fast/fast.js']);
     assert.ok(!sources.some(source => source.endsWith('/attachments.ts')));

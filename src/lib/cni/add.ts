@@ -4,7 +4,7 @@ import {ensureBridge} from '../net/bridge.js';
 import {containsV4, parseCidr} from '../net/cidr.js';
 import {IpError} from '../net/ip.js';
 import type {LinkInfo} from '../net/link.js';
-import {hostVethName} from '../net/veth.js';
+import {hostVethName} from '../net/veth-names.js';
 import {CniError, ErrorCode} from './errors.js';
 import {bridgeGateway} from './gateway.js';
 import type {Ipam} from './ipam/ipam.js';

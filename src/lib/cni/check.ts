@@ -1,6 +1,6 @@
 import {inspectInterface} from '../net/addressing.js';
 import {showLink} from '../net/link.js';
-import {hostVethName} from '../net/veth.js';
+import {hostVethName} from '../net/veth-names.js';
 import {CniError, ErrorCode} from './errors.js';
 import {ipamFor} from './ipam/select.js';
 import type {Invocation} from './invocation.js';

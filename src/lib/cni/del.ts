@@ -1,6 +1,6 @@
 import {CommandError} from '../net/exec.js';
 import {isNamespaceFile} from '../net/netns.js';
-import {hostVethName} from '../net/veth.js';
+import {hostVethName} from '../net/veth-names.js';
 import {ipamFor} from './ipam/select.js';
 import type {Invocation} from './invocation.js';
 

@@ -5,7 +5,7 @@ import {isOwnNetns} from '../net/netns.js';
 import {DEFAULTS} from '../defaults.js';
 import {containerNetns, type DockerContainer, findContainer} from './container.js';
 import {DockerOperatorError} from './errors.js';
-import {dockerVethAlias, dockerVethName} from '../net/veth.js';
+import {dockerVethAlias, dockerVethName} from '../net/veth-names.js';
 import {attachInterface, detachInterface, interfaceAddresses} from './ethwe.js';
 import {type ExtraHost, hostsFileContents, rewriteHostsFile} from './hosts-file.js';
 

@@ -3,25 +3,29 @@ import ipaddr from 'ipaddr.js';
 
 /**
  * rtnetlink messages as bytes (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h,
- * linux/if_addr.h): the few the CNI path sends, and the acks and links it reads back.
+ * linux/if_addr.h, linux/net_namespace.h): the few the CNI path sends, the acks and links it
+ * reads back, and the dumps `weave ps` reads.
  * Netlink speaks the host's byte order.
  */
 const LE = endianness() === 'LE';
 
-export const RTM = {NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, NEWROUTE: 24} as const;
-export const NLM_F = {REQUEST: 0x1, ACK: 0x4, EXCL: 0x200, CREATE: 0x400} as const;
+export const RTM = {NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, GETADDR: 22, NEWROUTE: 24, GETNSID: 90} as const;
+/** DUMP: every object of the type, in as many datagrams as it takes, then NLMSG_DONE. */
+export const NLM_F = {REQUEST: 0x1, ACK: 0x4, DUMP: 0x300, EXCL: 0x200, CREATE: 0x400} as const;
 const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
 const NLM_F_ACK_TLVS = 0x200;
 const NLMSGERR_ATTR_MSG = 1;
 const NLA_F_NESTED = 0x8000;
 const HEADER = 16;
 
-export const IFLA = {ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, IFALIAS: 20, NET_NS_FD: 28} as const;
+export const IFLA = {ADDRESS: 1, IFNAME: 3, MTU: 4, LINK: 5, MASTER: 10, LINKINFO: 18, IFALIAS: 20, NET_NS_FD: 28, LINK_NETNSID: 37} as const;
 export const INFO = {KIND: 1, DATA: 2, SLAVE_DATA: 5} as const;
 export const VETH_INFO_PEER = 1;
 export const IFLA_BRPORT_MODE = 4;
 export const IFA = {ADDRESS: 1, LOCAL: 2} as const;
 export const IFA_F_NODAD = 0x2;
+export const NETNSA = {NSID: 1, FD: 3} as const;
 export const RTA = {DST: 1, OIF: 4, GATEWAY: 5} as const;
 export const IFF_UP = 0x1;
 const RT_TABLE_MAIN = 254;
@@ -29,7 +33,7 @@ const RT_TABLE_MAIN = 254;
 const RTPROT_BOOT = 3;
 export const RT_SCOPE = {UNIVERSE: 0, LINK: 253} as const;
 const RTN_UNICAST = 1;
-const AF = {4: 2, 6: 10} as const;
+export const AF = {4: 2, 6: 10} as const;
 
 /** An attribute: raw bytes, or attributes nested inside it. */
 export interface Attr {
@@ -55,6 +59,12 @@ export const cstring = (s: string): Buffer => Buffer.from(`${s}\0`);
 export const addressBytes = (ip: string): Buffer => Buffer.from(ipaddr.parse(ip).toByteArray());
 
 export const macBytes = (mac: string): Buffer => Buffer.from(mac.split(':').map(o => parseInt(o, 16)));
+
+/** A MAC as `ip` prints it. */
+export const macText = (b: Buffer): string => [...b].map(o => o.toString(16).padStart(2, '0')).join(':');
+
+/** A string attribute without its NUL; undefined when absent. */
+export const attrText = (attrs: Map<number, Buffer>, type: number): string | undefined => attrs.get(type)?.toString().replace(/\0.*$/s, '');
 
 export function encodeAttrs(attrs: readonly Attr[]): Buffer {
   const parts: Buffer[] = [];
@@ -159,8 +169,22 @@ export function parseError(reply: Reply): {errno: number; said?: string} {
 
 export const isError = (reply: Reply): boolean => reply.type === NLMSG_ERROR;
 
-/** The fields of an RTM_NEWLINK message that the CNI path reads (see LinkInfo). */
+/** The end of a dump: 0, or the negative errno of a dump that failed midway. */
+export const isDone = (reply: Reply): boolean => reply.type === NLMSG_DONE;
+
+export const readI32 = (b: Buffer): number => new DataView(b.buffer, b.byteOffset, b.length).getInt32(0, LE);
+
+/** struct rtgenmsg (a family, padded): the fixed header of requests about namespaces. */
+export const rtgenmsg = (): Buffer => Buffer.alloc(4);
+
+/** The fields of an RTM_NEWLINK message that the CNI path and `weave ps` read. */
 export function parseLink(payload: Buffer): {ifindex: number; flags: number; attrs: Map<number, Buffer>} {
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.length);
   return {ifindex: dv.getInt32(4, LE), flags: dv.getUint32(8, LE), attrs: parseAttrs(payload.subarray(16))};
+}
+
+/** The fields of an RTM_NEWADDR message: its family, prefix length, link and attributes. */
+export function parseAddr(payload: Buffer): {family: number; prefixlen: number; ifindex: number; attrs: Map<number, Buffer>} {
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  return {family: payload[0]!, prefixlen: payload[1]!, ifindex: dv.getUint32(4, LE), attrs: parseAttrs(payload.subarray(8))};
 }

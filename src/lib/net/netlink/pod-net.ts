@@ -1,5 +1,4 @@
-import {closeSync, constants, openSync} from 'node:fs';
-import {requireAddon} from '../../addon.js';
+import {closeSync} from 'node:fs';
 import type {RouteSpec} from '../addressing.js';
 import {parseCidr} from '../cidr.js';
 import {type IpCommand, IpError} from '../ip.js';
@@ -9,6 +8,7 @@ import type {PodNet} from '../pod-net.js';
 import {MAX_ALIAS, type VethSpec} from '../veth.js';
 import {
   addressBytes,
+  attrText,
   cstring,
   encodeAttrs,
   IFA,
@@ -20,6 +20,7 @@ import {
   IFLA_BRPORT_MODE,
   INFO,
   macBytes,
+  macText,
   NLM_F,
   parseLink,
   readU32,
@@ -31,7 +32,7 @@ import {
   u8,
   VETH_INFO_PEER,
 } from './message.js';
-import {type NetlinkAddon, NetlinkError, type SocketIo, RouteSocket} from './socket.js';
+import {loadNetlinkAddon, type NetlinkAddon, openNetns, type SocketIo, type RouteSocket, withRouteSocket} from './socket.js';
 
 const CREATE = NLM_F.CREATE | NLM_F.EXCL;
 
@@ -44,18 +45,6 @@ const FLAG_NAMES: readonly [number, string][] = [
   [0x10000, 'LOWER_UP'],
 ];
 
-const macText = (b: Buffer) => [...b].map(o => o.toString(16).padStart(2, '0')).join(':');
-
-/** Opens a namespace file for netlink; a failure is the IpError `ip` would have given (ENOENT: not found). */
-function openNetns(path: string, as: IpCommand): number {
-  try {
-    // O_NONBLOCK: whatever the path is, the open does not wait (Node adds O_CLOEXEC itself).
-    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot open the network namespace ${path}: ${(error as Error).message}`);
-  }
-}
-
 /** The CNI path's link work over netlink; see PodNet. Each call opens its own sockets. */
 export class NetlinkPodNet implements PodNet {
   /** `hostNetns`: the namespace of the host ends and bridges, when not this process's (tests). */
@@ -65,33 +54,15 @@ export class NetlinkPodNet implements PodNet {
   ) {}
 
   /** Runs `body` with a socket in `netns` (a path), else in the host's. Only deletions wait on the pool (see SocketIo). */
-  private async withSocket<T>(netns: string | undefined, as: IpCommand, body: (socket: RouteSocket) => Promise<T>, io: SocketIo = 'inline'): Promise<T> {
-    netns ??= this.hostNetns;
-    let socket: RouteSocket;
-    if (netns === undefined) {
-      socket = RouteSocket.open(this.addon, io);
-    } else {
-      const nsFd = openNetns(netns, as);
-      try {
-        socket = RouteSocket.open(this.addon, io, nsFd);
-      } catch (error) {
-        throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot enter the network namespace ${netns}: ${(error as Error).message}`);
-      } finally {
-        closeSync(nsFd);
-      }
-    }
-    try {
-      return await body(socket);
-    } finally {
-      socket.close();
-    }
+  private withSocket<T>(netns: string | undefined, as: IpCommand, body: (socket: RouteSocket) => Promise<T>, io: SocketIo = 'inline'): Promise<T> {
+    return withRouteSocket(this.addon, netns ?? this.hostNetns, as, body, io);
   }
 
   private async getLink(socket: RouteSocket, name: string): Promise<LinkInfo> {
     const [answer] = await socket.request(['link', 'show', 'dev', name], RTM.GETLINK, 0, ifinfomsg(), [{type: IFLA.IFNAME, value: cstring(name)}]);
     if (!answer) throw new IpError(['link', 'show', 'dev', name], 'the kernel answered with no link');
     const {ifindex, flags, attrs} = parseLink(answer.payload);
-    const text = (type: number) => attrs.get(type)?.toString().replace(/\0.*$/s, '');
+    const text = (type: number) => attrText(attrs, type);
     const alias = text(IFLA.IFALIAS);
     return {
       ifindex,
@@ -191,16 +162,10 @@ export class NetlinkPodNet implements PodNet {
 }
 
 /**
- * Netlink for the CNI path when the router's addon loads and has it (a build of older sources
- * does not); otherwise why not, and the caller keeps `ip`.
+ * Netlink for the CNI path when the router's addon loads and has it; otherwise why not, and the
+ * caller keeps `ip`.
  */
 export function loadNetlinkPodNet(hostNetns?: string): PodNet | string {
-  let addon: Partial<NetlinkAddon>;
-  try {
-    addon = requireAddon() as Partial<NetlinkAddon>;
-  } catch (error) {
-    return (error as Error).message.split('\n')[0]!;
-  }
-  if (typeof addon.netlinkOpen !== 'function') return 'the addon was built from older sources: rebuild it with `npm run build:native`';
-  return new NetlinkPodNet(addon as NetlinkAddon, hostNetns);
+  const addon = loadNetlinkAddon();
+  return typeof addon === 'string' ? addon : new NetlinkPodNet(addon, hostNetns);
 }

@@ -1,8 +1,9 @@
-import {close, read, readSync, write, writeSync} from 'node:fs';
+import {close, closeSync, constants as fsConstants, openSync, read, readSync, write, writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import {getSystemErrorMap} from 'node:util';
-import {type IpCommand, IpError} from '../ip.js';
-import {type Attr, isError, message, NLM_F, parseError, type Reply, replies} from './message.js';
+import {type IpCommand, IpError} from '../ip-error.js';
+import {requireAddon} from '../../addon.js';
+import {type Attr, isDone, isError, message, NLM_F, parseError, readI32, type Reply, replies} from './message.js';
 
 const {EAGAIN, EIO} = constants.errno;
 
@@ -10,6 +11,21 @@ const {EAGAIN, EIO} = constants.errno;
 export interface NetlinkAddon {
   /** `nsFd`: an open namespace file, or -1 for this process's namespace. */
   netlinkOpen(nsFd: number): number;
+}
+
+/**
+ * The addon when it loads and has netlink (a build of older sources does not); otherwise why
+ * not, and the caller keeps `ip` (the addon is optional at install).
+ */
+export function loadNetlinkAddon(): NetlinkAddon | string {
+  let addon: Partial<NetlinkAddon>;
+  try {
+    addon = requireAddon() as Partial<NetlinkAddon>;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0]!;
+  }
+  if (typeof addon.netlinkOpen !== 'function') return 'the addon was built from older sources: rebuild it with `npm run build:native`';
+  return addon as NetlinkAddon;
 }
 
 /**
@@ -64,18 +80,25 @@ export class RouteSocket {
   }
 
   /**
-   * Sends one request and waits for its ack; returns what came before the ack (a GET's answer).
-   * `as` is the `ip` command doing the same, for errors.
+   * Sends one request and waits for its ack, or for the end of a dump (NLM_F.DUMP, which the
+   * kernel does not ack); returns what came before (a GET's answer, a dump's objects). `as` is
+   * the `ip` command doing the same, for errors.
    */
   async request(as: IpCommand, type: number, flags: number, fixed: Buffer, attrs: readonly Attr[] = []): Promise<Reply[]> {
     const seq = ++this.seq;
     const answers: Reply[] = [];
+    const dump = (flags & NLM_F.DUMP) === NLM_F.DUMP;
     try {
-      await this.send(message(type, flags | NLM_F.ACK, seq, fixed, attrs));
+      await this.send(message(type, dump ? flags : flags | NLM_F.ACK, seq, fixed, attrs));
       for (;;) {
         const n = await this.receive();
         for (const reply of replies(this.buffer.subarray(0, n))) {
           if (reply.seq !== seq) continue;
+          if (isDone(reply)) {
+            const errno = reply.payload.length >= 4 ? Math.abs(readI32(reply.payload)) : 0;
+            if (errno !== 0) throw new NetlinkError(as, errno);
+            return answers;
+          }
           if (!isError(reply)) {
             answers.push({...reply, payload: Buffer.from(reply.payload)});
             continue;
@@ -95,5 +118,37 @@ export class RouteSocket {
 
   close(): void {
     close(this.fd, () => undefined);
+  }
+}
+
+/** Opens a namespace file for netlink; a failure is the IpError `ip` would have given (ENOENT: not found). */
+export function openNetns(path: string, as: IpCommand): number {
+  try {
+    // O_NONBLOCK: whatever the path is, the open does not wait (Node adds O_CLOEXEC itself).
+    return openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot open the network namespace ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Runs `body` with a socket in `netns` (a path; undefined: this process's namespace), closed after. */
+export async function withRouteSocket<T>(addon: NetlinkAddon, netns: string | undefined, as: IpCommand, body: (socket: RouteSocket) => Promise<T>, io: SocketIo = 'inline'): Promise<T> {
+  let socket: RouteSocket;
+  if (netns === undefined) {
+    socket = RouteSocket.open(addon, io);
+  } else {
+    const nsFd = openNetns(netns, as);
+    try {
+      socket = RouteSocket.open(addon, io, nsFd);
+    } catch (error) {
+      throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot enter the network namespace ${netns}: ${(error as Error).message}`);
+    } finally {
+      closeSync(nsFd);
+    }
+  }
+  try {
+    return await body(socket);
+  } finally {
+    socket.close();
   }
 }

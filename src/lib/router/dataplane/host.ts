@@ -2,7 +2,7 @@ import type {AddrInfo} from '../../net/addressing.js';
 import {v4Cidrs} from '../../net/address.js';
 import {ip} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
-import {DOCKER_ALIAS_PREFIX, dockerVethOwner, hostVethName} from '../../net/veth.js';
+import {DOCKER_ALIAS_PREFIX, dockerVethOwner, hostVethName} from '../../net/veth-names.js';
 import {DOCKER_BRIDGE} from './rules.js';
 
 /** The original's ODP datapath name, looked at only to recognise a fastdp set-up left behind. */
