@@ -7,15 +7,11 @@ import {DockerOperatorError} from './errors.js';
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
 /** Where the engine listens, as docker-modem read DOCKER_HOST. */
-export type DockerEndpoint =
-  | {kind: 'unix'; socketPath: string}
-  | {kind: 'tcp'; host: string; port: number; tls: boolean}
-  | {kind: 'ssh'; host: string; port: number; username?: string};
+export type DockerEndpoint = {kind: 'unix'; socketPath: string} | {kind: 'tcp'; host: string; port: number; tls: boolean};
 
 export function describeEndpoint(endpoint: DockerEndpoint): string {
   if (endpoint.kind === 'unix') return `unix://${endpoint.socketPath}`;
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-  return endpoint.kind === 'tcp' ? `tcp://${host}:${endpoint.port}` : `ssh://${endpoint.username ? `${endpoint.username}@` : ''}${host}:${endpoint.port}`;
+  return `tcp://${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
 }
 
 /** Whether DOCKER_HOST names a unix socket (unset: the default one), which the router container can be given. */
@@ -46,7 +42,6 @@ interface ModemTarget {
   host?: string;
   port?: number | string;
   protocol?: 'http' | 'https' | 'ssh';
-  username?: string;
   ca?: unknown;
   cert?: unknown;
   key?: unknown;
@@ -60,7 +55,7 @@ interface ModemTarget {
  */
 function completeModem(modem: ModemTarget, env: Record<string, string | undefined>): void {
   if (!modem.host) return;
-  if (!modem.port) modem.port = modem.protocol === 'https' ? 2376 : modem.protocol === 'ssh' ? 22 : 2375;
+  if (!modem.port) modem.port = modem.protocol === 'https' ? 2376 : 2375;
   if (modem.protocol !== 'https' || modem.ca !== undefined) return;
   const dir = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
   Object.assign(modem, {ca: readCert(dir, 'ca.pem'), cert: readCert(dir, 'cert.pem'), key: readCert(dir, 'key.pem')});
@@ -78,16 +73,17 @@ function readCert(dir: string, name: string): Buffer {
   }
 }
 
+const unsupported = (env: Record<string, string | undefined>): DockerOperatorError =>
+  new DockerOperatorError(`DOCKER_HOST=${env.DOCKER_HOST} is not supported: use unix:///path/to/docker.sock or tcp://<host>:<port>`);
+
 async function endpointOf(modem: ModemTarget): Promise<DockerEndpoint> {
   if (!modem.host) return {kind: 'unix', socketPath: (await modem.getSocketPath()) ?? DEFAULT_DOCKER_SOCKET};
-  const port = Number(modem.port);
-  if (modem.protocol === 'ssh') return {kind: 'ssh', host: modem.host, port, ...(modem.username ? {username: modem.username} : {})};
-  return {kind: 'tcp', host: modem.host, port, tls: modem.protocol === 'https'};
+  return {kind: 'tcp', host: modem.host, port: Number(modem.port), tls: modem.protocol === 'https'};
 }
 
 const START_HINT =
   'Start it (`systemctl start docker`, or `setsid dockerd >/var/log/dockerd.log 2>&1 &` where there is no init system), ' +
-  'or set DOCKER_HOST to where it listens (unix:///path/to/docker.sock, tcp://<host>:<port> or ssh://<user>@<host>).';
+  'or set DOCKER_HOST to where it listens (unix:///path/to/docker.sock or tcp://<host>:<port>).';
 
 /** The engine does not answer: says which endpoint, why, and how to start one. */
 export function engineUnreachable(endpoint: DockerEndpoint, error: unknown): DockerOperatorError {
@@ -109,7 +105,7 @@ export interface DockerConnection {
 
 /**
  * A dockerode client for `env`'s DOCKER_HOST (read by docker-modem, as the docker CLI reads
- * it: unix, tcp with TLS, ssh), not yet contacted. dockerode (with its gRPC session code) costs
+ * it: unix, tcp with TLS), not yet contacted. dockerode (with its gRPC session code) costs
  * ~250 ms to import, so only the commands that drive Docker load it.
  */
 export async function openDocker(env: Record<string, string | undefined> = process.env): Promise<DockerConnection> {
@@ -122,9 +118,11 @@ export async function openDocker(env: Record<string, string | undefined> = proce
     const {code, path, message} = error as NodeJS.ErrnoException;
     if (path) throw certUnreadable(path, code);
     if (!message.startsWith('DOCKER_HOST')) throw new DockerOperatorError(`cannot use the TLS files in DOCKER_CERT_PATH=${env.DOCKER_CERT_PATH}: ${message}`);
-    throw new DockerOperatorError(`DOCKER_HOST=${env.DOCKER_HOST} is not an address of a Docker engine: use unix:///path/to/docker.sock, tcp://<host>:<port> or ssh://<user>@<host>`);
+    throw unsupported(env);
   }
   const modem = docker.modem as unknown as ModemTarget;
+  // docker-modem would dial ssh:// through ssh2 and an SSH agent, which nothing here tests: refused.
+  if (modem.protocol === 'ssh') throw unsupported(env);
   completeModem(modem, env);
   return {docker, endpoint: await endpointOf(modem)};
 }
