@@ -78,7 +78,8 @@ const unsupported = (env: Record<string, string | undefined>): DockerOperatorErr
 
 async function endpointOf(modem: ModemTarget): Promise<DockerEndpoint> {
   if (!modem.host) return {kind: 'unix', socketPath: (await modem.getSocketPath()) ?? DEFAULT_DOCKER_SOCKET};
-  return {kind: 'tcp', host: modem.host, port: Number(modem.port), tls: modem.protocol === 'https'};
+  // docker-modem keeps an IPv6 address in the URL's brackets; the endpoint holds the address itself.
+  return {kind: 'tcp', host: modem.host.replace(/^\[(.*)\]$/, '$1'), port: Number(modem.port), tls: modem.protocol === 'https'};
 }
 
 const START_HINT =

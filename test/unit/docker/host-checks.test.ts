@@ -3,7 +3,7 @@ import {describe, it} from 'mocha';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {openDocker} from '../../../src/lib/docker/client.js';
+import {describeEndpoint, openDocker} from '../../../src/lib/docker/client.js';
 import {DockerOperatorError} from '../../../src/lib/docker/errors.js';
 import {listenerFromSs} from '../../../src/lib/host/port-check.js';
 import {routerPort} from '../../../src/lib/docker/reset.js';
@@ -77,7 +77,8 @@ describe('small readers of the host and the engine', () => {
     assert.deepEqual(await endpoint({DOCKER_HOST: 'unix:///tmp/d.sock'}), {kind: 'unix', socketPath: '/tmp/d.sock'});
     assert.deepEqual(await endpoint({DOCKER_HOST: 'tcp://10.0.0.1:2375'}), {kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false});
     assert.deepEqual(await endpoint({DOCKER_HOST: 'tcp://10.0.0.1'}), {kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false}, 'the CLI\'s port, not 80');
-    assert.deepEqual(await endpoint({DOCKER_HOST: '[fd00::1]:2375'}), {kind: 'tcp', host: '[fd00::1]', port: 2375, tls: false}, 'no scheme: tcp');
+    assert.deepEqual(await endpoint({DOCKER_HOST: '[fd00::1]:2375'}), {kind: 'tcp', host: 'fd00::1', port: 2375, tls: false}, 'no scheme: tcp');
+    assert.equal(describeEndpoint(await endpoint({DOCKER_HOST: 'tcp://[fd00::1]:2375'})), 'tcp://[fd00::1]:2375', 'brackets once');
     await assert.rejects(endpoint({DOCKER_HOST: 'ssh://core@h'}), {message: 'DOCKER_HOST=ssh://core@h is not supported: use unix:///path/to/docker.sock or tcp://<host>:<port>'});
     const certs = mkdtempSync(join(tmpdir(), 'weave-certs-'));
     try {
