@@ -1,7 +1,7 @@
 import {Reader, Writer} from './codec.js';
 import type {GossipData, Gossiper} from './gossip.js';
 import {ProtocolError} from './protocol.js';
-import {isStale, type Rank, type Topology, type UpdateResult} from './topology.js';
+import {isStale, RANK_BYTES, type Rank, readRanks, type Topology, type UpdateResult} from './topology.js';
 
 /** Names of peers whose records to send; encoded from the topology as it is when sent. */
 export class TopologyData implements GossipData {
@@ -35,15 +35,7 @@ export interface TopologyReplies {
 }
 
 function encodeSummary(topology: Topology, wantReply: boolean): Buffer {
-  const w = new Writer(2 + topology.all().length * 23).u8(SUMMARY).bool(wantReply);
-  for (const p of topology.all()) w.name(p.name).u64(p.uid).u64(BigInt(p.version)).bool(p.hasShortId);
-  return w.finish();
-}
-
-function decodeSummary(r: Reader): Map<string, Rank> {
-  const ranks = new Map<string, Rank>();
-  while (!r.done) ranks.set(r.name(), {uid: r.u64(), version: Number(r.u64()), hasShortId: r.bool()});
-  return ranks;
+  return topology.writeRanks(new Writer(2 + topology.all().length * RANK_BYTES).u8(SUMMARY).bool(wantReply)).finish();
 }
 
 /**
@@ -79,7 +71,7 @@ export class TopologyGossiper implements Gossiper {
       if (!r.fixed(16).equals(this.topology.digest())) this.replies.unicast(source, encodeSummary(this.topology, true));
     } else if (kind === SUMMARY) {
       const wantReply = r.bool();
-      this.reconcile(source, decodeSummary(r), wantReply);
+      this.reconcile(source, readRanks(r), wantReply);
     } else {
       throw new ProtocolError(`unexpected topology gossip unicast (kind ${kind})`);
     }

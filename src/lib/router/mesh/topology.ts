@@ -41,6 +41,16 @@ function placeholder(name: string): PeerRecord {
 /** What tells two copies of a record apart: which is newer, or that they are the same. */
 export type Rank = Pick<PeerRecord, 'version' | 'uid' | 'hasShortId'>;
 
+/** A rank as writeRanks() puts it: the name, uid, version and whether it has a short id. */
+export const RANK_BYTES = NAME_BYTES + 8 + 8 + 1;
+
+/** What Topology.writeRanks() wrote, by name, up to the end of `r`. */
+export function readRanks(r: Reader): Map<string, Rank> {
+  const ranks = new Map<string, Rank>();
+  while (!r.done) ranks.set(r.name(), {uid: r.u64(), version: Number(r.u64()), hasShortId: r.bool()});
+  return ranks;
+}
+
 /** Whether `incoming` is no newer than `current`: lower version, or equal and not outranking it. */
 export function isStale(incoming: Rank, current: Rank): boolean {
   if (incoming.version !== current.version) return incoming.version < current.version;
@@ -130,19 +140,24 @@ export class Topology {
     this.digestCache = undefined;
   }
 
+  /** Every record's name and rank, in name order, onto `w` (readRanks() reads them back). */
+  writeRanks(w: Writer): Writer {
+    for (const name of [...this.peers.keys()].sort()) {
+      const p = this.peers.get(name)!;
+      w.name(name).u64(p.uid).u64(BigInt(p.version)).bool(p.hasShortId);
+    }
+    return w;
+  }
+
   /**
    * A hash of every record's name and rank: two peers with the same digest hold the same
    * records, so periodic gossip sends this rather than the whole topology.
    */
   digest(): Buffer {
-    if (!this.digestCache) {
-      const w = new Writer(this.peers.size * 23);
-      for (const name of [...this.peers.keys()].sort()) {
-        const p = this.peers.get(name)!;
-        w.name(name).u64(p.uid).u64(BigInt(p.version)).bool(p.hasShortId);
-      }
-      this.digestCache = createHash('sha256').update(w.finish()).digest().subarray(0, 16);
-    }
+    this.digestCache ??= createHash('sha256')
+      .update(this.writeRanks(new Writer(this.peers.size * RANK_BYTES)).finish())
+      .digest()
+      .subarray(0, 16);
     return this.digestCache;
   }
 
