@@ -222,6 +222,7 @@ export function spanningTree(hops: ReadonlyMap<string, ReadonlyMap<string, strin
   }
   return tree;
 }
+
 /**
  * What `at` does with broadcasts sent along the spanning trees, over the links `carried` (those a
  * data path sends on): `branching`, its children in its own tree that have children of their own
