@@ -11,18 +11,21 @@ import {type NetlinkAddon, type RouteSocket, withRouteSocket} from './socket.js'
  * left out.
  */
 export function netlinkRouteMtus(addon: NetlinkAddon, dsts: readonly string[], netns?: string): Promise<Map<string, RouteMtu>> {
-  return withRouteSocket(addon, netns, ['route', 'get'], async socket => {
-    const found = new Map<string, RouteMtu>();
-    const links = new Map<number, RouteMtu | undefined>();
-    for (const dst of dsts) {
-      const ifindex = await routeDevice(socket, dst);
-      if (ifindex === undefined) continue;
-      if (!links.has(ifindex)) links.set(ifindex, await linkMtu(socket, ifindex));
-      const link = links.get(ifindex);
-      if (link) found.set(dst, link);
-    }
-    return found;
-  });
+  // On the pool: a link lookup waits for the RTNL lock, which a host making and deleting links holds for long.
+  return withRouteSocket(addon, netns, ['route', 'get'], socket => readRouteMtus(socket, dsts), 'pool');
+}
+
+async function readRouteMtus(socket: RouteSocket, dsts: readonly string[]): Promise<Map<string, RouteMtu>> {
+  const found = new Map<string, RouteMtu>();
+  const links = new Map<number, RouteMtu | undefined>();
+  for (const dst of dsts) {
+    const ifindex = await routeDevice(socket, dst);
+    if (ifindex === undefined) continue;
+    if (!links.has(ifindex)) links.set(ifindex, await linkMtu(socket, ifindex));
+    const link = links.get(ifindex);
+    if (link) found.set(dst, link);
+  }
+  return found;
 }
 
 /** The output link's index of the route to `dst`; undefined when there is none (or `dst` is no address). */
