@@ -35,6 +35,26 @@ describe('mesh topology', () => {
     ]);
   });
 
+  it('encodes each record as it is now, whichever records changed since the last encoding', () => {
+    const a = link(peer(A), B);
+    const b = link(peer(B), A);
+    const all = () => decodeUpdate(Buffer.concat(a.encode([A, B, C])));
+    a.applyUpdate(own(b));
+    const before = all();
+    assert.deepEqual(before.map(r => [r.name, r.version]), [[A, 1], [B, 1]]);
+    // Its connections replaced by an update: the new ones, and a placeholder for C.
+    a.applyUpdate(own(link(b, C)));
+    const after = all();
+    assert.deepEqual(after.map(r => [r.name, r.version, r.uid]), [[A, 1, 10n], [B, 2, 11n], [C, 0, 0n]]);
+    assert.deepEqual([...after[1]!.connections.keys()], [A, C]);
+    // Ours changed in place (a new version), then the placeholder described by a connection.
+    link(a, C);
+    a.meet({name: C, nickName: 'nick-c', uid: 12n, shortId: 3, port: 6783});
+    const last = all();
+    assert.deepEqual(last.map(r => [r.name, r.version, r.uid, r.nickName]), [[A, 2, 10n, 'nick-a'], [B, 2, 11n, 'nick-b'], [C, 0, 12n, 'nick-c']]);
+    assert.deepEqual([...last[0]!.connections.keys()], [B, C]);
+  });
+
   it('learns peers and connections from an update, with a placeholder for a peer only named', () => {
     const a = link(peer(A), B);
     const result = a.applyUpdate(own(link(peer(B), A, C)));
