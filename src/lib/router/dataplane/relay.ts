@@ -17,8 +17,14 @@ import {bridged, establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sam
  * and remove devices by the hundred...
  */
 const QUIET_MS = 2000;
-/** ...but no longer than this after the first change. */
+/** ...but no longer than this after the first change... */
 const MAX_WAIT_MS = 30_000;
+/**
+ * ...and while our own first connections to peers are still being made, it looks again this
+ * often: a forming mesh's pairs connect directly, and relaying them meanwhile made thousands of
+ * devices across 100 routers, whose making and deleting held the kernel's RTNL lock for minutes.
+ */
+const EXPECTING_RECHECK_MS = 1000;
 /** At most this many devices on one host (a hub of a large partial mesh relays many pairs). */
 const MAX_DEVICES = 512;
 
@@ -36,8 +42,8 @@ export interface RelayOptions {
   log: Logger;
 }
 
-/** What relaying needs of the mesh: who is connected to whom, and when that changes. */
-export type RelayMesh = EventEmitter<MeshEvents> & {readonly ourName: string; readonly topology: Topology};
+/** What relaying needs of the mesh: who is connected to whom, when that changes, and whether it is about to. */
+export type RelayMesh = EventEmitter<MeshEvents> & {readonly ourName: string; readonly topology: Topology; expectsConnections(): boolean};
 
 /**
  * Pod traffic between peers with no connection to each other, through peers that have: kernel
@@ -52,7 +58,10 @@ export class Relays {
   /** The devices as we made them; undefined until the first update reads what a previous run left. */
   private installed?: Map<string, RelaySpec | undefined>;
   private readonly fdb: BridgeBatch;
-  private readonly updates = new Pacer(() => this.loop.update());
+  private readonly updates = new Pacer(() => {
+    if (this.installed && this.mesh.expectsConnections()) this.updates.runWithin(EXPECTING_RECHECK_MS);
+    else this.loop.update();
+  });
   private readonly onChange = () => this.updates.settle(QUIET_MS, MAX_WAIT_MS);
   private readonly loop = new ReconcileLoop(
     () => this.reconcile(),

@@ -221,6 +221,11 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
     return this.maker.directPeers();
   }
 
+  /** Whether we are still making our first connections to peers we know of (see ConnectionMaker.expectsConnections). */
+  expectsConnections(): boolean {
+    return this.maker.expectsConnections();
+  }
+
   isKnownPeer(name: string): boolean {
     return this.topology.has(name);
   }

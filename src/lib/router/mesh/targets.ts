@@ -163,6 +163,17 @@ export class ConnectionMaker {
     clearTimeout(this.timer);
   }
 
+  /**
+   * Whether a connection of ours may come soon: a target not tried yet, or being tried for the
+   * first time (one that failed before is not counted: a peer we cannot reach would keep it so).
+   */
+  expectsConnections(): boolean {
+    for (const t of this.targets.values()) {
+      if (!t.lastError && (t.state === 'attempting' || (t.state === 'waiting' && t.backoff.tryAfter !== undefined))) return true;
+    }
+    return false;
+  }
+
   /** Targets not connected, as `status connections` lists them after the live connections. */
   status(): ConnectionInfo[] {
     const out: ConnectionInfo[] = [];
