@@ -129,6 +129,8 @@ export class Topology {
   private readonly encoded = new Map<string, Buffer[]>();
   /** The digest of every record's rank, until the next change. */
   private digestCache?: Buffer;
+  /** Counts the changes to the records: what is worked out from them holds while this stays the same. */
+  private changeCount = 0;
 
   constructor(ourself: Omit<PeerRecord, 'connections' | 'version'>) {
     this.ourself = {...ourself, version: 0, connections: new Map()};
@@ -136,8 +138,13 @@ export class Topology {
   }
 
   private changedRecords(): void {
+    this.changeCount++;
     this.encoded.clear();
     this.digestCache = undefined;
+  }
+
+  get changes(): number {
+    return this.changeCount;
   }
 
   /** Every record's name and rank, in name order, onto `w` (readRanks() reads them back). */
