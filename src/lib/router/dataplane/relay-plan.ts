@@ -129,16 +129,11 @@ export function planRelays(paths: Paths, us: string, neighbours: ReadonlyMap<str
     add({name: relayDevice(outVni), vni: outVni, role: 'tree-out', sends, peer: source});
     add({name: relayDevice(vni), vni, role: 'tree-in', sends: [back], peer: source, mirror: relayDevice(outVni)});
   }
-  for (const source of peers) {
-    if (source === us) continue;
-    for (const destination of peers) {
-      if (destination === source || destination === us || paths.linked(source, destination)) continue;
-      if (!paths.passesThrough(source, destination, us)) continue;
-      const vni = relayVni(source, destination);
-      const sends = via(ours.get(destination), vni);
-      if (!sends) continue;
-      add({name: relayDevice(vni), vni, role: 'relay', sends: [sends], peer: destination, source});
-    }
+  for (const [source, destination] of paths.pairsThrough(us)) {
+    const vni = relayVni(source, destination);
+    const sends = via(ours.get(destination), vni);
+    if (!sends) continue;
+    add({name: relayDevice(vni), vni, role: 'relay', sends: [sends], peer: destination, source});
   }
   return {devices, clashes, over};
 }

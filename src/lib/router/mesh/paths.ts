@@ -1,6 +1,6 @@
 import type {Topology} from './topology.js';
 
-/** Who connects to whom: each peer's neighbours, by name (those not themselves peers of the graph are ignored). */
+/** Who connects to whom: each peer's neighbours, each once, by name (those not themselves peers of the graph are ignored). */
 export type Graph = ReadonlyMap<string, Iterable<string>>;
 
 /**
@@ -9,7 +9,13 @@ export type Graph = ReadonlyMap<string, Iterable<string>>;
  * are still being set up.
  */
 export function reportedGraph(topology: Topology): Map<string, string[]> {
-  return new Map(topology.all().map(peer => [peer.name, [...peer.connections.keys()].filter(name => topology.has(name))]));
+  const graph = new Map<string, string[]>();
+  for (const peer of topology.all()) {
+    const links: string[] = [];
+    for (const name of peer.connections.keys()) if (topology.has(name)) links.push(name);
+    graph.set(peer.name, links);
+  }
+  return graph;
 }
 
 /**
@@ -17,9 +23,13 @@ export function reportedGraph(topology: Topology): Map<string, string[]> {
  * unicast/broadcast routes, which its report shows).
  */
 export function establishedGraph(topology: Topology): Map<string, string[]> {
-  const links = (peer: string, connections: Topology['ourself']['connections']) =>
-    [...connections].filter(([name, c]) => c.established && topology.get(name)?.connections.get(peer)?.established).map(([name]) => name);
-  return new Map(topology.all().map(peer => [peer.name, links(peer.name, peer.connections)]));
+  const graph = new Map<string, string[]>();
+  for (const peer of topology.all()) {
+    const links: string[] = [];
+    for (const [name, c] of peer.connections) if (c.established && topology.get(name)?.connections.get(peer.name)?.established) links.push(name);
+    graph.set(peer.name, links);
+  }
+  return graph;
 }
 
 const NONE = -1;
@@ -41,15 +51,19 @@ export class Paths {
   /** By source: the peers reached, nearest first, each distance in name order (the source first). */
   private readonly orders: (Int32Array | undefined)[];
   private readonly hopMaps: (Map<string, string> | undefined)[];
-  /** By source, then by peer: its children in the source's spanning tree. */
-  private trees?: string[][][];
+  /** Each peer's parent in each source's spanning tree, at source * peers + peer (NONE: the source, or not reached). */
+  private parents?: Int32Array;
 
   constructor(graph: Graph) {
     this.peers = [...graph.keys()].sort(byName);
     this.numbers = new Map(this.peers.map((name, i) => [name, i]));
     this.links = this.peers.map(name => {
-      const numbers = [...graph.get(name)!].flatMap(peer => this.numbers.get(peer) ?? []);
-      return Int32Array.from(new Set(numbers)).sort();
+      const numbers: number[] = [];
+      for (const peer of graph.get(name)!) {
+        const n = this.numbers.get(peer);
+        if (n !== undefined) numbers.push(n);
+      }
+      return Int32Array.from(numbers).sort();
     });
     this.hops = new Array(this.peers.length);
     this.orders = new Array(this.peers.length);
@@ -86,49 +100,73 @@ export class Paths {
   }
 
   /**
-   * The peers `source`'s search reaches before it comes to `stopAt`'s turn, `stopAt` included,
-   * or undefined when it never does: `stopAt` passes `source`'s broadcasts on to its neighbours
-   * outside this set (the original's broadcast routes).
+   * The neighbours `at` passes `source`'s broadcasts on to as the original's gossip does: those
+   * that `source`'s search has not reached by `at`'s turn (none when that turn never comes).
    */
-  reachedBefore(source: string, stopAt: string): Set<string> | undefined {
+  passOn(source: string, at: string): string[] {
     const s = this.numbers.get(source);
-    const stop = this.numbers.get(stopAt);
-    if (s === undefined || stop === undefined) return undefined;
-    const {order, reached} = this.search(s, stop);
-    return reached < 0 ? undefined : new Set([...order.subarray(0, reached)].map(p => this.peers[p]!));
-  }
-
-  /** The neighbours of `peer`, in name order. */
-  neighbours(peer: string): string[] {
-    const p = this.numbers.get(peer);
-    return p === undefined ? [] : [...this.links[p]!].map(n => this.peers[n]!);
+    const a = this.numbers.get(at);
+    if (s === undefined || a === undefined) return [];
+    const {hops, stopped} = this.search(s, a);
+    if (!stopped) return [];
+    const names: string[] = [];
+    for (const n of this.links[a]!) if (hops[n] === NONE) names.push(this.peers[n]!);
+    return names;
   }
 
   /**
    * `at`'s children in `source`'s spanning tree, in name order: the peers whose hop-by-hop path
    * from `source` reaches them through `at`. Paths are shortest, so each peer has one parent.
    */
-  children(source: string, at: string): readonly string[] {
+  children(source: string, at: string): string[] {
     const s = this.numbers.get(source);
     const a = this.numbers.get(at);
     if (s === undefined || a === undefined) return [];
-    this.trees ??= this.spanningTrees();
-    return this.trees[s]![a]!;
+    this.parents ??= this.spanningTrees();
+    const n = this.peers.length;
+    const children: string[] = [];
+    for (let d = 0; d < n; d++) if (this.parents[s * n + d] === a) children.push(this.peers[d]!);
+    return children;
   }
 
-  /** Whether the hop-by-hop path from `source` to `destination` passes through `via`. */
-  passesThrough(source: string, destination: string, via: string): boolean {
-    let current = this.numbers.get(source);
-    const d = this.numbers.get(destination);
+  /**
+   * The pairs (source, destination) whose hop-by-hop path passes through `via`, neither end
+   * itself: those it relays. By source, then destination, in name order.
+   */
+  pairsThrough(via: string): [string, string][] {
     const v = this.numbers.get(via);
-    if (current === undefined || d === undefined || v === undefined) return false;
-    while (current !== d) {
-      const next: number = this.row(current)[d]!;
-      if (next === NONE) return false;
-      if (next === v) return true;
-      current = next;
+    if (v === undefined) return [];
+    const n = this.peers.length;
+    const rows = this.peers.map((_, s) => this.row(s));
+    const through = new Uint8Array(n * n);
+    // Towards one destination, whether the path from a peer passes through `via` after it: as
+    // for the peer it hops to first, unless that is `via` or the destination. Found once per peer.
+    const known = new Int8Array(n);
+    const walked = new Int32Array(n);
+    for (let d = 0; d < n; d++) {
+      if (d === v) continue;
+      known.fill(0);
+      for (let s = 0; s < n; s++) {
+        if (s === d || s === v || rows[s]![d] === NONE) continue;
+        let count = 0;
+        let found = 0;
+        for (let x: number = s; found === 0; ) {
+          if (known[x] !== 0) found = known[x]!;
+          else {
+            walked[count++] = x;
+            const next: number = rows[x]![d]!;
+            if (next === d) found = -1;
+            else if (next === v) found = 1;
+            else x = next;
+          }
+        }
+        for (let i = 0; i < count; i++) known[walked[i]!] = found;
+        if (found === 1) through[s * n + d] = 1;
+      }
     }
-    return false;
+    const pairs: [string, string][] = [];
+    for (let s = 0; s < n; s++) for (let d = 0; d < n; d++) if (through[s * n + d]) pairs.push([this.peers[s]!, this.peers[d]!]);
+    return pairs;
   }
 
   private row(s: number): Int32Array {
@@ -143,10 +181,10 @@ export class Paths {
   }
 
   /**
-   * Breadth-first from `s`, level by level in number (so name) order; `reached` is how many
-   * peers were reached when `stop`'s turn came (-1 when it never came, or no stop was given).
+   * Breadth-first from `s`, level by level in number (so name) order; `stopped` when `stop`'s
+   * turn came (what was reached by then is in `hops`).
    */
-  private search(s: number, stop: number): {hops: Int32Array; order: Int32Array; reached: number} {
+  private search(s: number, stop: number): {hops: Int32Array; order: Int32Array; stopped: boolean} {
     const hops = new Int32Array(this.peers.length).fill(NONE);
     const order = new Int32Array(this.peers.length);
     hops[s] = s;
@@ -156,7 +194,7 @@ export class Paths {
       const levelEnd = end;
       for (let i = start; i < levelEnd; i++) {
         const current = order[i]!;
-        if (current === stop) return {hops, order: order.subarray(0, end), reached: end};
+        if (current === stop) return {hops, order: order.subarray(0, end), stopped: true};
         for (const next of this.links[current]!) {
           if (hops[next] !== NONE) continue;
           hops[next] = current === s ? next : hops[current]!;
@@ -166,7 +204,7 @@ export class Paths {
       order.subarray(levelEnd, end).sort();
       start = levelEnd;
     }
-    return {hops, order: order.subarray(0, end), reached: -1};
+    return {hops, order: order.subarray(0, end), stopped: false};
   }
 
   /**
@@ -174,9 +212,9 @@ export class Paths {
    * path from x is x itself when x's first hop is the destination, else the same as from that
    * first hop: remembered along each path walked, it is found once per (peer, destination).
    */
-  private spanningTrees(): string[][][] {
+  private spanningTrees(): Int32Array {
     const n = this.peers.length;
-    const trees = this.peers.map(() => this.peers.map((): string[] => []));
+    const parents = new Int32Array(n * n).fill(NONE);
     const rows = this.peers.map((_, s) => this.row(s));
     const last = new Int32Array(n);
     const walked = new Int32Array(n);
@@ -189,10 +227,10 @@ export class Paths {
         for (; last[p] === NONE && rows[p]![d] !== d; p = rows[p]![d]!) walked[count++] = p;
         if (last[p] === NONE) last[p] = p;
         for (let i = 0; i < count; i++) last[walked[i]!] = last[p]!;
-        trees[x]![last[x]!]!.push(this.peers[d]!);
+        parents[x * n + d] = last[x]!;
       }
     }
-    return trees;
+    return parents;
   }
 }
 

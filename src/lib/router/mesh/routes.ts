@@ -46,18 +46,12 @@ export class Routes {
     return this.all().hop(this.topology.ourself.name, peer);
   }
 
-  /**
-   * The neighbours to pass a broadcast from `source` on to: ours that the source's search has
-   * not reached by our turn (all of them when the source is us), as the original's gossip does.
-   */
+  /** The neighbours to pass a broadcast from `source` on to (all of them when the source is us). */
   broadcastAll(source: string): string[] {
     const {broadcastAll} = this.current();
     let hops = broadcastAll.get(source);
     if (hops) return hops;
-    const us = this.topology.ourself.name;
-    const paths = this.all();
-    const reached = paths.reachedBefore(source, us);
-    hops = reached ? paths.neighbours(us).filter(name => !reached.has(name)) : [];
+    hops = this.all().passOn(source, this.topology.ourself.name);
     broadcastAll.set(source, hops);
     return hops;
   }
