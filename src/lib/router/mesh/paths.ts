@@ -44,6 +44,8 @@ const NONE = -1;
 export class Paths {
   /** Every peer, in name order; a peer's number is its place here. */
   readonly peers: readonly string[];
+  /** Every peer linked to every other: no path passes through a third, every tree is a star. */
+  readonly fullMesh: boolean;
   private readonly numbers: ReadonlyMap<string, number>;
   private readonly links: Int32Array[];
   /** By source: the first hop towards each peer (NONE where no path leads; the source itself for it). */
@@ -65,15 +67,12 @@ export class Paths {
       }
       return Int32Array.from(numbers).sort();
     });
+    this.fullMesh = this.links.every(links => links.length === this.peers.length - 1);
     this.hops = new Array(this.peers.length);
     this.orders = new Array(this.peers.length);
     this.hopMaps = new Array(this.peers.length);
   }
 
-  /** Every peer linked to every other: no path passes through a third, every tree is a star. */
-  get fullMesh(): boolean {
-    return this.links.every(links => links.length === this.peers.length - 1);
-  }
 
   linked(from: string, to: string): boolean {
     const a = this.numbers.get(from);
@@ -122,6 +121,7 @@ export class Paths {
     const s = this.numbers.get(source);
     const a = this.numbers.get(at);
     if (s === undefined || a === undefined) return [];
+    if (this.fullMesh) return s === a ? this.peers.filter(peer => peer !== source) : [];
     this.parents ??= this.spanningTrees();
     const n = this.peers.length;
     const children: string[] = [];
