@@ -73,7 +73,7 @@ export class Routes {
   broadcastTable(): BroadcastRoute[] {
     const us = this.topology.ourself.name;
     const paths = this.established();
-    return this.unicastTable().map(({dest}) => ({source: dest, via: [...paths.children(dest, us)]}));
+    return this.unicastTable().map(({dest}) => ({source: dest, via: paths.children(dest, us)}));
   }
 
   /**
