@@ -133,7 +133,7 @@ describe('mesh routes', () => {
     assert.equal(routes.unicastAll(A), undefined);
   });
 
-  it('widens level by level in name order: the same data gives the same tree everywhere', () => {
+  it('searches level by level in name order: the same data gives the same tree everywhere', () => {
     assert.equal(new Routes(view({[A]: [B, C], [B]: [A, D], [C]: [A, D], [D]: [B, C]})).unicastAll(D), B);
   });
 
