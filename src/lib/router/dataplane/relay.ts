@@ -7,9 +7,9 @@ import {mirrorCommands, reflectCommands, tcBatch} from '../../net/tc.js';
 import type {Logger} from '../log.js';
 import {Pacer} from '../pacer.js';
 import type {MeshEvents} from '../mesh/mesh.js';
-import type {Topology} from '../mesh/topology.js';
+import type {Routes} from '../mesh/routes.js';
 import {ReconcileLoop} from './reconcile-loop.js';
-import {bridged, establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
+import {bridged, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
 
 /**
  * An update waits for the topology to be quiet this long: a forming mesh passes through partial
@@ -42,8 +42,8 @@ export interface RelayOptions {
   log: Logger;
 }
 
-/** What relaying needs of the mesh: who is connected to whom, when that changes, and whether it is about to. */
-export type RelayMesh = EventEmitter<MeshEvents> & {readonly ourName: string; readonly topology: Topology; expectsConnections(): boolean};
+/** What relaying needs of the mesh: the paths between peers, when they change, and whether they are about to. */
+export type RelayMesh = EventEmitter<MeshEvents> & {readonly ourName: string; readonly routes: Pick<Routes, 'established'>; expectsConnections(): boolean};
 
 /**
  * Pod traffic between peers with no connection to each other, through peers that have: kernel
@@ -135,7 +135,7 @@ export class Relays {
 
   private async reconcile(): Promise<void> {
     const {port, mtu, local, netns, log} = this.options;
-    const {devices: target, clashes, over} = planRelays(establishedGraph(this.mesh.topology), this.mesh.ourName, this.neighbours(), MAX_DEVICES);
+    const {devices: target, clashes, over} = planRelays(this.mesh.routes.established(), this.mesh.ourName, this.neighbours(), MAX_DEVICES);
     for (const pair of clashes) log.warning('no relay for a pair of peers: its VXLAN id is taken by another pair here', {pair});
     if (over > 0) log.warning(`${over} pairs of peers not relayed here: at most ${MAX_DEVICES} relay devices per host; let more peers connect directly`);
     const installed = this.installed ?? (await this.readInstalled());

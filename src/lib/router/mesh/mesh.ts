@@ -409,7 +409,6 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
    * `urgent` (a peer met or a connection lost), no sooner than ANNOUNCE_GAP_MS after the last.
    */
   private localChange(peers: string[], removed: PeerRecord[] = [], urgent = false): void {
-    this.routes.invalidate();
     for (const name of [this.ourName, ...peers]) this.toAnnounce.add(name);
     this.announcer.ask(urgent);
     this.dropped(removed);
@@ -427,7 +426,6 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   /** Gossip from others was merged into the topology. */
   private merged(result: UpdateResult): void {
     if (result.added.length === 0 && result.improved.size === 0 && result.removed.length === 0 && !result.ourselfBumped) return;
-    this.routes.invalidate();
     for (const peer of result.added) this.emit('peerAdded', peer.name);
     this.dropped(result.removed);
     if (result.ourselfBumped) this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, new Set([this.ourName])));

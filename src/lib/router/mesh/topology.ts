@@ -138,6 +138,8 @@ export class Topology {
   private readonly recordBytes = new WeakMap<PeerRecord, {version: number; uid: bigint; connections: Map<string, ConnectionSummary>; bytes: Buffer}>();
   /** The digest of every record's rank, until the next change. */
   private digestCache?: Buffer;
+  /** Counts the changes to the records: what is worked out from them holds while this stays the same. */
+  private changeCount = 0;
 
   constructor(ourself: Omit<PeerRecord, 'connections' | 'version'>) {
     this.ourself = {...ourself, version: 0, connections: new Map()};
@@ -145,8 +147,13 @@ export class Topology {
   }
 
   private changedRecords(): void {
+    this.changeCount++;
     this.encoded.clear();
     this.digestCache = undefined;
+  }
+
+  get changes(): number {
+    return this.changeCount;
   }
 
   /** Every record's name and rank, in name order, onto `w` (readRanks() reads them back). */
