@@ -189,6 +189,11 @@ export class Topology {
     return [...this.peers.values()];
   }
 
+  /** How many peers are known, ourselves included. */
+  get size(): number {
+    return this.peers.size;
+  }
+
   names(): Set<string> {
     return new Set(this.peers.keys());
   }
