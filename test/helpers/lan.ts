@@ -27,6 +27,23 @@ function ipIn(ns: Netns, args: string[]): void {
 }
 
 /**
+ * Room in the kernel's neighbour tables for `hosts` hosts that each know every other, and as
+ * many pods again: the tables are one for the whole machine, every namespace's entries counted
+ * together (a real host keeps only its own), and past gc_thresh3 (1024 by default) the kernel
+ * drops packets to new neighbours, "neighbor table overflow": 100 hosts need ~10,000. Raised,
+ * never lowered (other tests' LANs may need more).
+ */
+function neighbourRoom(hosts: number): void {
+  const needed = 2 * hosts * hosts + 1024;
+  for (const family of ['ipv4', 'ipv6']) {
+    const key = `net.${family}.neigh.default.gc_thresh`;
+    const current = Number(execFileSync('sysctl', ['-n', `${key}3`], {encoding: 'utf8'}));
+    if (current >= needed) continue;
+    execFileSync('sysctl', ['-qw', `${key}1=${Math.floor(needed / 4)}`, `${key}2=${Math.floor(needed / 2)}`, `${key}3=${needed}`]);
+  }
+}
+
+/**
  * A shared LAN: a bridge ("switch") in a namespace of its own, and N host namespaces each linked
  * to it with a veth whose host end is `eth0` holding 192.168.90.<i+1>/24. Nothing touches the
  * machine's own interfaces. IPv6 is off on the LAN so idle traffic counts only what hosts send.
@@ -42,6 +59,7 @@ export class Lan {
   static create(count: number, options: {subnet?: string} = {}): Lan {
     const subnet = options.subnet ?? '192.168.90';
     if (count < 1 || count > 250) throw new Error(`a LAN holds 1 to 250 hosts, not ${count}`);
+    neighbourRoom(count);
     const switchNs = Netns.create('wls');
     const lan = new Lan(switchNs, []);
     try {
