@@ -2,26 +2,14 @@ import {closeSync, readdirSync} from 'node:fs';
 import {type BridgeLinks, type HostLinks, NETNS_DIR, type PortLink} from '../host-links.js';
 import {IpError} from '../ip-error.js';
 import type {LinkInfo} from '../link.js';
-import {linkInfo, linkInfos} from './link-info.js';
-import {AF, cstring, IFA, ifaddrmsg, ifinfomsg, IFLA, NETNSA, NLM_F, parseAddr, parseAttrs, readI32, RTM, rtgenmsg, u32} from './message.js';
+import {dumpLinks, linkInfo, v4CidrsByLink} from './link-info.js';
+import {cstring, ifinfomsg, IFLA, NETNSA, parseAttrs, readI32, RTM, rtgenmsg, u32} from './message.js';
 import {loadNetlinkAddon, type NetlinkAddon, openNetns, type RouteSocket, withRouteSocket} from './socket.js';
 
 /** A veth's other end in another namespace, as `ip` tells it: its index there, and that namespace's id here. */
 function peerOf(link: LinkInfo): {ifindex: number; netnsid: number} | undefined {
   const {link_index: ifindex, link_netnsid: netnsid} = link;
   return ifindex !== undefined && netnsid !== undefined && netnsid >= 0 ? {ifindex, netnsid} : undefined;
-}
-
-const dumpLinks = async (socket: RouteSocket): Promise<LinkInfo[]> => linkInfos((await socket.request(['link', 'show'], RTM.GETLINK, NLM_F.DUMP, ifinfomsg())).map(reply => reply.payload));
-
-/** The IPv4 addresses of the link `ifindex` as `a.b.c.d/len`, in the kernel's order (as `ip addr show` lists them). */
-async function v4Cidrs(socket: RouteSocket, ifindex: number): Promise<string[]> {
-  const replies = await socket.request(['addr', 'show'], RTM.GETADDR, NLM_F.DUMP, ifaddrmsg(4, 0, 0, 0));
-  return replies.flatMap(({payload}) => {
-    const addr = parseAddr(payload);
-    const local = addr.attrs.get(IFA.LOCAL) ?? addr.attrs.get(IFA.ADDRESS);
-    return addr.family === AF[4] && addr.ifindex === ifindex && local?.length === 4 ? [`${[...local].join('.')}/${addr.prefixlen}`] : [];
-  });
 }
 
 /** The id this namespace gives the one at `path`, as `ip netns list` shows it; undefined when it gave none. */
@@ -64,7 +52,7 @@ export class NetlinkHostLinks implements HostLinks {
       for (const n of names) ids.push(await nsid(socket, `${NETNS_DIR}/${n}`));
       return {
         mac: bridge.address,
-        cidrs: await v4Cidrs(socket, bridge.ifindex),
+        cidrs: (await v4CidrsByLink(socket)).get(bridge.ifindex) ?? [],
         ports: ports.map((port): PortLink => {
           const peer = peerOf(port);
           const netns = peer && names.find((_, i) => ids[i] === peer.netnsid);
@@ -97,7 +85,7 @@ export class NetlinkHostLinks implements HostLinks {
         const [answer] = await socket.request(as, RTM.GETLINK, 0, ifinfomsg(), [{type: IFLA.IFNAME, value: cstring(ifname)}]);
         if (!answer) return undefined;
         const found = linkInfo(answer.payload);
-        return {mac: found.address, cidrs: await v4Cidrs(socket, found.ifindex)};
+        return {mac: found.address, cidrs: (await v4CidrsByLink(socket)).get(found.ifindex) ?? []};
       });
     } catch (error) {
       if (error instanceof IpError) return undefined; // gone meanwhile, or lost the interface

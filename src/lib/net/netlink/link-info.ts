@@ -1,6 +1,6 @@
 import {IpError} from '../ip-error.js';
 import type {LinkInfo} from '../link.js';
-import {attrText, BRPORT, cstring, IFF_UP, ifinfomsg, IFLA, INFO, macText, parseAttrs, parseLink, readI32, readU32, RTM, VXLAN} from './message.js';
+import {attrText, BRPORT, cstring, IFA, ifaddrmsg, IFF_UP, ifinfomsg, IFLA, INFO, macText, NLM_F, parseAddr, parseAttrs, parseLink, readI32, readU32, RTM, VXLAN} from './message.js';
 import type {RouteSocket} from './socket.js';
 
 /** ifi_flags as `ip -j link` names them, for those anyone reads. */
@@ -105,4 +105,21 @@ export async function getLink(socket: RouteSocket, name: string): Promise<LinkIn
   const names = up ? new Map([[master!, linkInfo(up.payload).ifname]]) : undefined;
   const link = linkInfo(answer.payload, names);
   return {...link, ifname: link.ifname || name};
+}
+
+/** Every link of the socket's namespace, masters named. */
+export async function dumpLinks(socket: RouteSocket): Promise<LinkInfo[]> {
+  return linkInfos((await socket.request(['link', 'show'], RTM.GETLINK, NLM_F.DUMP, ifinfomsg())).map(reply => reply.payload));
+}
+
+/** IPv4 addresses by link index as `a.b.c.d/len`, in the kernel's order (as `ip addr show` lists them). */
+export async function v4CidrsByLink(socket: RouteSocket): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  for (const {payload} of await socket.request(['addr', 'show'], RTM.GETADDR, NLM_F.DUMP, ifaddrmsg(4, 0, 0, 0))) {
+    const addr = parseAddr(payload);
+    const local = addr.attrs.get(IFA.LOCAL) ?? addr.attrs.get(IFA.ADDRESS);
+    if (local?.length !== 4) continue;
+    out.set(addr.ifindex, [...(out.get(addr.ifindex) ?? []), `${[...local].join('.')}/${addr.prefixlen}`]);
+  }
+  return out;
 }

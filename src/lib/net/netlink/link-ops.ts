@@ -1,8 +1,8 @@
 import {IpError} from '../ip-error.js';
 import type {LinkInfo} from '../link.js';
 import {type AddressedLink, type BridgePortSettings, ipCommand, type LinkChange, ipLinkOps, type LinkOps} from '../link-ops.js';
-import {getLink, linkInfos} from './link-info.js';
-import {addressBytes, type Attr, BRPORT, cstring, IFA, ifaddrmsg, IFF_UP, ifinfomsg, IFLA, INFO, macBytes, NLM_F, parseAddr, RTM, u32, u8, VXLAN} from './message.js';
+import {dumpLinks, getLink, v4CidrsByLink} from './link-info.js';
+import {addressBytes, type Attr, BRPORT, cstring, IFF_UP, ifinfomsg, IFLA, INFO, macBytes, NLM_F, RTM, u32, u8, VXLAN} from './message.js';
 import {loadNetlinkAddon, type NetlinkAddon, type RouteSocket, withRouteSocket} from './socket.js';
 
 const CREATE = NLM_F.CREATE | NLM_F.EXCL;
@@ -78,18 +78,6 @@ async function getLinkAs(socket: RouteSocket, name: string, as: readonly string[
   }
 }
 
-/** IPv4 addresses by link index as `a.b.c.d/len`, in the kernel's order (as `ip addr show` lists them). */
-async function v4CidrsByLink(socket: RouteSocket): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>();
-  for (const {payload} of await socket.request(['addr', 'show'], RTM.GETADDR, NLM_F.DUMP, ifaddrmsg(4, 0, 0, 0))) {
-    const addr = parseAddr(payload);
-    const local = addr.attrs.get(IFA.LOCAL) ?? addr.attrs.get(IFA.ADDRESS);
-    if (local?.length !== 4) continue;
-    out.set(addr.ifindex, [...(out.get(addr.ifindex) ?? []), `${[...local].join('.')}/${addr.prefixlen}`]);
-  }
-  return out;
-}
-
 /** LinkOps over rtnetlink in this process: no `ip` process, so no fork of the router, per call. */
 export class NetlinkLinkOps implements LinkOps {
   constructor(private readonly addon: NetlinkAddon) {}
@@ -105,7 +93,7 @@ export class NetlinkLinkOps implements LinkOps {
 
   list(netns?: string): Promise<AddressedLink[]> {
     return withRouteSocket(this.addon, netns, ['addr', 'show'], async socket => {
-      const links = linkInfos((await socket.request(['link', 'show'], RTM.GETLINK, NLM_F.DUMP, ifinfomsg())).map(r => r.payload));
+      const links = await dumpLinks(socket);
       const cidrs = await v4CidrsByLink(socket);
       return links.map(link => ({...link, cidrs: cidrs.get(link.ifindex) ?? []}));
     });
