@@ -151,12 +151,14 @@ describe('link ops over netlink and over ip', function () {
         const vxlan = await both(
           [
             {op: 'add-vxlan', name, vni: name === 'vxlan-6784' ? 1 : 5000, port: 6785, learning, ...(local ? {local} : {})},
+            {op: 'no-addrgen', name},
             {op: 'set', name, mtu: 1376, master: 'weave', up: true},
             {op: 'bridge-port', name, isolated: true, ...(learning ? {} : {learning: false, flood: false, mcastFlood: false, bcastFlood: false})},
           ],
           name,
         );
         assert.equal(vxlan.master, 'weave');
+        assert.equal(ipDetails(a, name).inet6_addr_gen_mode, 'none');
         assert.deepEqual(ipDetails(a, name), ipDetails(b, name), `${name}: every setting ip shows`);
       }
       assert.deepEqual(ipDetails(a, 'weave'), ipDetails(b, 'weave'));

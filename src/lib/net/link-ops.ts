@@ -29,6 +29,8 @@ export type LinkChange =
   | {op: 'del'; name: string}
   /** Settings of a link; `master`: the bridge to make it a port of. */
   | {op: 'set'; name: string; mac?: string; mtu?: number; master?: string; up?: true}
+  /** No IPv6 link-local address (nor any other made by the kernel) on the link. */
+  | {op: 'no-addrgen'; name: string}
   | ({op: 'bridge-port'; name: string} & BridgePortSettings);
 
 export interface LinkOps {
@@ -61,6 +63,8 @@ export function ipCommand(change: LinkChange): IpCommand {
         ...(change.master ? ['master', change.master] : []),
         ...(change.up ? ['up'] : []),
       ];
+    case 'no-addrgen':
+      return ['link', 'set', 'dev', change.name, 'addrgenmode', 'none'];
     case 'bridge-port': {
       const words: [string, boolean | undefined][] = [
         ['isolated', change.isolated],

@@ -2,10 +2,14 @@ import {IpError} from '../ip-error.js';
 import type {LinkInfo} from '../link.js';
 import {type AddressedLink, type BridgePortSettings, ipCommand, type LinkChange, ipLinkOps, type LinkOps} from '../link-ops.js';
 import {dumpLinks, getLink, v4CidrsByLink} from './link-info.js';
-import {addressBytes, type Attr, BRPORT, cstring, IFF_UP, ifinfomsg, IFLA, INFO, macBytes, NLM_F, RTM, u32, u8, VXLAN} from './message.js';
+import {addressBytes, AF, type Attr, BRPORT, cstring, IFF_UP, ifinfomsg, IFLA, INFO, macBytes, NLM_F, RTM, u32, u8, VXLAN} from './message.js';
 import {loadNetlinkAddon, type NetlinkAddon, type RouteSocket, withRouteSocket} from './socket.js';
 
 const CREATE = NLM_F.CREATE | NLM_F.EXCL;
+/** linux/if_link.h: per-family settings of a link; IPv6's way of making its addresses. */
+const IFLA_AF_SPEC = 26;
+const IFLA_INET6_ADDR_GEN_MODE = 8;
+const IN6_ADDR_GEN_MODE_NONE = 1;
 
 const kind = (name: string, data: readonly Attr[] = []): Attr => ({
   type: IFLA.LINKINFO,
@@ -63,6 +67,12 @@ async function request(socket: RouteSocket, change: LinkChange): Promise<void> {
       ]);
       return;
     }
+    case 'no-addrgen':
+      await socket.request(as, RTM.NEWLINK, 0, ifinfomsg(), [
+        name,
+        {type: IFLA_AF_SPEC, value: [{type: AF[6], value: [{type: IFLA_INET6_ADDR_GEN_MODE, value: u8(IN6_ADDR_GEN_MODE_NONE)}]}]},
+      ]);
+      return;
     case 'bridge-port':
       await socket.request(as, RTM.NEWLINK, 0, ifinfomsg(), [name, {type: IFLA.LINKINFO, value: [{type: INFO.SLAVE_DATA, value: portSettings(change)}]}]);
   }
