@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import {cpSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {IpError} from '../../src/lib/net/ip.js';
 import type {LinkInfo} from '../../src/lib/net/link.js';
 import {ipCommand, type LinkChange, ipLinkOps, type LinkOps} from '../../src/lib/net/link-ops.js';
 import {loadNetlinkLinkOps} from '../../src/lib/net/netlink/link-ops.js';
+import {PACKAGE_ROOT} from '../../src/lib/package.js';
 import {Netns} from '../helpers/netns.js';
 import {requireRoot} from '../helpers/root.js';
+import {RouterProcess} from '../helpers/router.js';
 
 /** What of a link the router reads, with `ip`'s flags cut to those netlink names. */
 function seen(link: LinkInfo | undefined): unknown {
@@ -199,6 +204,35 @@ describe('link ops over netlink and over ip', function () {
       for (const ops of [netlink, ipLinkOps]) {
         await assert.rejects(ops.apply([{op: 'add-bridge', name: 'weave', mac: '02:00:00:00:00:01'}], '/run/netns/nosuchnetns-lop'), (error: unknown) => error instanceof IpError && error.notFound);
       }
+    });
+  });
+
+  describe('a router without its addon', () => {
+    let copy: string;
+    let ns: Netns;
+    let router: RouterProcess | undefined;
+    before(() => {
+      // The package as installed where its optional addon could not be built: no native/.
+      copy = mkdtempSync(join(tmpdir(), 'weave-noaddon-'));
+      for (const file of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(PACKAGE_ROOT, file), join(copy, file), {recursive: true});
+      symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(copy, 'node_modules'));
+      ns = Netns.create('lopr');
+    });
+    after(async () => {
+      await router?.destroy();
+      ns?.delete();
+      rmSync(copy, {recursive: true, force: true});
+    });
+
+    it('makes its bridge and VXLAN device through ip, as it says, the same as over netlink', async () => {
+      router = await RouterProcess.start(ns, {bin: join(copy, 'bin', 'weave.js')});
+      assert.match(router.logs, /host links through ip, as the addon has no netlink/);
+      const bridge = await ipLinkOps.show('weave', ns.path);
+      const vxlan = await ipLinkOps.show('vxlan-6784', ns.path);
+      assert.equal(bridge?.linkinfo?.info_kind, 'bridge');
+      assert.ok(bridge?.flags.includes('UP'));
+      assert.deepEqual([vxlan?.master, vxlan?.linkinfo?.info_data?.id, vxlan?.linkinfo?.info_slave_data?.isolated], ['weave', 1, true]);
+      assert.deepEqual(seen(await netlink.show('vxlan-6784', ns.path)), seen(vxlan));
     });
   });
 });
