@@ -18,9 +18,9 @@ export class Pacer {
     private readonly gapMs = 0,
   ) {}
 
-  /** A change happened: run within soonMs, kept gapMs after the last run unless `urgent`. */
-  ask(urgent = false): void {
-    this.runWithin(urgent ? this.soonMs : Math.max(this.soonMs, this.lastRun + this.gapMs - Date.now()));
+  /** A change happened: run within soonMs, kept `gapMs` after the last run unless `urgent`. */
+  ask(urgent = false, gapMs = this.gapMs): void {
+    this.runWithin(urgent ? this.soonMs : Math.max(this.soonMs, this.lastRun + gapMs - Date.now()));
   }
 
   /** A change: run once none came for `quietMs`, but no later than `maxWaitMs` after the first pending one. */

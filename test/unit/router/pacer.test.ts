@@ -25,6 +25,21 @@ describe('Pacer (a job paced over bursts of changes)', () => {
     pacer.cancel();
   });
 
+  it('keeps the gap an ask gives, in place of its own', async () => {
+    let runs = 0;
+    const pacer = new Pacer(() => runs++, 20);
+    pacer.ask(false, 300);
+    await sleep(60);
+    assert.equal(runs, 1);
+    pacer.ask(false, 300);
+    await sleep(100);
+    assert.equal(runs, 1, 'held back by the gap asked for');
+    pacer.ask();
+    await sleep(60);
+    assert.equal(runs, 2, 'no gap asked for: soon');
+    pacer.cancel();
+  });
+
   it('brings a pending run forward, never back, and runs nothing once cancelled', async () => {
     let runs = 0;
     const pacer = new Pacer(() => runs++, 20, 0);

@@ -9,7 +9,7 @@ import ipaddr from 'ipaddr.js';
  */
 const LE = endianness() === 'LE';
 
-export const RTM = {NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, GETADDR: 22, NEWROUTE: 24, GETNSID: 90} as const;
+export const RTM = {NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, GETADDR: 22, NEWROUTE: 24, GETROUTE: 26, GETNSID: 90} as const;
 /** DUMP: every object of the type, in as many datagrams as it takes, then NLMSG_DONE. */
 export const NLM_F = {REQUEST: 0x1, ACK: 0x4, DUMP: 0x300, EXCL: 0x200, CREATE: 0x400} as const;
 const NLMSG_ERROR = 2;
@@ -112,6 +112,12 @@ export function ifaddrmsg(family: 4 | 6, prefix: number, flags: number, index: n
 export function rtmsg(family: 4 | 6, dstLen: number, scope: number): Buffer {
   return Buffer.from([AF[family], dstLen, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, scope, RTN_UNICAST, 0, 0, 0, 0]);
 }
+
+/** struct rtmsg of a route lookup (`ip route get`): only the family and a full-length destination. */
+export const rtmsgGet = (family: 4 | 6): Buffer => Buffer.from([AF[family], family === 4 ? 32 : 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+/** The fields of an RTM_NEWROUTE message: its attributes, after the 12-byte rtmsg. */
+export const parseRoute = (payload: Buffer): Map<number, Buffer> => parseAttrs(payload.subarray(12));
 
 /** One request: nlmsghdr, the fixed header of its type, then its attributes. */
 export function message(type: number, flags: number, seq: number, fixed: Buffer, attrs: readonly Attr[] = []): Buffer {

@@ -3,10 +3,10 @@ import {isIP} from 'node:net';
 import type {Logger} from '../log.js';
 import type {DataPlaneKeys} from '../mesh/crypto.js';
 import type {MeshEvents} from '../mesh/mesh.js';
+import type {Routes} from '../mesh/routes.js';
 import type {ConnectionFacts, OverlayDescriber} from '../mesh/status.js';
-import type {Topology} from '../mesh/topology.js';
 import {Pacer} from '../pacer.js';
-import {establishedGraph, firstHops, treeBranches} from './relay-plan.js';
+import {treeBranches} from './relay-plan.js';
 import {peerId} from './sleeve/keys.js';
 import type {Route} from './sleeve/messages.js';
 import {Sleeve, type SleeveStats} from './sleeve/sleeve.js';
@@ -44,7 +44,7 @@ export interface EncryptedPathOptions {
 /** What the encrypted path needs of the mesh (the keys stay apart from ConnectionFacts). */
 export type EncryptedMesh = EventEmitter<MeshEvents> & {
   readonly ourName: string;
-  readonly topology: Topology;
+  readonly routes: Pick<Routes, 'established'>;
   connections(): ConnectionFacts[];
   dataPlaneKeys(peer: string): DataPlaneKeys | undefined;
   renewConnection(peer: string, reason: string): void;
@@ -204,17 +204,17 @@ export class EncryptedPath {
   private route(): void {
     const {sleeve} = this;
     if (!sleeve) return;
-    const {ourName, topology} = this.mesh;
-    const graph = establishedGraph(topology);
-    const routes: Route[] = [...firstHops(graph, ourName)].filter(([, via]) => this.peers.has(via)).map(([name, via]) => ({name, id: peerId(name), via}));
+    const {ourName} = this.mesh;
+    const paths = this.mesh.routes.established();
+    const routes: Route[] = [...paths.firstHops(ourName)].filter(([, via]) => this.peers.has(via)).map(([name, via]) => ({name, id: peerId(name), via}));
     const us = peerId(ourName);
     const count = new Map<number, number>();
-    for (const name of graph.keys()) count.set(peerId(name), (count.get(peerId(name)) ?? 0) + 1);
+    for (const name of paths.peers) count.set(peerId(name), (count.get(peerId(name)) ?? 0) + 1);
     const clashing = routes.filter(r => count.get(r.id)! > 1).map(r => r.name);
     const clashes = clashing.join();
     if (clashes !== this.clashes && clashing.length > 0) this.options.log.warning('sleeve: peers share a relay id; frames relayed to or from them are dropped', {peers: clashing});
     this.clashes = clashes;
-    const {branching, branches} = treeBranches(graph, ourName, peer => this.peers.has(peer));
+    const {branching, branches} = treeBranches(paths, ourName, peer => this.peers.has(peer));
     sleeve.setRoutes(
       us,
       routes.filter(r => count.get(r.id) === 1),

@@ -7,9 +7,9 @@ import {mirrorCommands, reflectCommands, tcBatch} from '../../net/tc.js';
 import type {Logger} from '../log.js';
 import {Pacer} from '../pacer.js';
 import type {MeshEvents} from '../mesh/mesh.js';
-import type {Topology} from '../mesh/topology.js';
+import type {Routes} from '../mesh/routes.js';
 import {ReconcileLoop} from './reconcile-loop.js';
-import {bridged, establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
+import {bridged, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './relay-plan.js';
 
 /**
  * An update waits for the topology to be quiet this long: a forming mesh passes through partial
@@ -17,8 +17,14 @@ import {bridged, establishedGraph, planRelays, RELAY_PREFIX, type RelaySpec, sam
  * and remove devices by the hundred...
  */
 const QUIET_MS = 2000;
-/** ...but no longer than this after the first change. */
+/** ...but no longer than this after the first change... */
 const MAX_WAIT_MS = 30_000;
+/**
+ * ...and while our own first connections to peers are still being made, it looks again this
+ * often: a forming mesh's pairs connect directly, and relaying them meanwhile made thousands of
+ * devices across 100 routers, whose making and deleting held the kernel's RTNL lock for minutes.
+ */
+const EXPECTING_RECHECK_MS = 1000;
 /** At most this many devices on one host (a hub of a large partial mesh relays many pairs). */
 const MAX_DEVICES = 512;
 
@@ -36,8 +42,8 @@ export interface RelayOptions {
   log: Logger;
 }
 
-/** What relaying needs of the mesh: who is connected to whom, and when that changes. */
-export type RelayMesh = EventEmitter<MeshEvents> & {readonly ourName: string; readonly topology: Topology};
+/** What relaying needs of the mesh: the paths between peers, when they change, and whether they are about to. */
+export type RelayMesh = EventEmitter<MeshEvents> & {readonly ourName: string; readonly routes: Pick<Routes, 'established'>; expectsConnections(): boolean};
 
 /**
  * Pod traffic between peers with no connection to each other, through peers that have: kernel
@@ -52,7 +58,10 @@ export class Relays {
   /** The devices as we made them; undefined until the first update reads what a previous run left. */
   private installed?: Map<string, RelaySpec | undefined>;
   private readonly fdb: BridgeBatch;
-  private readonly updates = new Pacer(() => this.loop.update());
+  private readonly updates = new Pacer(() => {
+    if (this.installed && this.mesh.expectsConnections()) this.updates.runWithin(EXPECTING_RECHECK_MS);
+    else this.loop.update();
+  });
   private readonly onChange = () => this.updates.settle(QUIET_MS, MAX_WAIT_MS);
   private readonly loop = new ReconcileLoop(
     () => this.reconcile(),
@@ -124,7 +133,7 @@ export class Relays {
 
   private async reconcile(): Promise<void> {
     const {port, mtu, local, netns, log} = this.options;
-    const {devices: target, clashes, over} = planRelays(establishedGraph(this.mesh.topology), this.mesh.ourName, this.neighbours(), MAX_DEVICES);
+    const {devices: target, clashes, over} = planRelays(this.mesh.routes.established(), this.mesh.ourName, this.neighbours(), MAX_DEVICES);
     for (const pair of clashes) log.warning('no relay for a pair of peers: its VXLAN id is taken by another pair here', {pair});
     if (over > 0) log.warning(`${over} pairs of peers not relayed here: at most ${MAX_DEVICES} relay devices per host; let more peers connect directly`);
     const installed = this.installed ?? (await this.readInstalled());

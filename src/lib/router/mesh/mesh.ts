@@ -67,9 +67,11 @@ const ANNOUNCE_AFTER_MS = 50;
 /**
  * ...and how far apart announcements are at least when they bring no news of a peer (a
  * connection established to one others know already). Each costs every peer a decode and a
- * merge: while a mesh of 20 forms, they came by the hundred and took a third of its CPU.
+ * merge: while a mesh of 20 forms, they came by the hundred and took a third of its CPU. In a
+ * larger mesh each goes to more peers and each peer hears from more, so they are spaced further:
+ * 500 ms up to 25 peers, 2 s at 100.
  */
-const ANNOUNCE_GAP_MS = 500;
+const announceGapMs = (peers: number): number => Math.max(500, 20 * peers);
 
 /** uid 0 marks a peer known only by name. */
 const randomUid = (): bigint => randomU64() || randomUid();
@@ -98,7 +100,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   private stopping = false;
   private changeQueued = false;
   private readonly toAnnounce = new Set<string>();
-  private readonly announcer = new Pacer(() => this.announce(), ANNOUNCE_AFTER_MS, ANNOUNCE_GAP_MS);
+  private readonly announcer = new Pacer(() => this.announce(), ANNOUNCE_AFTER_MS);
   /** What start() connects to, checked by create(). */
   private initial: {resolved: PeerAddress[]; discovered: string[]} = {resolved: [], discovered: []};
 
@@ -219,6 +221,11 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
 
   targets(): string[] {
     return this.maker.directPeers();
+  }
+
+  /** Whether we are still making our first connections to peers we know of (see ConnectionMaker.expectsConnections). */
+  expectsConnections(): boolean {
+    return this.maker.expectsConnections();
   }
 
   isKnownPeer(name: string): boolean {
@@ -401,12 +408,11 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   /**
    * Our own record changed: everyone is told (with the records of `peers` too) a moment later,
    * so a connection added then established, or many added at once, make one message. Unless
-   * `urgent` (a peer met or a connection lost), no sooner than ANNOUNCE_GAP_MS after the last.
+   * `urgent` (a peer met or a connection lost), no sooner than announceGapMs() after the last.
    */
   private localChange(peers: string[], removed: PeerRecord[] = [], urgent = false): void {
-    this.routes.invalidate();
     for (const name of [this.ourName, ...peers]) this.toAnnounce.add(name);
-    this.announcer.ask(urgent);
+    this.announcer.ask(urgent, announceGapMs(this.topology.size));
     this.dropped(removed);
     this.maker.refresh();
     this.changed();
@@ -422,7 +428,6 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
   /** Gossip from others was merged into the topology. */
   private merged(result: UpdateResult): void {
     if (result.added.length === 0 && result.improved.size === 0 && result.removed.length === 0 && !result.ourselfBumped) return;
-    this.routes.invalidate();
     for (const peer of result.added) this.emit('peerAdded', peer.name);
     this.dropped(result.removed);
     if (result.ourselfBumped) this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, new Set([this.ourName])));

@@ -1,79 +1,79 @@
 import type {BroadcastRoute, UnicastRoute} from '../state.js';
-import type {PeerRecord, Topology} from './topology.js';
+import {establishedGraph, Paths, reportedGraph} from './paths.js';
+import type {Topology} from './topology.js';
 
-/**
- * Breadth-first widening from `from` over every reported connection, each level in name order:
- * the same data gives the same routes on every peer, which keeps relays free of loops. Maps each
- * peer reached to the neighbour of `from` that leads to it; stops when `stopAt` is reached.
- */
-export function widen(topology: Topology, from: PeerRecord, stopAt?: string): {found: boolean; hops: Map<string, string>} {
-  const hops = new Map([[from.name, '']]);
-  let next = [from];
-  while (next.length > 0) {
-    const work = next.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    next = [];
-    for (const current of work) {
-      if (current.name === stopAt) return {found: true, hops};
-      for (const name of current.connections.keys()) {
-        const remote = topology.get(name);
-        if (!remote || hops.has(name)) continue;
-        next.push(remote);
-        hops.set(name, current === from ? name : hops.get(current.name)!);
-      }
-    }
-  }
-  return {found: false, hops};
+/** What is worked out from one state of the topology. */
+interface Worked {
+  changes: number;
+  all?: Paths;
+  established?: Paths;
+  broadcastAll: Map<string, string[]>;
 }
 
-/** Next hops from us, worked out again whenever the topology changes. */
+/**
+ * Next hops from us, worked out again after the topology changes, and only when asked for: gossip
+ * goes over every reported connection, pod traffic (and the report) over established ones.
+ */
 export class Routes {
-  private unicast?: Map<string, string>;
-  private readonly broadcast = new Map<string, string[]>();
+  private worked: Worked = {changes: -1, broadcastAll: new Map()};
 
   constructor(private readonly topology: Topology) {}
 
-  invalidate(): void {
-    this.unicast = undefined;
-    this.broadcast.clear();
+  private current(): Worked {
+    if (this.worked.changes !== this.topology.changes) this.worked = {changes: this.topology.changes, broadcastAll: new Map()};
+    return this.worked;
   }
 
-  private unicastRoutes(): Map<string, string> {
-    this.unicast ??= widen(this.topology, this.topology.ourself).hops;
-    return this.unicast;
+  /** Paths over every connection the records report: gossip's (the original's unicastAll/broadcastAll). */
+  private all(): Paths {
+    const worked = this.current();
+    worked.all ??= new Paths(reportedGraph(this.topology));
+    return worked.all;
+  }
+
+  /**
+   * Paths over the connections both ends report established, one set for the data plane and the
+   * report: each peer's first hops and spanning tree, worked out once per change of the topology.
+   */
+  established(): Paths {
+    const worked = this.current();
+    worked.established ??= new Paths(establishedGraph(this.topology));
+    return worked.established;
   }
 
   /** The neighbour to send a message for `peer` through; undefined when no path is known. */
   unicastAll(peer: string): string | undefined {
-    const hop = this.unicastRoutes().get(peer);
-    return hop || undefined;
+    return this.all().hop(this.topology.ourself.name, peer);
   }
 
-  /**
-   * The neighbours to pass a broadcast from `source` on to: those the source's spanning tree
-   * reaches through us (all of them when the source is us).
-   */
+  /** The neighbours to pass a broadcast from `source` on to (all of them when the source is us). */
   broadcastAll(source: string): string[] {
-    let hops = this.broadcast.get(source);
+    const {broadcastAll} = this.current();
+    let hops = broadcastAll.get(source);
     if (hops) return hops;
-    const {ourself} = this.topology;
-    const peer = this.topology.get(source);
-    hops = [];
-    if (peer) {
-      const {found, hops: reached} = widen(this.topology, peer, ourself.name);
-      if (found) hops = [...ourself.connections.keys()].filter(name => !reached.has(name) && this.topology.has(name));
-    }
-    this.broadcast.set(source, hops);
+    hops = this.all().passOn(source, this.topology.ourself.name);
+    broadcastAll.set(source, hops);
     return hops;
   }
 
-  /** Every peer a path leads to, by name, with its next hop ('' for ourselves): the report's UnicastRoutes. */
+  /**
+   * Every peer a path of established connections leads to, by name, with its next hop ('' for
+   * ourselves): the report's UnicastRoutes, as the original's (its unicast, not unicastAll).
+   */
   unicastTable(): UnicastRoute[] {
-    return [...this.unicastRoutes()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([dest, via]) => ({dest, via}));
+    const us = this.topology.ourself.name;
+    const hops = this.established().firstHops(us);
+    return [us, ...hops.keys()].sort().map(dest => ({dest, via: hops.get(dest) ?? ''}));
   }
 
-  /** For each of those peers, where its broadcasts go on from here: the report's BroadcastRoutes. */
+  /**
+   * For each of those peers, our children in its spanning tree, where the data plane passes its
+   * broadcasts on to: the report's BroadcastRoutes.
+   */
   broadcastTable(): BroadcastRoute[] {
-    return this.unicastTable().map(({dest}) => ({source: dest, via: this.broadcastAll(dest)}));
+    const us = this.topology.ourself.name;
+    const paths = this.established();
+    return this.unicastTable().map(({dest}) => ({source: dest, via: paths.children(dest, us)}));
   }
 
   /**
@@ -81,9 +81,10 @@ export class Routes {
    * Drawn from the next hops of all routes, so a neighbour leading to many peers is likelier.
    */
   randomNeighbours(except: string, random: () => number = Math.random): string[] {
-    const routes = this.unicastRoutes();
-    const count = Math.max(1, Math.floor(Math.log2(routes.size)));
-    const candidates = [...routes.values()].filter(hop => hop !== '' && hop !== except);
+    const hops = this.all().firstHops(this.topology.ourself.name);
+    // Counting ourselves, as the original's table of routes does.
+    const count = Math.max(1, Math.floor(Math.log2(hops.size + 1)));
+    const candidates = [...hops.values()].filter(hop => hop !== except);
     const chosen = new Set<string>();
     while (chosen.size < count && candidates.length > 0) {
       const i = Math.floor(random() * candidates.length);

@@ -32,6 +32,13 @@ interface Target {
   backoff: Backoff;
 }
 
+/** A peer someone is connected to, and where to dial it: the address, or the IP to dial at its port. */
+interface Candidate {
+  other: string;
+  address?: string;
+  ip?: string;
+}
+
 /** One of our live connections, as the maker sees it. */
 export interface LiveConnection {
   peer: string;
@@ -77,6 +84,7 @@ export class ConnectionMaker {
   private checkQueued = false;
   private stopped = false;
   private lastDiscovered = '';
+  private readonly candidateCache = new WeakMap<PeerRecord, {connections: PeerRecord['connections']; candidates: Candidate[]}>();
   terminationCount = 0;
 
   constructor(private readonly ctx: MakerContext) {}
@@ -163,6 +171,17 @@ export class ConnectionMaker {
     clearTimeout(this.timer);
   }
 
+  /**
+   * Whether a connection of ours may come soon: a target not tried yet, or being tried for the
+   * first time (one that failed before is not counted: a peer we cannot reach would keep it so).
+   */
+  expectsConnections(): boolean {
+    for (const t of this.targets.values()) {
+      if (!t.lastError && (t.state === 'attempting' || (t.state === 'waiting' && t.backoff.tryAfter !== undefined))) return true;
+    }
+    return false;
+  }
+
   /** Targets not connected, as `status connections` lists them after the live connections. */
   status(): ConnectionInfo[] {
     const out: ConnectionInfo[] = [];
@@ -235,12 +254,25 @@ export class ConnectionMaker {
     for (const p of peers) byName.set(p.name, p);
     for (const peer of peers) {
       if (peer.name === this.ctx.ourName) continue;
-      for (const [other, c] of peer.connections) {
+      for (const {other, address, ip} of this.candidates(peer)) {
         if (other === this.ctx.ourName || connectedPeers.has(other)) continue;
-        // The source port of an accepted connection is ephemeral: dial where that peer listens.
-        addTarget(c.outbound ? c.address : hostPort(ipOf(c.address), byName.get(other)?.port || this.ctx.port), other > this.ctx.ourName);
+        addTarget(address ?? hostPort(ip!, byName.get(other)?.port || this.ctx.port), other > this.ctx.ourName);
       }
     }
+  }
+
+  /**
+   * The peers `peer` reports connections to, with the address it dialled, or the IP of one it
+   * accepted (the source port is ephemeral: that peer is dialled where it listens). Kept while its
+   * connections stay the same (an update replaces them whole): the maker looks again after every
+   * change, and a forming mesh of 100 made this the most of its work.
+   */
+  private candidates(peer: PeerRecord): Candidate[] {
+    const cached = this.candidateCache.get(peer);
+    if (cached?.connections === peer.connections) return cached.candidates;
+    const candidates = [...peer.connections].map(([other, c]): Candidate => (c.outbound ? {other, address: c.address} : {other, ip: ipOf(c.address)}));
+    this.candidateCache.set(peer, {connections: peer.connections, candidates});
+    return candidates;
   }
 
   private connect(valid: Set<string>, direct: Set<string>): void {

@@ -64,9 +64,11 @@ const MESSAGE_BYTES = 1 << 20;
 const ESTABLISHED = 1;
 const OUTBOUND = 2;
 
-function encodePeer(w: Writer, p: PeerRecord): void {
+function encodePeer(p: PeerRecord): Buffer {
+  const w = new Writer(40 + p.nickName.length + 14 * p.connections.size);
   w.name(p.name).str(p.nickName).u64(p.uid).u64(BigInt(p.version)).u16(p.shortId).bool(p.hasShortId).u16(p.port).u16(p.connections.size);
   for (const [name, c] of p.connections) w.name(name).address(c.address).u8((c.established ? ESTABLISHED : 0) | (c.outbound ? OUTBOUND : 0));
+  return w.finish();
 }
 
 type PeerHead = Omit<PeerRecord, 'connections'>;
@@ -127,8 +129,17 @@ export class Topology {
   readonly ourself: PeerRecord;
   /** Encodings made since the last change: the same records go to many neighbours at once. */
   private readonly encoded = new Map<string, Buffer[]>();
+  /**
+   * Each record's bytes while it stays the same: a forming mesh changes some record many times a
+   * second, and encoding all the others again each time (the whole topology to each new
+   * neighbour) was most of a hub's work. A record changes with its version, its uid (a
+   * placeholder described) or its connections (replaced whole by an update).
+   */
+  private readonly recordBytes = new WeakMap<PeerRecord, {version: number; uid: bigint; connections: Map<string, ConnectionSummary>; bytes: Buffer}>();
   /** The digest of every record's rank, until the next change. */
   private digestCache?: Buffer;
+  /** Counts the changes to the records: what is worked out from them holds while this stays the same. */
+  private changeCount = 0;
 
   constructor(ourself: Omit<PeerRecord, 'connections' | 'version'>) {
     this.ourself = {...ourself, version: 0, connections: new Map()};
@@ -136,8 +147,13 @@ export class Topology {
   }
 
   private changedRecords(): void {
+    this.changeCount++;
     this.encoded.clear();
     this.digestCache = undefined;
+  }
+
+  get changes(): number {
+    return this.changeCount;
   }
 
   /** Every record's name and rank, in name order, onto `w` (readRanks() reads them back). */
@@ -171,6 +187,11 @@ export class Topology {
 
   all(): PeerRecord[] {
     return [...this.peers.values()];
+  }
+
+  /** How many peers are known, ourselves included. */
+  get size(): number {
+    return this.peers.size;
   }
 
   names(): Set<string> {
@@ -212,22 +233,31 @@ export class Topology {
     const cached = this.encoded.get(key);
     if (cached) return cached;
     const messages: Buffer[] = [];
-    let w = new Writer();
+    let parts: Buffer[] = [];
     let size = 0;
     for (const name of names) {
       const peer = this.peers.get(name);
       if (!peer) continue;
-      encodePeer(w, peer);
-      size += 40 + peer.nickName.length + 14 * peer.connections.size;
+      const bytes = this.bytesOf(peer);
+      parts.push(bytes);
+      size += bytes.length;
       if (size >= MESSAGE_BYTES) {
-        messages.push(w.finish());
-        w = new Writer();
+        messages.push(Buffer.concat(parts, size));
+        parts = [];
         size = 0;
       }
     }
-    if (size > 0) messages.push(w.finish());
+    if (size > 0) messages.push(Buffer.concat(parts, size));
     this.encoded.set(key, messages);
     return messages;
+  }
+
+  private bytesOf(peer: PeerRecord): Buffer {
+    const cached = this.recordBytes.get(peer);
+    if (cached && cached.version === peer.version && cached.uid === peer.uid && cached.connections === peer.connections) return cached.bytes;
+    const bytes = encodePeer(peer);
+    this.recordBytes.set(peer, {version: peer.version, uid: peer.uid, connections: peer.connections, bytes});
+    return bytes;
   }
 
   /**

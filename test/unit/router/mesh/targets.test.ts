@@ -165,6 +165,34 @@ describe('mesh connection maker', () => {
     assert.deepEqual(maker.discovered(), []);
   });
 
+  it('expects connections while a target is not tried yet or tried for the first time, not once it failed or connected', async () => {
+    const {state, maker} = fixture();
+    const B = 'aa:00:00:00:00:02';
+    const D = 'aa:00:00:00:00:09';
+    assert.equal(maker.expectsConnections(), false);
+    state.live.push({peer: B, address: '192.168.90.2:6783', outbound: true, listenPort: 6783});
+    state.peers = [record(B, [[D, '192.168.90.9:6783', true]])];
+    maker.refresh();
+    await tick();
+    // D's name is above ours: not dialled yet, but it will be.
+    assert.deepEqual(state.attempts, []);
+    assert.equal(maker.expectsConnections(), true);
+    state.now += DISCOVERY_DEFER_MS;
+    maker.refresh();
+    await tick();
+    assert.deepEqual(state.attempts, [['192.168.90.9:6783', false]]);
+    assert.equal(maker.expectsConnections(), true);
+    maker.connectionAborted('192.168.90.9:6783', new Error('dial tcp4 192.168.90.9:6783: i/o timeout'));
+    await tick();
+    assert.equal(maker.expectsConnections(), false);
+    // Its retry is no first try.
+    state.now += 60_000;
+    maker.refresh();
+    await tick();
+    assert.equal(state.attempts.length, 2);
+    assert.equal(maker.expectsConnections(), false);
+  });
+
   it('with --no-discovery, dials only its targets', async () => {
     const {state, maker} = fixture({discovery: false});
     state.peers = [record('aa:00:00:00:00:02', [['aa:00:00:00:00:03', '192.168.90.3:6783', true]])];

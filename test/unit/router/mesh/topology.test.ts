@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
-import {Routes, widen} from '../../../../src/lib/router/mesh/routes.js';
+import {Routes} from '../../../../src/lib/router/mesh/routes.js';
 import {decodeUpdate, Topology} from '../../../../src/lib/router/mesh/topology.js';
+import {link, own, peer, view as viewOf} from '../../../helpers/topologies.js';
 
 const A = 'aa:00:00:00:00:0a';
 const B = 'aa:00:00:00:00:0b';
 const C = 'aa:00:00:00:00:0c';
 const D = 'aa:00:00:00:00:0d';
-
-/** A peer's own view, whose records it alone writes. */
-function peer(name: string, uid = BigInt(parseInt(name.slice(-2), 16))): Topology {
-  return new Topology({name, nickName: `nick-${name.slice(-1)}`, uid, shortId: 1, hasShortId: true, port: 6783});
-}
-
-/** `from` connected to each of `to` (outbound, established), as its own record says. */
-function link(from: Topology, ...to: string[]): Topology {
-  for (const name of to) from.setLocalConnection(name, {address: `192.168.90.${parseInt(name.slice(-2), 16)}:6783`, outbound: true, established: true});
-  return from;
-}
-
-/** Its own record, as it gossips it. */
-const own = (t: Topology) => Buffer.concat(t.encode([t.ourself.name]));
 
 describe('mesh topology', () => {
   it('encodes and decodes records exactly', () => {
@@ -33,6 +20,26 @@ describe('mesh topology', () => {
       [A, {address: '192.168.90.10:6783', outbound: true, established: true}],
       [C, {address: '192.168.90.12:6783', outbound: true, established: true}],
     ]);
+  });
+
+  it('encodes each record as it is now, whichever records changed since the last encoding', () => {
+    const a = link(peer(A), B);
+    const b = link(peer(B), A);
+    const all = () => decodeUpdate(Buffer.concat(a.encode([A, B, C])));
+    a.applyUpdate(own(b));
+    const before = all();
+    assert.deepEqual(before.map(r => [r.name, r.version]), [[A, 1], [B, 1]]);
+    // Its connections replaced by an update: the new ones, and a placeholder for C.
+    a.applyUpdate(own(link(b, C)));
+    const after = all();
+    assert.deepEqual(after.map(r => [r.name, r.version, r.uid]), [[A, 1, 10n], [B, 2, 11n], [C, 0, 0n]]);
+    assert.deepEqual([...after[1]!.connections.keys()], [A, C]);
+    // Ours changed in place (a new version), then the placeholder described by a connection.
+    link(a, C);
+    a.meet({name: C, nickName: 'nick-c', uid: 12n, shortId: 3, port: 6783});
+    const last = all();
+    assert.deepEqual(last.map(r => [r.name, r.version, r.uid, r.nickName]), [[A, 2, 10n, 'nick-a'], [B, 2, 11n, 'nick-b'], [C, 0, 12n, 'nick-c']]);
+    assert.deepEqual([...last[0]!.connections.keys()], [B, C]);
   });
 
   it('learns peers and connections from an update, with a placeholder for a peer only named', () => {
@@ -135,12 +142,7 @@ describe('mesh topology', () => {
 });
 
 describe('mesh routes', () => {
-  /** A's view of a topology given as adjacency (each peer's own records). */
-  function view(edges: Record<string, string[]>): Topology {
-    const a = link(peer(A), ...(edges[A] ?? []));
-    for (const [name, to] of Object.entries(edges)) if (name !== A) a.applyUpdate(own(link(peer(name), ...to)));
-    return a;
-  }
+  const view = (records: Record<string, string[]>) => viewOf(A, records);
 
   it('routes to each peer through the neighbour that leads there', () => {
     const routes = new Routes(view({[A]: [B], [B]: [A, C], [C]: [B, D], [D]: [C]}));
@@ -151,9 +153,8 @@ describe('mesh routes', () => {
     assert.equal(routes.unicastAll(A), undefined);
   });
 
-  it('widens level by level in name order: the same data gives the same tree everywhere', () => {
-    const t = view({[A]: [B, C], [B]: [A, D], [C]: [A, D], [D]: [B, C]});
-    assert.equal(widen(t, t.ourself).hops.get(D), B);
+  it('searches level by level in name order: the same data gives the same tree everywhere', () => {
+    assert.equal(new Routes(view({[A]: [B, C], [B]: [A, D], [C]: [A, D], [D]: [B, C]})).unicastAll(D), B);
   });
 
   it('in a full mesh, broadcasts go straight to everyone and nobody relays them', () => {
