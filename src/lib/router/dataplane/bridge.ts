@@ -65,8 +65,9 @@ export interface BridgeSpec {
 }
 
 /**
- * Creates the bridge or adopts the one there, then gives it its MAC and MTU and brings it up. The MAC is always set explicitly: a bridge whose MAC was never set takes the
- * lowest MAC of its ports, which would change the peer name as pods come and go.
+ * Creates the bridge or adopts the one there, then gives it its MAC and MTU and brings it up.
+ * The MAC is always set explicitly: a bridge whose MAC was never set takes the lowest MAC of its
+ * ports, which would change the peer name as pods come and go.
  */
 export async function ensureWeaveBridge(spec: BridgeSpec, host: HostLinks, log: Logger): Promise<HostLink> {
   const existing = existingBridgeType(host.bridge, host.datapath);
