@@ -88,13 +88,18 @@ async function getLinkAs(socket: RouteSocket, name: string, as: readonly string[
   }
 }
 
-/** LinkOps over rtnetlink in this process: no `ip` process, so no fork of the router, per call. */
+/**
+ * LinkOps over rtnetlink in this process: no `ip` process, so no fork of the router, per call.
+ * Every request waits on libuv's pool (see SocketIo): the kernel answers a link change, and most
+ * reads, only once it holds the RTNL lock, which a host of busy routers and pods contends for,
+ * and the router's event loop must not stand still meanwhile (its peers' handshakes wait on it).
+ */
 export class NetlinkLinkOps implements LinkOps {
   constructor(private readonly addon: NetlinkAddon) {}
 
   async show(name: string, netns?: string): Promise<LinkInfo | undefined> {
     try {
-      return await withRouteSocket(this.addon, netns, ['link', 'show', 'dev', name], socket => getLink(socket, name));
+      return await withRouteSocket(this.addon, netns, ['link', 'show', 'dev', name], socket => getLink(socket, name), 'pool');
     } catch (error) {
       if (error instanceof IpError && error.notFound) return undefined;
       throw error;
@@ -102,28 +107,43 @@ export class NetlinkLinkOps implements LinkOps {
   }
 
   list(netns?: string): Promise<AddressedLink[]> {
-    return withRouteSocket(this.addon, netns, ['addr', 'show'], async socket => {
-      const links = await dumpLinks(socket);
-      const cidrs = await v4CidrsByLink(socket);
-      return links.map(link => ({...link, cidrs: cidrs.get(link.ifindex) ?? []}));
-    });
+    return withRouteSocket(
+      this.addon,
+      netns,
+      ['addr', 'show'],
+      async socket => {
+        const links = await dumpLinks(socket);
+        const cidrs = await v4CidrsByLink(socket);
+        return links.map(link => ({...link, cidrs: cidrs.get(link.ifindex) ?? []}));
+      },
+      'pool',
+    );
   }
 
   async apply(changes: readonly LinkChange[], netns?: string): Promise<void> {
     if (changes.length === 0) return;
-    // Deleting waits for the kernel's RCU grace period: on the pool then (see SocketIo).
-    const io = changes.some(c => c.op === 'del') ? 'pool' : 'inline';
-    await withRouteSocket(this.addon, netns, ipCommand(changes[0]!), async socket => {
-      for (const change of changes) await request(socket, change);
-    }, io);
+    await withRouteSocket(
+      this.addon,
+      netns,
+      ipCommand(changes[0]!),
+      async socket => {
+        for (const change of changes) await request(socket, change);
+      },
+      'pool',
+    );
   }
 
   applyAndShow(changes: readonly LinkChange[], name: string, netns?: string): Promise<LinkInfo> {
-    const io = changes.some(c => c.op === 'del') ? 'pool' : 'inline';
-    return withRouteSocket(this.addon, netns, ipCommand(changes[0] ?? {op: 'set', name}), async socket => {
-      for (const change of changes) await request(socket, change);
-      return getLink(socket, name);
-    }, io);
+    return withRouteSocket(
+      this.addon,
+      netns,
+      ipCommand(changes[0] ?? {op: 'set', name}),
+      async socket => {
+        for (const change of changes) await request(socket, change);
+        return getLink(socket, name);
+      },
+      'pool',
+    );
   }
 }
 
