@@ -23,6 +23,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {availableParallelism, loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {FLOOD_MAC} from '../src/lib/net/fdb.js';
+import {hostLinkOps} from '../src/lib/net/netlink/link-ops.js';
 import {ensureVxlan} from '../src/lib/net/vxlan.js';
 import {Lan, type LanHost} from '../test/helpers/lan.js';
 import type {Netns} from '../test/helpers/netns.js';
@@ -166,7 +167,7 @@ async function openvpnHostPath(hosts: LanHost[], keyFile: string): Promise<Path>
 async function vxlanPath(sites: Site[]): Promise<Path> {
   for (const [i, site] of sites.entries()) {
     const netns = site.host.ns.path;
-    await ensureVxlan({name: 'vxbench', vni: 42, port: VXLAN_PORT, mtu: site.mtu, bridge: site.bridge, learning: false, netns});
+    await ensureVxlan({name: 'vxbench', vni: 42, port: VXLAN_PORT, mtu: site.mtu, bridge: site.bridge, learning: false, netns}, hostLinkOps().ops);
     site.host.ns.exec('bridge', ['fdb', 'append', FLOOD_MAC, 'dev', 'vxbench', 'dst', sites[1 - i]!.host.ip]);
   }
   return {name: 'kernel VXLAN, unencrypted, pod to pod', ...pods(sites), pids: () => [], stop: async () => {}};

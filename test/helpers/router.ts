@@ -22,6 +22,8 @@ export interface RouterOptions {
    * process reaches it directly (node:http's socketPath), without a curl per call.
    */
   apiSocket?: string;
+  /** Another build's `bin/weave.js` (a benchmark against a reference checkout). */
+  bin?: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export class RouterProcess {
     const api = options.apiSocket ? ['--http-addr', options.apiSocket] : [];
     const defaults = options.bare ? [] : ['--nickname', ns.name, '--db-prefix', join(dbDir, 'weave'), '--log-level', 'debug'];
     const pidns = options.ownPidns ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'] : [];
-    const child = spawn('nsenter', [`--net=${ns.path}`, ...pidns, process.execPath, WEAVE_BIN, 'router', ...defaults, ...api, ...(options.args ?? [])], {
+    const child = spawn('nsenter', [`--net=${ns.path}`, ...pidns, process.execPath, options.bin ?? WEAVE_BIN, 'router', ...defaults, ...api, ...(options.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {...process.env, ...options.env},
     });

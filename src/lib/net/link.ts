@@ -15,7 +15,13 @@ export interface LinkInfo {
   /** A veth's peer: its index, in the namespace `link_netnsid` names (absent: ours). */
   link_index?: number;
   link_netnsid?: number;
-  linkinfo?: {info_kind?: string; info_slave_data?: {hairpin?: boolean}};
+  linkinfo?: {
+    info_kind?: string;
+    /** A VXLAN device's settings. */
+    info_data?: {id?: number; port?: number; learning?: boolean; local?: string};
+    /** A bridge port's. */
+    info_slave_data?: {hairpin?: boolean; isolated?: boolean};
+  };
 }
 
 /** The link named `name`, or undefined when there is none. */

@@ -1,5 +1,5 @@
-import {type IpCommand, ipBatch} from './ip.js';
-import {type LinkInfo, showLink} from './link.js';
+import type {LinkInfo} from './link.js';
+import type {LinkChange, LinkOps} from './link-ops.js';
 
 /** A kernel VXLAN device as a bridge port. */
 export interface VxlanSpec {
@@ -19,10 +19,6 @@ export interface VxlanSpec {
   netns?: string;
 }
 
-interface VxlanLink extends LinkInfo {
-  linkinfo?: LinkInfo['linkinfo'] & {info_data?: {id?: number; port?: number; learning?: boolean; local?: string}};
-}
-
 /** A link holds the device's name but is no VXLAN device: only the operator can sort that out. */
 export class NotVxlanError extends Error {
   constructor(readonly device: string, kind: string) {
@@ -32,7 +28,7 @@ export class NotVxlanError extends Error {
 }
 
 /** Whether the existing device has the settings that can only be given at creation. */
-function matches(link: VxlanLink, spec: VxlanSpec): boolean {
+function matches(link: LinkInfo, spec: VxlanSpec): boolean {
   const data = link.linkinfo?.info_data ?? {};
   return data.id === spec.vni && data.port === spec.port && data.learning === spec.learning && (data.local ?? undefined) === spec.local;
 }
@@ -45,22 +41,17 @@ export interface EnsuredVxlan {
 
 /**
  * The device `spec.name`, created when missing, recreated when its creation-time settings
- * differ, then given its MTU and bridge and brought up, in one `ip -batch`. An adopted device
- * keeps its forwarding table.
+ * differ, then given its MTU and bridge and brought up, through `ops`. An adopted device keeps
+ * its forwarding table.
  */
-export async function ensureVxlan(spec: VxlanSpec): Promise<EnsuredVxlan> {
-  const existing = (await showLink(spec.name, spec.netns)) as VxlanLink | undefined;
+export async function ensureVxlan(spec: VxlanSpec, ops: LinkOps): Promise<EnsuredVxlan> {
+  const existing = await ops.show(spec.name, spec.netns);
   const kind = existing?.linkinfo?.info_kind ?? '';
   if (existing && kind !== 'vxlan') throw new NotVxlanError(spec.name, kind);
   const action = !existing ? 'created' : matches(existing, spec) ? 'adopted' : 'recreated';
-  const commands: IpCommand[] = [];
-  if (action === 'recreated') commands.push(['link', 'del', 'dev', spec.name]);
-  if (action !== 'adopted') {
-    const local = spec.local ? ['local', spec.local] : [];
-    commands.push(['link', 'add', 'name', spec.name, 'type', 'vxlan', 'id', String(spec.vni), 'dstport', String(spec.port), ...local, spec.learning ? 'learning' : 'nolearning']);
-  }
-  commands.push(['link', 'set', 'dev', spec.name, 'mtu', String(spec.mtu), 'master', spec.bridge, 'up']);
-  commands.push(['link', 'set', 'dev', spec.name, 'type', 'bridge_slave', 'isolated', spec.isolated ? 'on' : 'off'], ['link', 'show', 'dev', spec.name]);
-  const shown = await ipBatch(commands, spec.netns);
-  return {link: (shown.at(-1) as LinkInfo[])[0]!, action};
+  const changes: LinkChange[] = [];
+  if (action === 'recreated') changes.push({op: 'del', name: spec.name});
+  if (action !== 'adopted') changes.push({op: 'add-vxlan', name: spec.name, vni: spec.vni, port: spec.port, learning: spec.learning, ...(spec.local ? {local: spec.local} : {})});
+  changes.push({op: 'set', name: spec.name, mtu: spec.mtu, master: spec.bridge, up: true}, {op: 'bridge-port', name: spec.name, isolated: spec.isolated ?? false});
+  return {link: await ops.applyAndShow(changes, spec.name, spec.netns), action};
 }

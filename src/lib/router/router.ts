@@ -1,7 +1,7 @@
 import {chmod, rm} from 'node:fs/promises';
 import {networkInterfaces} from 'node:os';
 import {bridgeFdb} from '../net/fdb.js';
-import {showLink} from '../net/link.js';
+import {hostLinkOps} from '../net/netlink/link-ops.js';
 import type {Server} from 'node:http';
 import {WeaveIpam} from '../cni/ipam/weave.js';
 import {VERSION} from '../package.js';
@@ -126,7 +126,7 @@ function watchContainers(config: RouterConfig, ipam: IpamService | undefined, lo
  * and lowering it would: 1376, or less when the links towards the peers given are smaller.
  */
 async function startMtu(config: RouterConfig): Promise<number> {
-  const bridge = await showLink(config.weaveBridge);
+  const bridge = await hostLinkOps().ops.show(config.weaveBridge);
   if (bridge) return bridge.mtu;
   return Math.min(DEFAULTS.mtu, (await initialMtu(config.peers)) ?? DEFAULTS.mtu);
 }
@@ -175,6 +175,8 @@ export class WeaveRouter {
   static async start(config: RouterConfig, log: Logger): Promise<WeaveRouter> {
     const name = await WeaveRouter.peerName(config);
     log.info('starting weave router', {version: VERSION, name, nickname: config.nickname, peers: config.peers});
+    const {fallback} = hostLinkOps();
+    if (fallback) log.info('host links through ip, as the addon has no netlink', {addon: fallback});
     const httpPort = config.httpAddr && 'port' in config.httpAddr ? config.httpAddr.port : undefined;
     // With a password, VXLAN from untrusted peers is dropped on the way in (fail closed).
     const overlaySources = config.password ? {overlaySources: config.trustedSubnets} : {};

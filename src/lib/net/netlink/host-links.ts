@@ -1,48 +1,15 @@
 import {closeSync, readdirSync} from 'node:fs';
 import {type BridgeLinks, type HostLinks, NETNS_DIR, type PortLink} from '../host-links.js';
 import {IpError} from '../ip-error.js';
-import {AF, attrText, cstring, IFA, ifaddrmsg, ifinfomsg, IFLA, macText, NETNSA, NLM_F, parseAddr, parseAttrs, parseLink, readI32, readU32, RTM, rtgenmsg, u32} from './message.js';
+import type {LinkInfo} from '../link.js';
+import {dumpLinks, linkInfo, v4CidrsByLink} from './link-info.js';
+import {cstring, ifinfomsg, IFLA, NETNSA, parseAttrs, readI32, RTM, rtgenmsg, u32} from './message.js';
 import {loadNetlinkAddon, type NetlinkAddon, openNetns, type RouteSocket, withRouteSocket} from './socket.js';
 
-interface Link {
-  ifindex: number;
-  ifname: string;
-  mac: string;
-  ifalias?: string;
-  master?: number;
-  /** The other end of a veth in another namespace: its index there, and that namespace's id here. */
-  peer?: {ifindex: number; netnsid: number};
-}
-
-function link(payload: Buffer): Link {
-  const {ifindex, attrs} = parseLink(payload);
-  const ifalias = attrText(attrs, IFLA.IFALIAS);
-  const master = attrs.get(IFLA.MASTER);
-  const peerIndex = attrs.get(IFLA.LINK);
-  const netnsid = attrs.get(IFLA.LINK_NETNSID);
-  // As `ip` tells a peer elsewhere: a link index with a namespace id (none: the peer is here).
-  const peer = peerIndex && netnsid && readU32(peerIndex) !== 0 && readI32(netnsid) >= 0 ? {peer: {ifindex: readU32(peerIndex), netnsid: readI32(netnsid)}} : {};
-  return {
-    ifindex,
-    ifname: attrText(attrs, IFLA.IFNAME) ?? '',
-    mac: macText(attrs.get(IFLA.ADDRESS) ?? Buffer.alloc(0)),
-    ...(ifalias ? {ifalias} : {}),
-    ...(master ? {master: readU32(master)} : {}),
-    ...peer,
-  };
-}
-
-const dumpLinks = async (socket: RouteSocket): Promise<Link[]> =>
-  (await socket.request(['link', 'show'], RTM.GETLINK, NLM_F.DUMP, ifinfomsg())).map(reply => link(reply.payload));
-
-/** The IPv4 addresses of the link `ifindex` as `a.b.c.d/len`, in the kernel's order (as `ip addr show` lists them). */
-async function v4Cidrs(socket: RouteSocket, ifindex: number): Promise<string[]> {
-  const replies = await socket.request(['addr', 'show'], RTM.GETADDR, NLM_F.DUMP, ifaddrmsg(4, 0, 0, 0));
-  return replies.flatMap(({payload}) => {
-    const addr = parseAddr(payload);
-    const local = addr.attrs.get(IFA.LOCAL) ?? addr.attrs.get(IFA.ADDRESS);
-    return addr.family === AF[4] && addr.ifindex === ifindex && local?.length === 4 ? [`${[...local].join('.')}/${addr.prefixlen}`] : [];
-  });
+/** A veth's other end in another namespace, as `ip` tells it: its index there, and that namespace's id here. */
+function peerOf(link: LinkInfo): {ifindex: number; netnsid: number} | undefined {
+  const {link_index: ifindex, link_netnsid: netnsid} = link;
+  return ifindex !== undefined && netnsid !== undefined && netnsid >= 0 ? {ifindex, netnsid} : undefined;
 }
 
 /** The id this namespace gives the one at `path`, as `ip netns list` shows it; undefined when it gave none. */
@@ -77,21 +44,22 @@ export class NetlinkHostLinks implements HostLinks {
       const links = await dumpLinks(socket);
       const bridge = links.find(l => l.ifname === name);
       if (!bridge) return undefined;
-      const ports = links.filter(l => l.master === bridge.ifindex);
+      const ports = links.filter(l => l.master === name);
       // Only now: reading the ports made the kernel give ids to the namespaces of their peers.
-      const names = ports.some(p => p.peer) ? namedNamespaces() : [];
+      const names = ports.some(peerOf) ? namedNamespaces() : [];
       const ids: (number | undefined)[] = [];
       // One at a time: a socket carries one request at a time.
       for (const n of names) ids.push(await nsid(socket, `${NETNS_DIR}/${n}`));
       return {
-        mac: bridge.mac,
-        cidrs: await v4Cidrs(socket, bridge.ifindex),
+        mac: bridge.address,
+        cidrs: (await v4CidrsByLink(socket)).get(bridge.ifindex) ?? [],
         ports: ports.map((port): PortLink => {
-          const netns = port.peer && names.find((_, i) => ids[i] === port.peer!.netnsid);
+          const peer = peerOf(port);
+          const netns = peer && names.find((_, i) => ids[i] === peer.netnsid);
           return {
             ifname: port.ifname,
             ...(port.ifalias ? {ifalias: port.ifalias} : {}),
-            ...(netns ? {peer: {netns, ifindex: port.peer!.ifindex}} : {}),
+            ...(netns ? {peer: {netns, ifindex: peer!.ifindex}} : {}),
           };
         }),
       };
@@ -103,7 +71,7 @@ export class NetlinkHostLinks implements HostLinks {
     try {
       return await withRouteSocket(this.addon, `${NETNS_DIR}/${peer.netns}`, as, async socket => {
         const [answer] = await socket.request(as, RTM.GETLINK, 0, ifinfomsg(peer.ifindex));
-        return answer && link(answer.payload).mac;
+        return answer && linkInfo(answer.payload).address;
       });
     } catch {
       return undefined; // the pod went away meanwhile
@@ -116,8 +84,8 @@ export class NetlinkHostLinks implements HostLinks {
       return await withRouteSocket(this.addon, netns, as, async socket => {
         const [answer] = await socket.request(as, RTM.GETLINK, 0, ifinfomsg(), [{type: IFLA.IFNAME, value: cstring(ifname)}]);
         if (!answer) return undefined;
-        const found = link(answer.payload);
-        return {mac: found.mac, cidrs: await v4Cidrs(socket, found.ifindex)};
+        const found = linkInfo(answer.payload);
+        return {mac: found.address, cidrs: (await v4CidrsByLink(socket)).get(found.ifindex) ?? []};
       });
     } catch (error) {
       if (error instanceof IpError) return undefined; // gone meanwhile, or lost the interface

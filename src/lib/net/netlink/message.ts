@@ -22,7 +22,10 @@ const HEADER = 16;
 export const IFLA = {ADDRESS: 1, IFNAME: 3, MTU: 4, LINK: 5, MASTER: 10, LINKINFO: 18, IFALIAS: 20, NET_NS_FD: 28, LINK_NETNSID: 37} as const;
 export const INFO = {KIND: 1, DATA: 2, SLAVE_DATA: 5} as const;
 export const VETH_INFO_PEER = 1;
-export const IFLA_BRPORT_MODE = 4;
+/** A bridge port's settings (IFLA_BRPORT_*), inside INFO.SLAVE_DATA. MODE: hairpin. */
+export const BRPORT = {MODE: 4, LEARNING: 8, UNICAST_FLOOD: 9, MCAST_FLOOD: 27, BCAST_FLOOD: 30, ISOLATED: 33} as const;
+/** A VXLAN device's settings (IFLA_VXLAN_*), inside INFO.DATA; PORT is in network byte order. */
+export const VXLAN = {ID: 1, LOCAL: 4, LEARNING: 7, PORT: 15} as const;
 export const IFA = {ADDRESS: 1, LOCAL: 2} as const;
 export const IFA_F_NODAD = 0x2;
 export const NETNSA = {NSID: 1, FD: 3} as const;
@@ -183,7 +186,7 @@ export const readI32 = (b: Buffer): number => new DataView(b.buffer, b.byteOffse
 /** struct rtgenmsg (a family, padded): the fixed header of requests about namespaces. */
 export const rtgenmsg = (): Buffer => Buffer.alloc(4);
 
-/** The fields of an RTM_NEWLINK message that the CNI path and `weave ps` read. */
+/** The fields of an RTM_NEWLINK message: see link-info.ts for what they mean as `ip` shows them. */
 export function parseLink(payload: Buffer): {ifindex: number; flags: number; attrs: Map<number, Buffer>} {
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.length);
   return {ifindex: dv.getInt32(4, LE), flags: dv.getUint32(8, LE), attrs: parseAttrs(payload.subarray(16))};

@@ -8,7 +8,6 @@ import type {PodNet} from '../pod-net.js';
 import {MAX_ALIAS, type VethSpec} from '../veth.js';
 import {
   addressBytes,
-  attrText,
   cstring,
   encodeAttrs,
   IFA,
@@ -17,13 +16,10 @@ import {
   IFF_UP,
   ifinfomsg,
   IFLA,
-  IFLA_BRPORT_MODE,
+  BRPORT,
   INFO,
   macBytes,
-  macText,
   NLM_F,
-  parseLink,
-  readU32,
   RT_SCOPE,
   RTA,
   RTM,
@@ -32,18 +28,10 @@ import {
   u8,
   VETH_INFO_PEER,
 } from './message.js';
+import {getLink} from './link-info.js';
 import {loadNetlinkAddon, type NetlinkAddon, openNetns, type SocketIo, type RouteSocket, withRouteSocket} from './socket.js';
 
 const CREATE = NLM_F.CREATE | NLM_F.EXCL;
-
-/** ifi_flags as `ip -j link` names them, for those anyone reads. */
-const FLAG_NAMES: readonly [number, string][] = [
-  [0x2, 'BROADCAST'],
-  [0x8, 'LOOPBACK'],
-  [0x1000, 'MULTICAST'],
-  [IFF_UP, 'UP'],
-  [0x10000, 'LOWER_UP'],
-];
 
 /** The CNI path's link work over netlink; see PodNet. Each call opens its own sockets. */
 export class NetlinkPodNet implements PodNet {
@@ -58,22 +46,6 @@ export class NetlinkPodNet implements PodNet {
     return withRouteSocket(this.addon, netns ?? this.hostNetns, as, body, io);
   }
 
-  private async getLink(socket: RouteSocket, name: string): Promise<LinkInfo> {
-    const [answer] = await socket.request(['link', 'show', 'dev', name], RTM.GETLINK, 0, ifinfomsg(), [{type: IFLA.IFNAME, value: cstring(name)}]);
-    if (!answer) throw new IpError(['link', 'show', 'dev', name], 'the kernel answered with no link');
-    const {ifindex, flags, attrs} = parseLink(answer.payload);
-    const text = (type: number) => attrText(attrs, type);
-    const alias = text(IFLA.IFALIAS);
-    return {
-      ifindex,
-      ifname: text(IFLA.IFNAME) ?? name,
-      address: macText(attrs.get(IFLA.ADDRESS) ?? Buffer.alloc(0)),
-      mtu: readU32(attrs.get(IFLA.MTU) ?? Buffer.alloc(4)),
-      flags: FLAG_NAMES.filter(([bit]) => flags & bit).map(([, flag]) => flag),
-      ...(alias ? {ifalias: alias} : {}),
-    };
-  }
-
   async createVeth(spec: VethSpec): Promise<string> {
     const mac = randomMac();
     const mtu = u32(spec.mtu);
@@ -81,7 +53,7 @@ export class NetlinkPodNet implements PodNet {
     const nsFd = openNetns(spec.netns, add);
     try {
       await this.withSocket(undefined, add, async host => {
-        const bridge = await this.getLink(host, spec.bridge);
+        const bridge = await getLink(host, spec.bridge);
         // The peer is born in the container's namespace, as `ip link add ... peer ... netns` does.
         const peer = Buffer.concat([ifinfomsg(), encodeAttrs([{type: IFLA.IFNAME, value: cstring(spec.peerName)}, {type: IFLA.MTU, value: mtu}, {type: IFLA.NET_NS_FD, value: u32(nsFd)}])]);
         await host.request(add, RTM.NEWLINK, CREATE, ifinfomsg(0, IFF_UP), [
@@ -96,7 +68,7 @@ export class NetlinkPodNet implements PodNet {
         await host.request(['link', 'set', 'dev', spec.hostName, 'type', 'bridge_slave', 'hairpin', spec.hairpin ? 'on' : 'off'], RTM.NEWLINK, 0, ifinfomsg(), [
           {type: IFLA.IFNAME, value: cstring(spec.hostName)},
           ...alias,
-          {type: IFLA.LINKINFO, value: [{type: INFO.SLAVE_DATA, value: [{type: IFLA_BRPORT_MODE, value: u8(spec.hairpin ? 1 : 0)}]}]},
+          {type: IFLA.LINKINFO, value: [{type: INFO.SLAVE_DATA, value: [{type: BRPORT.MODE, value: u8(spec.hairpin ? 1 : 0)}]}]},
         ]);
       });
     } finally {
@@ -107,7 +79,7 @@ export class NetlinkPodNet implements PodNet {
 
   configureInterface(netns: string, ifname: string, addresses: readonly string[], routes: readonly RouteSpec[]): Promise<LinkInfo> {
     return this.withSocket(netns, ['link', 'set', 'dev', ifname, 'up'], async socket => {
-      const {ifindex} = await this.getLink(socket, ifname);
+      const {ifindex} = await getLink(socket, ifname);
       await socket.request(['link', 'set', 'dev', ifname, 'up'], RTM.NEWLINK, 0, ifinfomsg(ifindex, IFF_UP));
       for (const address of addresses) {
         const cidr = parseCidr(address);
@@ -131,13 +103,13 @@ export class NetlinkPodNet implements PodNet {
           {type: RTA.OIF, value: u32(ifindex)},
         ]);
       }
-      return this.getLink(socket, ifname);
+      return getLink(socket, ifname);
     });
   }
 
   async showLink(name: string, netns?: string): Promise<LinkInfo | undefined> {
     try {
-      return await this.withSocket(netns, ['link', 'show', 'dev', name], socket => this.getLink(socket, name));
+      return await this.withSocket(netns, ['link', 'show', 'dev', name], socket => getLink(socket, name));
     } catch (error) {
       if (error instanceof IpError && error.notFound) return undefined;
       throw error;

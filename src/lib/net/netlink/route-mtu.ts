@@ -1,6 +1,7 @@
 import {isIP} from 'node:net';
 import type {RouteMtu} from '../mtu.js';
-import {addressBytes, attrText, ifinfomsg, IFLA, parseLink, parseRoute, readU32, RTA, RTM, rtmsgGet} from './message.js';
+import {linkInfo} from './link-info.js';
+import {addressBytes, ifinfomsg, parseRoute, readU32, RTA, RTM, rtmsgGet} from './message.js';
 import {type NetlinkAddon, type RouteSocket, withRouteSocket} from './socket.js';
 
 /**
@@ -45,10 +46,8 @@ async function linkMtu(socket: RouteSocket, ifindex: number): Promise<RouteMtu |
   try {
     const [answer] = await socket.request(['link', 'show'], RTM.GETLINK, 0, ifinfomsg(ifindex));
     if (!answer) return undefined;
-    const {attrs} = parseLink(answer.payload);
-    const dev = attrText(attrs, IFLA.IFNAME);
-    const mtu = attrs.get(IFLA.MTU);
-    return dev !== undefined && mtu ? {dev, mtu: readU32(mtu)} : undefined;
+    const {ifname, mtu} = linkInfo(answer.payload);
+    return ifname ? {dev: ifname, mtu} : undefined;
   } catch {
     return undefined; // gone meanwhile
   }

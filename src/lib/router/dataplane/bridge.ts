@@ -1,5 +1,7 @@
-import {type IpCommand, ipBatch, IpError} from '../../net/ip.js';
+import {IpError} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
+import type {LinkChange} from '../../net/link-ops.js';
+import {hostLinkOps} from '../../net/netlink/link-ops.js';
 import {randomMac} from '../../net/mac.js';
 import {setSysctls} from '../../net/sysctl.js';
 import type {Logger} from '../log.js';
@@ -38,18 +40,18 @@ export function existingBridgeType(bridge: LinkInfo | undefined, datapath: LinkI
  * The MAC of the bridge when it can be a router's identity (the peer name when --name is not
  * given, as the original remembers it there); undefined when there is no bridge or its MAC was
  * never set: all zeros, or taken from one of its ports, as a bridge created without a MAC (by a
- * CNI plugin) does. Read in one `ip` call.
+ * CNI plugin) does.
  */
 export async function bridgeIdentity(bridge: string, netns?: string): Promise<string | undefined> {
-  let shown: unknown[];
+  let links: LinkInfo[];
   try {
-    shown = await ipBatch([['link', 'show', 'dev', bridge], ['link', 'show', 'master', bridge]], netns);
+    links = await hostLinkOps().ops.list(netns);
   } catch (error) {
     if (error instanceof IpError && error.notFound) return undefined;
     throw error;
   }
-  const [[link], ports] = shown as [LinkInfo[], LinkInfo[]];
-  const mac = link?.address;
+  const ports = links.filter(l => l.master === bridge);
+  const mac = links.find(l => l.ifname === bridge)?.address;
   if (!mac || mac === '00:00:00:00:00:00' || ports.some(port => port.address === mac)) return undefined;
   return mac;
 }
@@ -63,9 +65,9 @@ export interface BridgeSpec {
 }
 
 /**
- * Creates the bridge or adopts the one there, then gives it its MAC and MTU and brings it up, in
- * one `ip -batch`. The MAC is always set explicitly: a bridge whose MAC was never set takes the
- * lowest MAC of its ports, which would change the peer name as pods come and go.
+ * Creates the bridge or adopts the one there, then gives it its MAC and MTU and brings it up.
+ * The MAC is always set explicitly: a bridge whose MAC was never set takes the lowest MAC of its
+ * ports, which would change the peer name as pods come and go.
  */
 export async function ensureWeaveBridge(spec: BridgeSpec, host: HostLinks, log: Logger): Promise<HostLink> {
   const existing = existingBridgeType(host.bridge, host.datapath);
@@ -73,13 +75,13 @@ export async function ensureWeaveBridge(spec: BridgeSpec, host: HostLinks, log: 
     throw new BridgeStateError(`Existing bridge type "${existing}" is different than requested "${OUR_BRIDGE_TYPE}". Please do 'weave reset' and try again`);
   }
   const mac = spec.mac ?? host.bridge?.address ?? randomMac();
-  const commands: IpCommand[] = [];
-  if (!host.bridge) commands.push(['link', 'add', 'name', spec.name, 'address', mac, 'type', 'bridge']);
+  const changes: LinkChange[] = [];
+  if (!host.bridge) changes.push({op: 'add-bridge', name: spec.name, mac});
   // The MTU is set apart from creation so that the kernel keeps it whatever ports come and go.
-  commands.push(['link', 'set', 'dev', spec.name, 'address', mac, 'mtu', String(spec.mtu), 'up'], ['link', 'show', 'dev', spec.name]);
-  let shown: unknown[];
+  changes.push({op: 'set', name: spec.name, mac, mtu: spec.mtu, up: true});
+  let link: LinkInfo;
   try {
-    shown = await ipBatch(commands, spec.netns);
+    link = await hostLinkOps().ops.applyAndShow(changes, spec.name, spec.netns);
   } catch (error) {
     if (host.bridge || !(error instanceof IpError && error.exists)) throw error;
     // A cold CNI plugin created it between our look and our add: adopt that one.
@@ -87,7 +89,6 @@ export async function ensureWeaveBridge(spec: BridgeSpec, host: HostLinks, log: 
     if (!now.bridge) throw error;
     return ensureWeaveBridge(spec, now, log);
   }
-  const link = (shown.at(-1) as LinkInfo[])[0]!;
   log.info(host.bridge ? 'adopted the existing bridge' : 'created the bridge', {bridge: spec.name, mac: link.address, mtu: link.mtu});
   return {...link, cidrs: host.bridge?.cidrs ?? []};
 }

@@ -1,17 +1,13 @@
-import type {AddrInfo} from '../../net/addressing.js';
-import {v4Cidrs} from '../../net/address.js';
-import {ip} from '../../net/ip.js';
 import type {LinkInfo} from '../../net/link.js';
+import type {AddressedLink} from '../../net/link-ops.js';
+import {hostLinkOps} from '../../net/netlink/link-ops.js';
 import {DOCKER_ALIAS_PREFIX, dockerVethOwner, hostVethName} from '../../net/veth-names.js';
 import {DOCKER_BRIDGE} from './rules.js';
 
 /** The original's ODP datapath name, looked at only to recognise a fastdp set-up left behind. */
 export const DATAPATH = 'datapath';
 
-export interface HostLink extends LinkInfo {
-  /** IPv4 addresses as `a.b.c.d/len`. */
-  cidrs: string[];
-}
+export type HostLink = AddressedLink;
 
 /** The host end of a pod's veth, as the CNI plugin made it (`vethwepl<id[:7]>`), or weave attach (`vethwepl<pid>`). */
 export interface PodPort {
@@ -28,7 +24,7 @@ export interface PodPort {
   attached: boolean;
 }
 
-/** What the data plane needs to know of the host's links, read in one `ip` call. */
+/** What the data plane needs to know of the host's links, read at once. */
 export interface HostLinks {
   bridge?: HostLink;
   datapath?: HostLink;
@@ -65,11 +61,8 @@ export function podPorts(links: readonly LinkInfo[], bridge: string): PodPort[] 
 }
 
 export async function readHostLinks(bridge: string, netns?: string): Promise<HostLinks> {
-  const links = (await ip(['addr', 'show'], netns)) as (LinkInfo & {addr_info?: AddrInfo[]})[];
-  const find = (name: string): HostLink | undefined => {
-    const link = links.find(l => l.ifname === name);
-    return link && {...link, cidrs: v4Cidrs(link.addr_info ?? [])};
-  };
+  const links = await hostLinkOps().ops.list(netns);
+  const find = (name: string): HostLink | undefined => links.find(l => l.ifname === name);
   return {bridge: find(bridge), datapath: find(DATAPATH), docker: find(DOCKER_BRIDGE), names: links.map(l => l.ifname), pods: podPorts(links, bridge)};
 }
 

@@ -4,6 +4,7 @@ import {BridgeBatch} from '../../net/bridge-batch.js';
 import {CommandError} from '../../net/exec.js';
 import {applyFdb, type FdbChange, type FdbEntry, FdbError, fdbEntries, FLOOD_MAC, type Remote} from '../../net/fdb.js';
 import {routeMtus, VXLAN_OVERHEAD} from '../../net/mtu.js';
+import {hostLinkOps} from '../../net/netlink/link-ops.js';
 import {type EnsuredVxlan, ensureVxlan} from '../../net/vxlan.js';
 import type {Logger} from '../log.js';
 import {Pacer} from '../pacer.js';
@@ -196,7 +197,7 @@ export class Overlay {
     const {bridge, local, netns, log} = this.options;
     const {mtu} = this;
     // Isolated, as the sleeve's TAP: the bridge never relays a frame from one overlay into the other.
-    const {action} = await ensureVxlan({name: this.device, vni: VNI, port: this.port, mtu, bridge, learning: true, isolated: true, netns, ...(local ? {local} : {})});
+    const {action} = await ensureVxlan({name: this.device, vni: VNI, port: this.port, mtu, bridge, learning: true, isolated: true, netns, ...(local ? {local} : {})}, hostLinkOps().ops);
     log.info(`overlay device ${action}`, {device: this.device, port: this.port, mtu, bridge});
     // A kept-running `bridge` remembers the index of each device it has named: a new device of
     // the same name needs a new process.

@@ -1,8 +1,8 @@
 import type {EventEmitter} from 'node:events';
 import {BridgeBatch} from '../../net/bridge-batch.js';
 import {applyFdb, FLOOD_MAC, type Remote} from '../../net/fdb.js';
-import {type IpCommand, ipBatch} from '../../net/ip.js';
-import type {LinkInfo} from '../../net/link.js';
+import type {LinkChange} from '../../net/link-ops.js';
+import {hostLinkOps} from '../../net/netlink/link-ops.js';
 import {mirrorCommands, reflectCommands, tcBatch} from '../../net/tc.js';
 import type {Logger} from '../log.js';
 import {Pacer} from '../pacer.js';
@@ -104,32 +104,30 @@ export class Relays {
   /** A new pod MTU for every device. */
   async setMtu(mtu: number): Promise<void> {
     this.options.mtu = mtu;
-    await ipBatch(
-      this.devices().map(spec => ['link', 'set', 'dev', spec.name, 'mtu', String(mtu)]),
+    await hostLinkOps().ops.apply(
+      this.devices().map(spec => ({op: 'set', name: spec.name, mtu})),
       this.options.netns,
     );
   }
 
   /** The bridge was made anew: its devices go back on it. */
   async reattach(): Promise<void> {
-    await ipBatch(this.devices().filter(bridged).flatMap(spec => this.attach(spec)), this.options.netns);
+    await hostLinkOps().ops.apply(this.devices().filter(bridged).flatMap(spec => this.attach(spec)), this.options.netns);
   }
 
   /** Relay devices found on the host, of unknown settings: each is made anew if still wanted. */
   private async readInstalled(): Promise<Map<string, undefined>> {
-    const [links] = (await ipBatch([['link', 'show', 'type', 'vxlan']], this.options.netns)) as [LinkInfo[]];
-    return new Map(links.filter(link => link.ifname.startsWith(RELAY_PREFIX)).map(link => [link.ifname, undefined]));
+    const links = await hostLinkOps().ops.list(this.options.netns);
+    return new Map(links.filter(link => link.linkinfo?.info_kind === 'vxlan' && link.ifname.startsWith(RELAY_PREFIX)).map(link => [link.ifname, undefined]));
   }
 
-  private attach(spec: RelaySpec): IpCommand[] {
-    const port: string[] = ['link', 'set', 'dev', spec.name, 'type', 'bridge_slave', 'isolated', 'on'];
+  private attach(spec: RelaySpec): LinkChange[] {
     // Broadcasts and unknown unicast leave by our tree-source alone, and nothing comes back to it to learn.
-    if (spec.role === 'tree-source') port.push('learning', 'off');
-    else port.push('flood', 'off', 'mcast_flood', 'off', 'bcast_flood', 'off');
+    const settings = spec.role === 'tree-source' ? {learning: false} : {flood: false, mcastFlood: false, bcastFlood: false};
     return [
-      ['link', 'set', 'dev', spec.name, 'master', this.options.bridge],
+      {op: 'set', name: spec.name, master: this.options.bridge},
       // Isolated as the overlay's device: a frame from a far peer never goes back out to another overlay port.
-      port,
+      {op: 'bridge-port', name: spec.name, isolated: true, ...settings},
     ];
   }
 
@@ -151,16 +149,16 @@ export class Relays {
       this.installed = installed;
       return;
     }
-    const commands: IpCommand[] = gone.map(name => ['link', 'del', 'dev', name]);
+    const changes: LinkChange[] = gone.map(name => ({op: 'del', name}));
     for (const spec of made) {
-      commands.push(['link', 'add', 'name', spec.name, 'type', 'vxlan', 'id', String(spec.vni), 'dstport', String(port), ...(local ? ['local', local] : []), 'nolearning']);
-      commands.push(['link', 'set', 'dev', spec.name, 'mtu', String(mtu)]);
-      if (bridged(spec)) commands.push(...this.attach(spec));
-      commands.push(['link', 'set', 'dev', spec.name, 'up']);
+      changes.push({op: 'add-vxlan', name: spec.name, vni: spec.vni, port, learning: false, ...(local ? {local} : {})});
+      changes.push({op: 'set', name: spec.name, mtu});
+      if (bridged(spec)) changes.push(...this.attach(spec));
+      changes.push({op: 'set', name: spec.name, up: true});
     }
     // Whatever fails below, the next try starts from what the kernel has.
     this.installed = undefined;
-    await ipBatch(commands, netns);
+    await hostLinkOps().ops.apply(changes, netns);
     await tcBatch(
       made.flatMap(spec => (spec.role === 'relay' || spec.role === 'tree-hop' ? reflectCommands(spec.name) : spec.mirror ? mirrorCommands(spec.name, spec.mirror) : [])),
       netns,

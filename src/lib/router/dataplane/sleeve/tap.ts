@@ -1,5 +1,4 @@
-import {ipBatch} from '../../../net/ip.js';
-import {showLink} from '../../../net/link.js';
+import {hostLinkOps} from '../../../net/netlink/link-ops.js';
 import {SleeveError} from './errors.js';
 import type {TapAddon} from './native.js';
 
@@ -12,13 +11,13 @@ export interface Tap {
 
 /** Plugs the TAP into the bridge (again, when the bridge was made anew). */
 export async function attachTap(name: string, bridge: string, mtu: number): Promise<void> {
-  await ipBatch([
+  await hostLinkOps().ops.apply([
     // No addresses of its own: it only carries the bridge's frames.
-    ['link', 'set', 'dev', name, 'addrgenmode', 'none'],
-    ['link', 'set', 'dev', name, 'mtu', String(mtu), 'master', bridge],
+    {op: 'no-addrgen', name},
+    {op: 'set', name, mtu, master: bridge},
     // Isolated from other isolated ports (the VXLAN device): frames from one overlay never loop into another.
-    ['link', 'set', 'dev', name, 'type', 'bridge_slave', 'isolated', 'on'],
-    ['link', 'set', 'dev', name, 'up'],
+    {op: 'bridge-port', name, isolated: true},
+    {op: 'set', name, up: true},
   ]);
 }
 
@@ -30,7 +29,7 @@ export async function attachTap(name: string, bridge: string, mtu: number): Prom
  * the fd: a crash leaves nothing behind.
  */
 export async function openTap(addon: TapAddon, name: string, bridge: string, mtu: number, offloads: boolean): Promise<Tap> {
-  if (!(await showLink(bridge))) throw new SleeveError(`bridge ${bridge} does not exist: create the weave bridge before the sleeve`);
+  if (!(await hostLinkOps().ops.show(bridge))) throw new SleeveError(`bridge ${bridge} does not exist: create the weave bridge before the sleeve`);
   let tap: Tap;
   try {
     tap = addon.openTap(name, offloads);
