@@ -35,7 +35,9 @@ napi_value gcm_open(napi_env env, napi_callback_info info);
 napi_value udp_open(napi_env env, napi_callback_info info);
 napi_value udp_send(napi_env env, napi_callback_info info);
 napi_value udp_receive(napi_env env, napi_callback_info info);
-/* netlink.c: NETLINK_ROUTE sockets inside a network namespace, for the warm CNI path. */
+/* netlink.c: netlink sockets inside a network namespace, for the warm CNI path and the router. */
 napi_value netlink_open(napi_env env, napi_callback_info info);
+/** The protocols netlink_open takes, as an object {route, netfilter}; NULL with an exception pending. */
+napi_value netlink_protocols(napi_env env);
 
 #endif

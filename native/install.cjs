@@ -24,7 +24,8 @@ function loadError() {
   try {
     // A build of an older tap.c loads but lacks what the router now calls.
     const addon = require(ADDON);
-    return ['netlinkOpen', 'segment', 'seal', 'udpOpen'].every(name => typeof addon[name] === 'function') ? undefined : 'built from older sources';
+    const current = ['netlinkOpen', 'segment', 'seal', 'udpOpen'].every(name => typeof addon[name] === 'function') && typeof addon.netlinkProtocols?.netfilter === 'number';
+    return current ? undefined : 'built from older sources';
   } catch (error) {
     return error.message.split('\n')[0];
   }

@@ -5,7 +5,7 @@
  * TAP device and moves frames between it and buffers the caller owns (this file), cuts and
  * rebuilds TCP super-frames (gso.c), seals and opens datagrams (gcm.c) and sends and receives
  * them in batches (udp.c). Peers, keys, counters and replay windows stay in TypeScript.
- * netlink.c gives the warm CNI path netlink sockets inside pods' namespaces.
+ * netlink.c gives the warm CNI path and the router netlink sockets inside network namespaces.
  *
  * The TAP is opened with IFF_VNET_HDR and, when the kernel agrees, TSO/checksum offloads: each
  * frame read starts with a 10-byte struct virtio_net_hdr and may be a TCP (or UDP) super-frame of
@@ -26,7 +26,7 @@
  *   key(...), seal(...), open(...)         gcm.c
  *   udpOpen(...), send(...), receive(...)  udp.c
  *   close(fd)                              a TAP or a socket
- *   netlinkOpen(nsFd) -> fd                netlink.c
+ *   netlinkOpen(...), netlinkProtocols     netlink.c
  */
 #include "addon.h"
 
@@ -184,6 +184,8 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  napi_value protocols = netlink_protocols(env);
+  if (protocols == NULL) return NULL;
   napi_property_descriptor props[] = {
       {"openTap", NULL, tap_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"wait", NULL, tap_wait, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -198,6 +200,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"send", NULL, udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"receive", NULL, udp_receive, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkOpen", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkProtocols", NULL, NULL, NULL, NULL, protocols, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

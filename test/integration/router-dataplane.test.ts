@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import type {ChildProcess} from 'node:child_process';
+import {ChildProcess, type SpawnOptions} from 'node:child_process';
+import {mkdtempSync, rmSync, symlinkSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import type {AddressInfo} from 'node:net';
 import type {Server} from 'node:http';
 import {after, before, describe, it} from 'mocha';
@@ -39,6 +42,24 @@ function link(ns: Netns, name: string): {mtu: number; flags: string[]; address: 
   return JSON.parse(ns.exec('ip', ['-j', '-d', 'link', 'show', 'dev', name]))[0];
 }
 
+/** The command lines of the processes this process starts within `ms` (five of the tests' 200 ms canary intervals by default). */
+async function spawnedDuring(ms = 1000): Promise<string[]> {
+  // Every child process goes through ChildProcess#spawn (Node's own, untyped): note each, change nothing.
+  const proto = ChildProcess.prototype as unknown as {spawn(this: ChildProcess, options: SpawnOptions & {args: string[]}): unknown};
+  const spawned: string[] = [];
+  const spawn = proto.spawn;
+  proto.spawn = function (options) {
+    spawned.push(options.args.join(' '));
+    return spawn.call(this, options);
+  };
+  try {
+    await new Promise(resolve => setTimeout(resolve, ms));
+  } finally {
+    proto.spawn = spawn;
+  }
+  return spawned;
+}
+
 async function until(condition: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -58,6 +79,7 @@ describe('router data plane in real namespaces', function () {
   requireTool('iptables-save', 'iptables');
   requireTool('ping', 'iputils-ping');
   requireTool('socat', 'socat');
+  requireTool('nft', 'nftables');
   let host: Netns;
   let pod: Netns;
   let outside: Netns;
@@ -190,6 +212,20 @@ describe('router data plane in real namespaces', function () {
     assert.ok(!rules(host).includes('-A POSTROUTING -j WEAVE'));
     assert.ok(await until(() => rules(host) === before, 5000), `rules not restored:\n${rules(host)}`);
     assert.equal(peerSeenByOutside(pod), '192.168.78.1');
+  });
+
+  it('puts the rules back after nft flush ruleset took every table', async () => {
+    // The FORWARD policy (Docker's, set above) is not the router's: it goes with the tables.
+    const before = rules(host).replace(':FORWARD DROP ', ':FORWARD ACCEPT ');
+    host.exec('nft', ['flush', 'ruleset']);
+    assert.equal(host.exec('nft', ['list', 'tables']), '');
+    assert.ok(await until(() => rules(host) === before, 5000), `rules not restored:\n${rules(host)}`);
+    host.exec('iptables', ['-P', 'FORWARD', 'DROP']);
+    assert.equal(peerSeenByOutside(pod), '192.168.78.1');
+  });
+
+  it('checks its canary without starting a process while the chains are there', async () => {
+    assert.deepEqual(await spawnedDuring(1000), []);
   });
 
   it('keeps skipNAT exposures unmasqueraded, through restarts and flushes', async () => {
@@ -335,5 +371,51 @@ describe('router data plane over an existing set-up', function () {
     } finally {
       host.delete();
     }
+  });
+});
+
+describe('router data plane on a host whose iptables is the legacy backend', function () {
+  requireRoot();
+  requireTool('iptables-legacy-save', 'iptables');
+  requireTool('nft', 'nftables');
+  let host: Netns;
+  let bin: string;
+  let dataplane: Dataplane;
+  const path = process.env.PATH;
+
+  before(async () => {
+    host = Netns.create('wtdl');
+    // `iptables` on this PATH is the legacy backend, as on a host outside the router's image.
+    bin = mkdtempSync(join(tmpdir(), 'weave-legacy-'));
+    for (const tool of ['iptables', 'iptables-save', 'iptables-restore']) symlinkSync(`/usr/sbin/${tool.replace('iptables', 'iptables-legacy')}`, join(bin, tool));
+    process.env.PATH = `${bin}:${path}`;
+    dataplane = new Dataplane({bridge: 'weave', mtu: 1376, meshPort: 6783, netns: host.path, canaryIntervalMs: 200, log});
+    await dataplane.start();
+  });
+
+  after(async () => {
+    await dataplane?.stop();
+    process.env.PATH = path;
+    host?.delete();
+    if (bin) rmSync(bin, {recursive: true, force: true});
+  });
+
+  it('finds its canaries through iptables-save when nftables has none, and restores nothing', async () => {
+    assert.match(host.exec('iptables-legacy-save', ['-t', 'nat']), /^:WEAVE-CANARY /m);
+    assert.equal(host.exec('nft', ['list', 'tables']), '', 'the rules must be outside nftables');
+    const spawned = await spawnedDuring();
+    assert.ok(spawned.some(line => line.endsWith(' iptables-save')), `no check asked iptables-save: ${spawned.join(', ')}`);
+    assert.deepEqual(
+      spawned.filter(line => !line.endsWith(' iptables-save')),
+      [],
+      'a canary found must not be restored',
+    );
+  });
+
+  it('puts the rules back after the nat canary is deleted', async () => {
+    const legacyRules = () => host.exec('iptables-legacy-save', []).split('\n').filter(line => !line.startsWith('#')).map(line => line.replace(/\[\d+:\d+\]$/, '[0:0]')).join('\n');
+    const before = legacyRules();
+    host.exec('iptables-legacy', ['-t', 'nat', '-X', 'WEAVE-CANARY']);
+    assert.ok(await until(() => legacyRules() === before, 5000), `rules not restored:\n${legacyRules()}`);
   });
 });

@@ -7,37 +7,49 @@ import {type Attr, isDone, isError, message, NLM_F, parseError, readI32, type Re
 
 const {EAGAIN, EIO} = constants.errno;
 
-/** What the router's addon (native/netlink.c) gives: a NETLINK_ROUTE socket in a namespace. */
+/** The netlink protocols the addon opens: rtnetlink (links, addresses, routes) and nfnetlink (nftables). */
+export type NetlinkProtocol = 'route' | 'netfilter';
+
+/** What the router's addon (native/netlink.c) gives: a netlink socket in a namespace. */
 export interface NetlinkAddon {
-  /** `nsFd`: an open namespace file, or -1 for this process's namespace. */
-  netlinkOpen(nsFd: number): number;
+  /** `nsFd`: an open namespace file, or -1 for this process's namespace; `protocol`: one of netlinkProtocols, NETLINK_ROUTE by default. */
+  netlinkOpen(nsFd: number, protocol?: number): number;
+  /** The protocols' numbers (linux/netlink.h); builds of older sources lack it and open NETLINK_ROUTE only. */
+  netlinkProtocols?: Record<NetlinkProtocol, number>;
 }
 
 /**
- * The addon when it loads and has netlink (a build of older sources does not); otherwise why
- * not, and the caller keeps `ip` (the addon is optional at install).
+ * The addon when it loads and opens `protocol` (a build of older sources may not); otherwise why
+ * not, and the caller keeps its command-line tool (the addon is optional at install).
  */
-export function loadNetlinkAddon(): NetlinkAddon | string {
+export function loadNetlinkAddon(protocol: NetlinkProtocol = 'route'): NetlinkAddon | string {
   let addon: Partial<NetlinkAddon>;
   try {
     addon = requireAddon() as Partial<NetlinkAddon>;
   } catch (error) {
     return (error as Error).message.split('\n')[0]!;
   }
-  if (typeof addon.netlinkOpen !== 'function') return 'the addon was built from older sources: rebuild it with `npm run build:native`';
+  if (typeof addon.netlinkOpen !== 'function' || (protocol !== 'route' && addon.netlinkProtocols?.[protocol] === undefined)) {
+    return 'the addon was built from older sources: rebuild it with `npm run build:native`';
+  }
   return addon as NetlinkAddon;
 }
 
+/** How errors name a protocol, and the tool whose command does what a request does. */
+const SPOKEN: Record<NetlinkProtocol, {name: string; tool: string}> = {route: {name: 'rtnetlink', tool: 'ip'}, netfilter: {name: 'nfnetlink', tool: 'nft'}};
+
 /**
  * A request the kernel refused, as an IpError (so callers tell "exists" and "not found" apart as
- * they do for `ip`): `command` is the `ip` command that would have done the same.
+ * they do for `ip`): `command` is the command of the protocol's tool (`ip`, `nft`) that would
+ * have done the same.
  */
 export class NetlinkError extends IpError {
-  constructor(command: IpCommand, errno: number, said?: string) {
+  constructor(command: IpCommand, errno: number, said?: string, protocol: NetlinkProtocol = 'route') {
     const [name, text] = getSystemErrorMap().get(-errno) ?? [`errno ${errno}`, 'unknown error'];
     super(command, `${said ?? text} (${name})`, errno);
     this.name = 'NetlinkError';
-    this.message = `rtnetlink, as \`ip ${command.join(' ')}\`: ${this.reason}`;
+    const {name: spoken, tool} = SPOKEN[protocol];
+    this.message = `${spoken}, as \`${tool} ${command.join(' ')}\`: ${this.reason}`;
   }
 }
 
@@ -56,18 +68,22 @@ const readAsync = (fd: number, b: Buffer) =>
  */
 export type SocketIo = 'pool' | 'inline';
 
-/** One NETLINK_ROUTE socket, used for one request at a time. */
-export class RouteSocket {
+/** One netlink socket, used for one request at a time. */
+export class NetlinkSocket {
   private seq = 0;
   private readonly buffer = Buffer.alloc(64 * 1024);
 
   private constructor(
     private readonly fd: number,
     private readonly io: SocketIo,
+    private readonly protocol: NetlinkProtocol,
   ) {}
 
-  static open(addon: NetlinkAddon, io: SocketIo, nsFd = -1): RouteSocket {
-    return new RouteSocket(addon.netlinkOpen(nsFd), io);
+  static open(addon: NetlinkAddon, io: SocketIo, nsFd = -1, protocol: NetlinkProtocol = 'route'): NetlinkSocket {
+    if (protocol === 'route') return new NetlinkSocket(addon.netlinkOpen(nsFd), io, protocol);
+    const number = addon.netlinkProtocols?.[protocol];
+    if (number === undefined) throw new Error(`the addon cannot open ${SPOKEN[protocol].name} sockets: rebuild it with \`npm run build:native\``);
+    return new NetlinkSocket(addon.netlinkOpen(nsFd, number), io, protocol);
   }
 
   private async send(b: Buffer): Promise<void> {
@@ -82,7 +98,7 @@ export class RouteSocket {
   /**
    * Sends one request and waits for its ack, or for the end of a dump (NLM_F.DUMP, which the
    * kernel does not ack); returns what came before (a GET's answer, a dump's objects). `as` is
-   * the `ip` command doing the same, for errors.
+   * the command of the protocol's tool doing the same, for errors.
    */
   async request(as: IpCommand, type: number, flags: number, fixed: Buffer, attrs: readonly Attr[] = []): Promise<Reply[]> {
     const seq = ++this.seq;
@@ -96,7 +112,7 @@ export class RouteSocket {
           if (reply.seq !== seq) continue;
           if (isDone(reply)) {
             const errno = reply.payload.length >= 4 ? Math.abs(readI32(reply.payload)) : 0;
-            if (errno !== 0) throw new NetlinkError(as, errno);
+            if (errno !== 0) throw new NetlinkError(as, errno, undefined, this.protocol);
             return answers;
           }
           if (!isError(reply)) {
@@ -104,7 +120,7 @@ export class RouteSocket {
             continue;
           }
           const {errno, said} = parseError(reply);
-          if (errno !== 0) throw new NetlinkError(as, errno, said);
+          if (errno !== 0) throw new NetlinkError(as, errno, said, this.protocol);
           return answers;
         }
       }
@@ -112,7 +128,7 @@ export class RouteSocket {
       if (error instanceof NetlinkError) throw error;
       // The socket itself failed: no answer within the addon's 10 s, or a full buffer.
       const errno = Math.abs((error as NodeJS.ErrnoException).errno ?? EIO);
-      throw new NetlinkError(as, errno, errno === EAGAIN ? 'no answer from the kernel within 10 s' : undefined);
+      throw new NetlinkError(as, errno, errno === EAGAIN ? 'no answer from the kernel within 10 s' : undefined, this.protocol);
     }
   }
 
@@ -121,27 +137,37 @@ export class RouteSocket {
   }
 }
 
+/** An rtnetlink socket: what every caller but the iptables canary opens. */
+export type RouteSocket = NetlinkSocket;
+
 /** Opens a namespace file for netlink; a failure is the IpError `ip` would have given (ENOENT: not found). */
-export function openNetns(path: string, as: IpCommand): number {
+export function openNetns(path: string, as: IpCommand, protocol: NetlinkProtocol = 'route'): number {
   try {
     // O_NONBLOCK: whatever the path is, the open does not wait (Node adds O_CLOEXEC itself).
     return openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (error) {
-    throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot open the network namespace ${path}: ${(error as Error).message}`);
+    throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot open the network namespace ${path}: ${(error as Error).message}`, protocol);
   }
 }
 
-/** Runs `body` with a socket in `netns` (a path; undefined: this process's namespace), closed after. */
-export async function withRouteSocket<T>(addon: NetlinkAddon, netns: string | undefined, as: IpCommand, body: (socket: RouteSocket) => Promise<T>, io: SocketIo = 'inline'): Promise<T> {
-  let socket: RouteSocket;
+/** Runs `body` with a socket of `protocol` in `netns` (a path; undefined: this process's namespace), closed after. */
+export async function withNetlinkSocket<T>(
+  addon: NetlinkAddon,
+  protocol: NetlinkProtocol,
+  netns: string | undefined,
+  as: IpCommand,
+  body: (socket: NetlinkSocket) => Promise<T>,
+  io: SocketIo = 'inline',
+): Promise<T> {
+  let socket: NetlinkSocket;
   if (netns === undefined) {
-    socket = RouteSocket.open(addon, io);
+    socket = NetlinkSocket.open(addon, io, -1, protocol);
   } else {
-    const nsFd = openNetns(netns, as);
+    const nsFd = openNetns(netns, as, protocol);
     try {
-      socket = RouteSocket.open(addon, io, nsFd);
+      socket = NetlinkSocket.open(addon, io, nsFd, protocol);
     } catch (error) {
-      throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot enter the network namespace ${netns}: ${(error as Error).message}`);
+      throw new NetlinkError(as, Math.abs((error as NodeJS.ErrnoException).errno ?? 0), `cannot enter the network namespace ${netns}: ${(error as Error).message}`, protocol);
     } finally {
       closeSync(nsFd);
     }
@@ -151,4 +177,9 @@ export async function withRouteSocket<T>(addon: NetlinkAddon, netns: string | un
   } finally {
     socket.close();
   }
+}
+
+/** withNetlinkSocket() with an rtnetlink socket. */
+export function withRouteSocket<T>(addon: NetlinkAddon, netns: string | undefined, as: IpCommand, body: (socket: RouteSocket) => Promise<T>, io: SocketIo = 'inline'): Promise<T> {
+  return withNetlinkSocket(addon, 'route', netns, as, body, io);
 }

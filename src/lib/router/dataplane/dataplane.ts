@@ -2,6 +2,8 @@ import {networkText} from '../../net/cidr.js';
 import {type IpCommand, ipBatch} from '../../net/ip.js';
 import {type LinkEvent, LinkMonitor} from '../../net/link-monitor.js';
 import type {LinkInfo} from '../../net/link.js';
+import {chainsExist} from '../../net/netlink/nftables.js';
+import {loadNetlinkAddon, type NetlinkAddon} from '../../net/netlink/socket.js';
 import type {Logger} from '../log.js';
 import {ensureWeaveBridge, tuneBridge} from './bridge.js';
 import {Canary} from './canary.js';
@@ -73,6 +75,8 @@ export class Dataplane {
   private restoreTimer?: NodeJS.Timeout;
   private stopped = false;
   private readonly restoredListeners: (() => Promise<void>)[] = [];
+  /** The addon that asks nftables for the canary chains, or why iptables-save does it alone. */
+  private readonly nft: NetlinkAddon | string = loadNetlinkAddon('netfilter');
 
   /** The bridge's MTU: --mtu, or what the network allows (setMtu). */
   private mtu: number;
@@ -219,7 +223,21 @@ export class Dataplane {
     return result;
   }
 
+  /**
+   * The canary chains, asked of nftables in this process: an `iptables-save` every 10 s blocked
+   * a busy router's event loop while it started. iptables-save still decides when netlink cannot
+   * answer (no addon, no nf_tables), and when nftables lacks a chain, because iptables on a host
+   * outside the router's image may be the legacy backend, whose chains nftables never holds.
+   */
   private async canaryPresent(): Promise<boolean> {
+    if (typeof this.nft !== 'string') {
+      try {
+        const found = await chainsExist(this.nft, this.options.netns, CANARY_TABLES.map(table => ({table, chain: CANARY_CHAIN})));
+        if (found.every(Boolean)) return true;
+      } catch (error) {
+        this.options.log.debug('canary over netlink failed: asking iptables-save', {error: (error as Error).message});
+      }
+    }
     const saved = await this.ctx.iptables.save();
     return CANARY_TABLES.every(table => saved.hasChain(table, CANARY_CHAIN));
   }
