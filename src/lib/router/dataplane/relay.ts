@@ -17,14 +17,19 @@ import {bridged, planRelays, RELAY_PREFIX, type RelaySpec, sameSpec} from './rel
  * and remove devices by the hundred...
  */
 const QUIET_MS = 2000;
-/** ...but no longer than this after the first change... */
+/** ...but no longer than this after the first change. */
 const MAX_WAIT_MS = 30_000;
 /**
- * ...and while our own first connections to peers are still being made, it looks again this
- * often: a forming mesh's pairs connect directly, and relaying them meanwhile made thousands of
- * devices across 100 routers, whose making and deleting held the kernel's RTNL lock for minutes.
+ * While the mesh is forming (our own first connections to known peers still being made, or the
+ * mesh gained a connection within GROWTH_QUIET_MS), the update waits and looks again every
+ * RECHECK_MS, for up to HOLD_MAX_MS: a forming mesh's pairs connect directly, and relaying them
+ * meanwhile made thousands of devices across 100 routers (most at the hub every router first
+ * joins), whose making and deleting held the kernel's RTNL lock for minutes. A lost connection
+ * is no growth: its pairs are relayed as soon as the topology is quiet.
  */
-const EXPECTING_RECHECK_MS = 1000;
+const GROWTH_QUIET_MS = 5000;
+const RECHECK_MS = 1000;
+const HOLD_MAX_MS = 120_000;
 /** At most this many devices on one host (a hub of a large partial mesh relays many pairs). */
 const MAX_DEVICES = 512;
 
@@ -59,9 +64,13 @@ export class Relays {
   private installed?: Map<string, RelaySpec | undefined>;
   private readonly fdb: BridgeBatch;
   private readonly updates = new Pacer(() => {
-    if (this.installed && this.mesh.expectsConnections()) this.updates.runWithin(EXPECTING_RECHECK_MS);
+    if (this.forming()) this.updates.runWithin(RECHECK_MS);
     else this.loop.update();
   });
+  /** The established links at the last look, when they last grew, and since when an update has been held. */
+  private links = 0;
+  private grewAt = 0;
+  private heldSince?: number;
   private readonly onChange = () => this.updates.settle(QUIET_MS, MAX_WAIT_MS);
   private readonly loop = new ReconcileLoop(
     () => this.reconcile(),
@@ -94,6 +103,18 @@ export class Relays {
     await running;
     this.updates.cancel();
     await this.fdb.close();
+  }
+
+  /** Whether to hold the update back (see GROWTH_QUIET_MS); never the first, which reads what a previous run left. */
+  private forming(): boolean {
+    const now = Date.now();
+    const {linkCount} = this.mesh.routes.established();
+    if (linkCount > this.links) this.grewAt = now;
+    this.links = linkCount;
+    const forming = this.installed !== undefined && (this.mesh.expectsConnections() || now - this.grewAt < GROWTH_QUIET_MS);
+    if (forming && now - (this.heldSince ??= now) < HOLD_MAX_MS) return true;
+    this.heldSince = undefined;
+    return false;
   }
 
   /** The devices in place now, for `status peers`. */

@@ -46,6 +46,8 @@ export class Paths {
   readonly peers: readonly string[];
   /** Every peer linked to every other: no path passes through a third, every tree is a star. */
   readonly fullMesh: boolean;
+  /** How many links there are, each end counted. */
+  readonly linkCount: number;
   private readonly numbers: ReadonlyMap<string, number>;
   private readonly links: Int32Array[];
   /** By source: the first hop towards each peer (NONE where no path leads; the source itself for it). */
@@ -68,6 +70,7 @@ export class Paths {
       return Int32Array.from(numbers).sort();
     });
     this.fullMesh = this.links.every(links => links.length === this.peers.length - 1);
+    this.linkCount = this.links.reduce((sum, links) => sum + links.length, 0);
     this.hops = new Array(this.peers.length);
     this.orders = new Array(this.peers.length);
     this.hopMaps = new Array(this.peers.length);
