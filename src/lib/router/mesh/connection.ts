@@ -1,7 +1,6 @@
-import {once} from 'node:events';
 import type {Socket} from 'node:net';
 import type {DataPlaneKeys} from './crypto.js';
-import type {FrameChannel, FrameReader} from './framing.js';
+import {drainedOrClosed, type FrameChannel, type FrameReader} from './framing.js';
 import {Outbox} from './gossip.js';
 import type {HandshakeResult, Intro} from './handshake.js';
 import {Tag} from './protocol.js';
@@ -135,9 +134,7 @@ export class MeshConnection {
   }
 
   async writable(): Promise<void> {
-    if (this.closed || !this.socket.writableNeedDrain) return;
-    // A socket error also ends the wait: the connection is closing then.
-    await Promise.race([once(this.socket, 'drain'), once(this.socket, 'close')]).catch(() => {});
+    if (!this.closed) await drainedOrClosed(this.socket);
   }
 
   /** Closes the connection once; the reason is what status shows. */

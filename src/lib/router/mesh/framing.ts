@@ -1,5 +1,23 @@
+import {once} from 'node:events';
 import type {Socket} from 'node:net';
 import {MAX_FRAME_BYTES, ProtocolError} from './protocol.js';
+
+/**
+ * Resolves once `socket` takes writes again ('drain'), or is closed (it never will then). The
+ * listener of the event that did not come is removed: a connection that often waits for its
+ * peer would otherwise gather one per wait.
+ */
+export async function drainedOrClosed(socket: Socket): Promise<void> {
+  if (socket.destroyed || !socket.writableNeedDrain) return;
+  const done = new AbortController();
+  try {
+    await Promise.race([once(socket, 'drain', {signal: done.signal}), once(socket, 'close', {signal: done.signal})]);
+  } catch {
+    // A socket error ends the wait too: the connection is closing then.
+  } finally {
+    done.abort();
+  }
+}
 
 /** The 4-byte big-endian length that precedes every frame body. */
 export function lengthPrefix(length: number): Buffer {

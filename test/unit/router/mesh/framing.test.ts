@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {FrameReader, lengthPrefix, plainChannel} from '../../../../src/lib/router/mesh/framing.js';
+import {drainedOrClosed, FrameReader, lengthPrefix, plainChannel} from '../../../../src/lib/router/mesh/framing.js';
 import {encodeHeader, MAX_FRAME_BYTES, negotiateVersion, OUR_VERSIONS} from '../../../../src/lib/router/mesh/protocol.js';
 import {socketPair} from '../../../helpers/socket-pair.js';
 
@@ -54,6 +54,46 @@ describe('mesh framing', () => {
     } finally {
       pair.close();
     }
+  });
+});
+
+describe('waiting for a socket to take writes again', () => {
+  /** Writes until the socket's buffer is full. */
+  const fill = (socket: import('node:net').Socket) => {
+    while (socket.write(Buffer.alloc(256 * 1024))) {
+      // until write() says to wait
+    }
+  };
+
+  it('resolves at each drain, and leaves no listener behind however often it waits', async () => {
+    const pair = await socketPair();
+    try {
+      const listeners = () => ['drain', 'close', 'error'].map(event => pair.client.listenerCount(event));
+      const before = listeners();
+      pair.server.pause();
+      for (let round = 0; round < 15; round++) {
+        fill(pair.client);
+        const waited = drainedOrClosed(pair.client);
+        pair.server.resume();
+        await waited;
+        pair.server.pause();
+        assert.equal(pair.client.writableNeedDrain, false);
+      }
+      assert.deepEqual(listeners(), before);
+    } finally {
+      pair.close();
+    }
+  });
+
+  it('resolves when the socket closes instead, and at once when it has room', async () => {
+    const pair = await socketPair();
+    await drainedOrClosed(pair.client);
+    pair.server.pause();
+    fill(pair.client);
+    const waited = drainedOrClosed(pair.client);
+    pair.close();
+    await waited;
+    assert.equal(pair.client.listenerCount('drain'), 0);
   });
 });
 
