@@ -23,6 +23,14 @@ export class NeverRetryError extends Error {
  */
 export const DISCOVERY_DEFER_MS = 2_000;
 
+/**
+ * At most this many dials under way at once; the others wait their turn, which each dial's end
+ * brings. A router that learns of 99 peers at once and dials them all shares its CPU, and theirs,
+ * among 99 handshakes: in a mesh of 100 on 2 cores most missed their 10 s deadline and started
+ * over later, doing it all again.
+ */
+export const MAX_DIALS = 8;
+
 /** Waiting for its next try; being tried; connected; or a target we are connected to otherwise. */
 type TargetState = 'waiting' | 'attempting' | 'connected' | 'suspended';
 
@@ -278,6 +286,8 @@ export class ConnectionMaker {
   private connect(valid: Set<string>, direct: Set<string>): void {
     const now = this.now();
     let next = Infinity;
+    let dialling = 0;
+    for (const t of this.targets.values()) if (t.state === 'attempting') dialling++;
     for (const [address, t] of this.targets) {
       if (t.state !== 'waiting' && t.state !== 'suspended') continue;
       if (!valid.has(address)) {
@@ -290,6 +300,8 @@ export class ConnectionMaker {
       if (t.backoff.tryAfter === undefined) continue;
       const wait = t.backoff.tryAfter - now;
       if (wait <= 0) {
+        if (dialling >= MAX_DIALS) continue;
+        dialling++;
         t.state = 'attempting';
         this.ctx.attempt(address, direct.has(address));
       } else {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {PeerAddressError, parsePeerAddress, resolvePeer} from '../../../../src/lib/router/mesh/address.js';
-import {ConnectionMaker, DISCOVERY_DEFER_MS, type LiveConnection, NeverRetryError} from '../../../../src/lib/router/mesh/targets.js';
+import {ConnectionMaker, DISCOVERY_DEFER_MS, type LiveConnection, MAX_DIALS, NeverRetryError} from '../../../../src/lib/router/mesh/targets.js';
 import type {PeerRecord} from '../../../../src/lib/router/mesh/topology.js';
 
 const US = 'aa:00:00:00:00:05';
@@ -191,6 +191,22 @@ describe('mesh connection maker', () => {
     await tick();
     assert.equal(state.attempts.length, 2);
     assert.equal(maker.expectsConnections(), false);
+  });
+
+  it(`dials at most ${MAX_DIALS} at once; each dial's end lets the next one go`, async () => {
+    const {state, maker} = fixture();
+    const addresses = Array.from({length: MAX_DIALS + 3}, (_, i) => `192.168.90.${i + 10}`);
+    maker.initiate(await targets(...addresses), false);
+    await tick();
+    assert.equal(state.attempts.length, MAX_DIALS);
+    maker.connectionCreated(`${addresses[0]}:6783`, true);
+    maker.connectionAborted(`${addresses[1]}:6783`, new Error('dial tcp4: connect: connection refused'));
+    await tick();
+    assert.equal(state.attempts.length, MAX_DIALS + 2);
+    assert.deepEqual(
+      state.attempts.map(([address]) => address),
+      addresses.slice(0, MAX_DIALS + 2).map(a => `${a}:6783`),
+    );
   });
 
   it('with --no-discovery, dials only its targets', async () => {
