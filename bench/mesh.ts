@@ -89,6 +89,8 @@ interface Router {
   api: string;
   /** Seconds from the common start, when first seen. */
   ready?: number;
+  /** Peers it saw at the last look. */
+  peersSeen: number;
   seesAll?: number;
   meshed?: number;
   /** CPU ms used until first seen ready, and until meshed. */
@@ -114,7 +116,7 @@ function spawnRouter(lan: Lan, i: number, options: Options): Router {
   const args = meshRouterArgs(i, dbDir, ['--nickname', `bench${i}`, '--db-prefix', join(dbDir, 'weave'), '--http-addr', api, ...(i > 0 ? [lan.hosts[0]!.ip] : [])]);
   const child = spawn('nsenter', [`--net=${host.ns.path}`, process.execPath, ...options.nodeFlags, WEAVE_BIN, 'router', ...args], {stdio: ['ignore', 'ignore', 'pipe'], env: routerEnv(options)});
   child.stderr!.pipe(createWriteStream(join(dbDir, 'router.log')));
-  return {child, dbDir, socket: join(dbDir, 'status.sock'), api};
+  return {child, dbDir, socket: join(dbDir, 'status.sock'), api, peersSeen: 0};
 }
 
 /**
@@ -158,7 +160,9 @@ async function watch(routers: Router[], start: number, n: number, allSeeAll: () 
   while (routers.some(r => r.meshed === undefined)) {
     if (performance.now() > deadline) {
       const late = routers.filter(r => r.meshed === undefined);
-      throw new BenchError(`the mesh did not form in ${timeoutMs / 1000} s: ${late.length} routers not meshed; the log of one ends:\n${logTail(late[0]!)}`);
+      const seeing = routers.filter(r => r.seesAll !== undefined);
+      const progress = `${seeing.length} saw all ${n} peers (the last after ${Math.max(0, ...seeing.map(r => r.seesAll!)).toFixed(1)} s), the one that saw fewest saw ${Math.min(...routers.map(r => r.peersSeen))}`;
+      throw new BenchError(`the mesh did not form in ${timeoutMs / 1000} s: ${late.length} routers not meshed; ${progress}; the log of one ends:\n${logTail(late[0]!)}`);
     }
     for (const r of routers) {
       if (r.child.exitCode !== null) throw new BenchError(`router ${routers.indexOf(r)} exited (${r.child.exitCode}); its log ends:\n${logTail(r)}`);
@@ -181,6 +185,7 @@ async function watch(routers: Router[], start: number, n: number, allSeeAll: () 
         }
         const counts = meshCounts(body);
         if (!counts) return;
+        r.peersSeen = counts.peers;
         if (counts.peers === n) r.seesAll ??= now;
         if (isMeshed(counts, n)) {
           r.meshed = now;
