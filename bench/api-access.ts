@@ -19,7 +19,7 @@ import {parseArgs} from 'node:util';
 import {RouteTable, text} from '../src/lib/router/http/routes.js';
 import {createApiServer} from '../src/lib/router/http/server.js';
 import {SocketOwners} from '../src/lib/router/http/socket-owner.js';
-import {Netns} from '../test/helpers/netns.js';
+import {rerunInNamespace} from './lib/netns.js';
 import {benchArgs, BenchError, count} from './lib/options.js';
 import {jsonLine, ms, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
@@ -159,11 +159,4 @@ if (process.env[INSIDE]) {
 }
 // Outside: a namespace of its own, so the table holds only what the benchmark puts there.
 if (process.getuid?.() !== 0) throw new BenchError('run as root: the benchmark makes a network namespace');
-const ns = Netns.create('wba');
-try {
-  const child = spawn('nsenter', [`--net=${ns.path}`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {stdio: 'inherit', env: {...process.env, [INSIDE]: '1'}});
-  const [code] = (await once(child, 'exit')) as [number | null];
-  process.exitCode = code ?? 1;
-} finally {
-  ns.delete();
-}
+await rerunInNamespace('wba', INSIDE);

@@ -8,8 +8,6 @@
  *
  *   npx tsx bench/canary.ts [--checks 200]
  */
-import {spawn} from 'node:child_process';
-import {once} from 'node:events';
 import {loadavg} from 'node:os';
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
@@ -18,8 +16,8 @@ import {loadNetlinkAddon, type NetlinkAddon} from '../src/lib/net/netlink/socket
 import {Iptables} from '../src/lib/router/dataplane/iptables.js';
 import {installScript} from '../src/lib/router/dataplane/plan.js';
 import {baseRules, CANARY_CHAIN, CANARY_TABLES} from '../src/lib/router/dataplane/rules.js';
-import {Netns} from '../test/helpers/netns.js';
 import {requireTool} from '../test/helpers/root.js';
+import {rerunInNamespace} from './lib/netns.js';
 import {benchArgs, BenchError, count} from './lib/options.js';
 import {jsonLine, ratio, table} from './lib/report.js';
 import {median} from './lib/stats.js';
@@ -91,14 +89,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new BenchError('run as root: the benchmark makes a network namespace');
   requireTool('iptables-save', 'iptables');
   // Inside a namespace of its own, as a router runs (nsenter execs node there): its rules only.
-  const ns = Netns.create('wbc');
-  try {
-    const child = spawn('nsenter', [`--net=${ns.path}`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {stdio: 'inherit', env: {...process.env, [INSIDE]: '1'}});
-    const [code] = (await once(child, 'exit')) as [number | null];
-    process.exitCode = code ?? 1;
-  } finally {
-    ns.delete();
-  }
+  await rerunInNamespace('wbc', INSIDE);
 }
 
 main().catch(error => {
