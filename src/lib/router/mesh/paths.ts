@@ -1,21 +1,65 @@
-import type {Topology} from './topology.js';
+import type {PeerRecord, Topology} from './topology.js';
 
 /** Who connects to whom: each peer's neighbours, each once, by name (those not themselves peers of the graph are ignored). */
 export type Graph = ReadonlyMap<string, Iterable<string>>;
 
+/** A graph as Paths works on it: peers numbered in name order, each one's links as sorted numbers. */
+export interface NumberedGraph {
+  readonly peers: readonly string[];
+  readonly numbers: ReadonlyMap<string, number>;
+  readonly links: readonly Int32Array[];
+}
+
+/** Numbers peers in name order, so sorting numbers sorts names. */
+function numberPeers(names: Iterable<string>): Pick<NumberedGraph, 'peers' | 'numbers'> {
+  const peers = [...names].sort(byName);
+  return {peers, numbers: new Map(peers.map((name, i) => [name, i]))};
+}
+
+/** The links to those of `names` that are numbered, as sorted numbers. */
+function linksOf(numbers: ReadonlyMap<string, number>, names: Iterable<string>): Int32Array {
+  const links: number[] = [];
+  for (const name of names) {
+    const n = numbers.get(name);
+    if (n !== undefined) links.push(n);
+  }
+  return Int32Array.from(links).sort();
+}
+
+function numberGraph(graph: Graph): NumberedGraph {
+  const {peers, numbers} = numberPeers(graph.keys());
+  return {peers, numbers, links: peers.map(name => linksOf(numbers, graph.get(name)!))};
+}
+
 /**
  * Every connection the records report, in the direction reported: what gossip travels over
  * (the original's unicastAll/broadcastAll routes), so that it reaches peers whose connections
- * are still being set up.
+ * are still being set up. Kept from one change to the next: only the records that changed are
+ * read again (and all of them when peers come or go). A forming mesh of 100 changes some record
+ * dozens of times a second, and building the whole graph each time was most of the work of
+ * passing on each broadcast.
  */
-export function reportedGraph(topology: Topology): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
-  for (const peer of topology.all()) {
-    const links: string[] = [];
-    for (const name of peer.connections.keys()) if (topology.has(name)) links.push(name);
-    graph.set(peer.name, links);
+export class ReportedGraph {
+  private numbering = {membership: -1, ...numberPeers([])};
+  private readonly rows = new WeakMap<PeerRecord, {connections: PeerRecord['connections']; version: number; membership: number; links: Int32Array}>();
+
+  constructor(private readonly topology: Topology) {}
+
+  current(): NumberedGraph {
+    const {membership} = this.topology;
+    if (this.numbering.membership !== membership) this.numbering = {membership, ...numberPeers(this.topology.names())};
+    const {peers, numbers} = this.numbering;
+    const links = peers.map(name => {
+      const peer = this.topology.get(name)!;
+      const row = this.rows.get(peer);
+      if (row && row.connections === peer.connections && row.version === peer.version && row.membership === membership) return row.links;
+      // Our own record changes in place, with its version.
+      const fresh = {connections: peer.connections, version: peer.version, membership, links: linksOf(numbers, peer.connections.keys())};
+      this.rows.set(peer, fresh);
+      return fresh.links;
+    });
+    return {peers, numbers, links};
   }
-  return graph;
 }
 
 /**
@@ -49,7 +93,7 @@ export class Paths {
   /** How many links there are, each end counted. */
   readonly linkCount: number;
   private readonly numbers: ReadonlyMap<string, number>;
-  private readonly links: Int32Array[];
+  private readonly links: readonly Int32Array[];
   /** By source: the first hop towards each peer (NONE where no path leads; the source itself for it). */
   private readonly hops: (Int32Array | undefined)[];
   /** By source: the peers reached, nearest first, each distance in name order (the source first). */
@@ -58,24 +102,14 @@ export class Paths {
   /** Each peer's parent in each source's spanning tree, at source * peers + peer (NONE: the source, or not reached). */
   private parents?: Int32Array;
 
-  constructor(graph: Graph) {
-    this.peers = [...graph.keys()].sort(byName);
-    this.numbers = new Map(this.peers.map((name, i) => [name, i]));
-    this.links = this.peers.map(name => {
-      const numbers: number[] = [];
-      for (const peer of graph.get(name)!) {
-        const n = this.numbers.get(peer);
-        if (n !== undefined) numbers.push(n);
-      }
-      return Int32Array.from(numbers).sort();
-    });
+  constructor(graph: Graph | NumberedGraph) {
+    ({peers: this.peers, numbers: this.numbers, links: this.links} = 'links' in graph ? graph : numberGraph(graph));
     this.fullMesh = this.links.every(links => links.length === this.peers.length - 1);
     this.linkCount = this.links.reduce((sum, links) => sum + links.length, 0);
     this.hops = new Array(this.peers.length);
     this.orders = new Array(this.peers.length);
     this.hopMaps = new Array(this.peers.length);
   }
-
 
   linked(from: string, to: string): boolean {
     const a = this.numbers.get(from);

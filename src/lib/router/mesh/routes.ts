@@ -1,5 +1,5 @@
 import type {BroadcastRoute, UnicastRoute} from '../state.js';
-import {establishedGraph, Paths, reportedGraph} from './paths.js';
+import {establishedGraph, Paths, ReportedGraph} from './paths.js';
 import type {Topology} from './topology.js';
 
 /** What is worked out from one state of the topology. */
@@ -16,8 +16,11 @@ interface Worked {
  */
 export class Routes {
   private worked: Worked = {changes: -1, broadcastAll: new Map()};
+  private readonly reported: ReportedGraph;
 
-  constructor(private readonly topology: Topology) {}
+  constructor(private readonly topology: Topology) {
+    this.reported = new ReportedGraph(topology);
+  }
 
   private current(): Worked {
     if (this.worked.changes !== this.topology.changes) this.worked = {changes: this.topology.changes, broadcastAll: new Map()};
@@ -27,7 +30,7 @@ export class Routes {
   /** Paths over every connection the records report: gossip's (the original's unicastAll/broadcastAll). */
   private all(): Paths {
     const worked = this.current();
-    worked.all ??= new Paths(reportedGraph(this.topology));
+    worked.all ??= new Paths(this.reported.current());
     return worked.all;
   }
 

@@ -140,6 +140,8 @@ export class Topology {
   private digestCache?: Buffer;
   /** Counts the changes to the records: what is worked out from them holds while this stays the same. */
   private changeCount = 0;
+  /** Counts the peers added and removed: what is numbered by peer holds while this stays the same. */
+  private membershipCount = 0;
 
   constructor(ourself: Omit<PeerRecord, 'connections' | 'version'>) {
     this.ourself = {...ourself, version: 0, connections: new Map()};
@@ -154,6 +156,10 @@ export class Topology {
 
   get changes(): number {
     return this.changeCount;
+  }
+
+  get membership(): number {
+    return this.membershipCount;
   }
 
   /** Every record's name and rank, in name order, onto `w` (readRanks() reads them back). */
@@ -212,6 +218,7 @@ export class Topology {
     }
     const peer: PeerRecord = {...described, version: 0, connections: new Map()};
     this.peers.set(intro.name, peer);
+    this.membershipCount++;
     return peer;
   }
 
@@ -272,6 +279,7 @@ export class Topology {
     const add = (name: string): PeerRecord => {
       const fresh = placeholder(name);
       this.peers.set(name, fresh);
+      this.membershipCount++;
       result.added.push(fresh);
       return fresh;
     };
@@ -330,6 +338,7 @@ export class Topology {
     for (const [name, peer] of this.peers) {
       if (reachable.has(name)) continue;
       this.peers.delete(name);
+      this.membershipCount++;
       removed.push(peer);
     }
     return removed;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'mocha';
-import {establishedGraph, Paths, reportedGraph} from '../../../../src/lib/router/mesh/paths.js';
+import {establishedGraph, type NumberedGraph, Paths, ReportedGraph} from '../../../../src/lib/router/mesh/paths.js';
 import {Routes} from '../../../../src/lib/router/mesh/routes.js';
 import {seededRandom} from '../../../helpers/random.js';
-import {link, view} from '../../../helpers/topologies.js';
+import {link, own, peer, view} from '../../../helpers/topologies.js';
 
 /** A graph from undirected edges such as 'a-b'; `order` shuffles how its peers and neighbours are listed. */
 function graph(edges: string[], order: (names: string[]) => string[] = names => names): Map<string, string[]> {
@@ -16,6 +16,9 @@ function graph(edges: string[], order: (names: string[]) => string[] = names => 
 }
 
 const paths = (...edges: string[]) => new Paths(graph(edges));
+
+/** A numbered graph by name again: each peer's links, in name order. */
+const byNames = (g: NumberedGraph): Record<string, string[]> => Object.fromEntries(g.peers.map((name, i) => [name, [...g.links[i]!].map(n => g.peers[n]!)]));
 
 /** Every tree as `parent>child` pairs, by source. */
 function trees(p: Paths): Record<string, string[]> {
@@ -153,7 +156,7 @@ describe('mesh paths from the topology', () => {
   it('gossip goes over every reported connection; pod traffic and the report over established, symmetric ones', () => {
     // B reports C but C does not report B (one-sided); C's connection to D is not established yet.
     const t = view(A, {[A]: [B, D], [B]: [A, C], [C]: [D], [D]: [A, 'aa:00:00:00:00:0c?']});
-    assert.deepEqual(Object.fromEntries(reportedGraph(t)), {[A]: [B, D], [B]: [A, C], [C]: [D], [D]: [A, C]});
+    assert.deepEqual(byNames(new ReportedGraph(t).current()), {[A]: [B, D], [B]: [A, C], [C]: [D], [D]: [A, C]});
     assert.deepEqual(Object.fromEntries(establishedGraph(t)), {[A]: [B, D], [B]: [A], [C]: [], [D]: [A]});
     const routes = new Routes(t);
     assert.equal(routes.unicastAll(C), B);
@@ -183,5 +186,28 @@ describe('mesh paths from the topology', () => {
     // C's record does not report A yet: only gossip may go straight there.
     assert.equal(after.hop(A, C), B);
     assert.equal(routes.unicastAll(C), C);
+  });
+
+  it('the reported graph, kept between changes, follows each record that changed and the peers that came and went', () => {
+    const t = view(A, {[A]: [B], [B]: [A, C], [C]: [B]});
+    const kept = new ReportedGraph(t);
+    const same = () => assert.deepEqual(byNames(kept.current()), byNames(new ReportedGraph(t).current()));
+    assert.deepEqual(byNames(kept.current()), {[A]: [B], [B]: [A, C], [C]: [B]});
+    // Our own record, changed in place.
+    link(t, C);
+    same();
+    // Another's record, replaced by an update, naming a peer not known before.
+    t.applyUpdate(own(link(peer(C), B, D)));
+    assert.deepEqual(byNames(kept.current()), {[A]: [B, C], [B]: [A, C], [C]: [B, D], [D]: []});
+    same();
+    // D described; then C gone from our record and from B's, so C and D are dropped as unreachable.
+    t.applyUpdate(own(link(peer(D), C, E)));
+    same();
+    t.deleteLocalConnection(C);
+    const b = link(peer(B), A, C);
+    b.deleteLocalConnection(C);
+    t.applyUpdate(own(b));
+    assert.deepEqual(byNames(kept.current()), {[A]: [B], [B]: [A]});
+    same();
   });
 });
