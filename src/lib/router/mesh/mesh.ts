@@ -431,7 +431,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements GossipNetwork {
     for (const peer of result.added) this.emit('peerAdded', peer.name);
     this.dropped(result.removed);
     if (result.ourselfBumped) this.topologyChannel.gossipBroadcast(new TopologyData(this.topology, new Set([this.ourName])));
-    this.maker.refresh();
+    this.maker.peersChanged();
     this.changed();
   }
 

@@ -1,5 +1,6 @@
 import type {ConnectionInfo} from '../state.js';
 import {hostPort, ipOf, type PeerAddress} from './address.js';
+import {Pacer} from '../pacer.js';
 import {Backoff} from './backoff.js';
 import {LegacyPeerError} from './legacy-peer.js';
 import type {PeerRecord} from './topology.js';
@@ -30,6 +31,13 @@ export const DISCOVERY_DEFER_MS = 2_000;
  * over later, doing it all again.
  */
 export const MAX_DIALS = 8;
+
+/**
+ * Gossip that changes who others are connected to is looked at no more often than this: in a
+ * forming mesh of 100 it comes dozens of times a second, and each look goes through every
+ * connection of every peer (10,000 of them) for peers to discover.
+ */
+const GOSSIP_LOOK_GAP_MS = 250;
 
 /** Waiting for its next try; being tried; connected; or a target we are connected to otherwise. */
 type TargetState = 'waiting' | 'attempting' | 'connected' | 'suspended';
@@ -93,6 +101,7 @@ export class ConnectionMaker {
   private stopped = false;
   private lastDiscovered = '';
   private readonly candidateCache = new WeakMap<PeerRecord, {connections: PeerRecord['connections']; candidates: Candidate[]}>();
+  private readonly gossipLook = new Pacer(() => this.refresh(), 0, GOSSIP_LOOK_GAP_MS);
   terminationCount = 0;
 
   constructor(private readonly ctx: MakerContext) {}
@@ -174,9 +183,15 @@ export class ConnectionMaker {
     });
   }
 
+  /** Gossip changed the records of others: looked at soon, once for many (GOSSIP_LOOK_GAP_MS). */
+  peersChanged(): void {
+    this.gossipLook.ask();
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.gossipLook.cancel();
   }
 
   /**
