@@ -78,6 +78,8 @@ interface RawPeer {
   head: PeerHead;
   count: number;
   body: Buffer;
+  /** The whole record, as encodePeer() writes it. */
+  bytes: Buffer;
 }
 
 function decodeHead(r: Reader): PeerHead {
@@ -100,6 +102,7 @@ function splitUpdate(update: Buffer): RawPeer[] {
   const r = new Reader(update);
   const peers: RawPeer[] = [];
   while (!r.done) {
+    const recordStart = r.offset;
     const head = decodeHead(r);
     const count = r.u16();
     const start = r.offset;
@@ -108,7 +111,7 @@ function splitUpdate(update: Buffer): RawPeer[] {
       r.skipAddress();
       r.pass(1);
     }
-    peers.push({head, count, body: update.subarray(start, r.offset)});
+    peers.push({head, count, body: update.subarray(start, r.offset), bytes: update.subarray(recordStart, r.offset)});
   }
   return peers;
 }
@@ -301,6 +304,9 @@ export class Topology {
       for (const name of connections.keys()) if (!this.peers.has(name)) add(name);
       if (!mayStrand) for (const name of current.connections.keys()) if (!connections.has(name)) mayStrand = true;
       Object.assign(current, head, {connections});
+      // Passed on as it came, rather than encoded again by each peer it goes through (copied: the
+      // update it came in may be large, and is not kept).
+      this.recordBytes.set(current, {version: current.version, uid: current.uid, connections, bytes: Buffer.from(peer.bytes)});
       result.improved.add(head.name);
     }
     if (result.added.length > 0 || result.improved.size > 0) this.changedRecords();

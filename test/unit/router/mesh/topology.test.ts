@@ -22,6 +22,17 @@ describe('mesh topology', () => {
     ]);
   });
 
+  it('passes a record on as it came: the same bytes, until it changes', () => {
+    const b = link(peer(B), A, C);
+    const a = link(peer(A), B);
+    a.applyUpdate(own(b));
+    assert.deepEqual(Buffer.concat(a.encode([B])), own(b));
+    link(b, D);
+    a.applyUpdate(own(b));
+    assert.deepEqual(Buffer.concat(a.encode([B])), own(b));
+    assert.deepEqual([...a.get(B)!.connections.keys()], [A, C, D]);
+  });
+
   it('encodes each record as it is now, whichever records changed since the last encoding', () => {
     const a = link(peer(A), B);
     const b = link(peer(B), A);
