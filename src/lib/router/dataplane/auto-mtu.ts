@@ -8,6 +8,7 @@ import type {MeshEvents} from '../mesh/mesh.js';
 import {ProtocolError} from '../mesh/protocol.js';
 import type {ConnectionFacts} from '../mesh/status.js';
 import {Pacer} from '../pacer.js';
+import {RouteMtuCache} from './route-mtu-cache.js';
 
 /** The gossip channel: peers that do not know it (weave 2.8.1) pass it on unread. */
 export const MTU_CHANNEL = 'weave-mtu';
@@ -122,9 +123,9 @@ export interface AutoMtuOptions {
 
 /**
  * The pods' MTU when --mtu is not given: each peer measures the links towards the peers it is
- * connected to (the route's device MTU, less VXLAN's or the sleeve's overhead), gossips the
- * smallest, and every peer uses the smallest of all peers' figures, so a pod's packet fits every
- * path of the mesh whole. Pods made from then on get it through the bridge's MTU; pods made
+ * connected to (the route's device MTU, less VXLAN's or the sleeve's overhead; a peer's link is
+ * read again only once RouteMtuCache's interval has passed), gossips the smallest, and every peer
+ * uses the smallest of all peers' figures, so a pod's packet fits every path of the mesh whole. Pods made from then on get it through the bridge's MTU; pods made
  * before keep theirs.
  */
 export class AutoMtu {
@@ -134,6 +135,7 @@ export class AutoMtu {
   private applying: Promise<void> = Promise.resolve();
   private readonly measurements = new Pacer(() => void this.measure(), MEASURE_SOON_MS, MEASURE_GAP_MS);
   private readonly onChange = () => this.measurements.ask();
+  private readonly links = new RouteMtuCache(dsts => routeMtus(dsts, this.options.netns));
   private stopped = false;
 
   constructor(
@@ -165,10 +167,10 @@ export class AutoMtu {
   private async measure(): Promise<void> {
     const peers = this.mesh.connections().filter(c => c.established && isIP(c.ip) === 4);
     if (peers.length > 0) {
-      const {netns, log, sleeved} = this.options;
+      const {log, sleeved} = this.options;
       let found;
       try {
-        found = await routeMtus([...new Set(peers.map(c => c.ip))], netns);
+        found = await this.links.links(peers.map(c => c.ip));
       } catch (error) {
         log.debug('could not read the links towards peers', {error: (error as Error).message});
         return;
