@@ -133,8 +133,11 @@ export class AutoMtu {
   private gossip?: Gossip;
   private current: number;
   private applying: Promise<void> = Promise.resolve();
-  private readonly measurements = new Pacer(() => void this.measure(), MEASURE_SOON_MS, MEASURE_GAP_MS);
+  private readonly measurements = new Pacer(() => this.measureOnce(), MEASURE_SOON_MS, MEASURE_GAP_MS);
   private readonly onChange = () => this.measurements.ask();
+  private measuring = false;
+  /** A measurement was due while one ran: one more once it ends. */
+  private measureAgain = false;
   private readonly links = new RouteMtuCache(dsts => routeMtus(dsts, this.options.netns));
   private stopped = false;
 
@@ -161,6 +164,23 @@ export class AutoMtu {
     this.measurements.cancel();
     for (const event of ['connectionEstablished', 'connectionClosed', 'peerRemoved'] as const) this.mesh.off(event, this.onChange);
     await this.applying;
+  }
+
+  /**
+   * One measurement at a time: a forming mesh's lookups take seconds on a busy host, and one begun
+   * meanwhile looked up the same peers again, and could end first and be overwritten by an older figure.
+   */
+  private measureOnce(): void {
+    if (this.measuring) {
+      this.measureAgain = true;
+      return;
+    }
+    this.measuring = true;
+    void this.measure().finally(() => {
+      this.measuring = false;
+      if (this.measureAgain && !this.stopped) this.measurements.ask();
+      this.measureAgain = false;
+    });
   }
 
   /** Our figure: the smallest over our established connections; unchanged while we have none. */
