@@ -119,6 +119,8 @@ export interface AutoMtuOptions {
   apply: (mtu: number) => Promise<void>;
   netns?: string;
   log: Logger;
+  /** Reads the links towards peers: routeMtus() unless a test gives its own. */
+  routeMtus?: typeof routeMtus;
 }
 
 /**
@@ -138,7 +140,7 @@ export class AutoMtu {
   private measuring = false;
   /** A measurement was due while one ran: one more once it ends. */
   private measureAgain = false;
-  private readonly links = new RouteMtuCache(dsts => routeMtus(dsts, this.options.netns));
+  private readonly links = new RouteMtuCache(dsts => (this.options.routeMtus ?? routeMtus)(dsts, this.options.netns));
   private stopped = false;
 
   constructor(
