@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import {EventEmitter} from 'node:events';
 import {describe, it} from 'mocha';
-import {MtuGossiper} from '../../../src/lib/router/dataplane/auto-mtu.js';
+import type {RouteMtu} from '../../../src/lib/net/mtu.js';
+import {AutoMtu, MtuGossiper, type MtuMesh} from '../../../src/lib/router/dataplane/auto-mtu.js';
+import {createLogger} from '../../../src/lib/router/log.js';
+import type {MeshEvents} from '../../../src/lib/router/mesh/mesh.js';
 import {ProtocolError} from '../../../src/lib/router/mesh/protocol.js';
+import type {ConnectionFacts} from '../../../src/lib/router/mesh/status.js';
 
 const message = (rows: unknown[]): Buffer => Buffer.from(JSON.stringify(rows));
 
@@ -33,5 +38,53 @@ describe('MTU gossip', () => {
     for (const bad of [Buffer.from('{'), message([['p', 100, 1]]), message([['p', 1500.5, 1]]), message([[1, 1500, 1]]), Buffer.from('{"a":1}')]) {
       assert.throws(() => gossiper.onGossip(bad), ProtocolError);
     }
+  });
+});
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+const connection = (ip: string): ConnectionFacts => ({peer: `peer-${ip}`, nickName: ip, address: `${ip}:6783`, ip, port: 6783, outbound: true, established: true, encrypted: false, trusted: false});
+
+/** A mesh of the connections the test gives, whose gossip goes nowhere. */
+function fakeMesh(connections: ConnectionFacts[]): MtuMesh {
+  const noGossip = {gossipUnicast: () => {}, gossipBroadcast: () => {}, gossipNeighbourSubset: () => {}};
+  return Object.assign(new EventEmitter<MeshEvents>(), {ourName: 'us', connections: () => connections, isKnownPeer: () => true, newGossip: () => noGossip});
+}
+
+describe('AutoMtu: the links it looks up', () => {
+  it('one measurement at a time: a change during a slow lookup makes one more, of the peers not read yet', async () => {
+    const connections = [connection('10.0.0.2')];
+    const mesh = fakeMesh(connections);
+    const asked: string[][] = [];
+    const answers: ((found: Map<string, RouteMtu>) => void)[] = [];
+    const applied: number[] = [];
+    const auto = new AutoMtu(mesh, {
+      initial: 1376,
+      sleeved: () => false,
+      apply: mtu => Promise.resolve(void applied.push(mtu)),
+      log: createLogger('error'),
+      routeMtus: dsts => {
+        asked.push([...dsts]);
+        return new Promise(resolve => answers.push(resolve));
+      },
+    });
+    auto.start();
+    mesh.emit('connectionEstablished', connections[0]!);
+    await sleep(300);
+    assert.deepEqual(asked, [['10.0.0.2']]);
+    // A second peer while the first lookup hangs, past the pacing's gap: nothing is looked up twice.
+    connections.push(connection('10.0.0.3'));
+    mesh.emit('connectionEstablished', connections[1]!);
+    await sleep(1300);
+    assert.deepEqual(asked, [['10.0.0.2']]);
+    // The second measurement, within the gap after the pacing's last run.
+    answers[0]!(new Map([['10.0.0.2', {dev: 'eth0', mtu: 9000}]]));
+    await sleep(1100);
+    assert.deepEqual(asked, [['10.0.0.2'], ['10.0.0.3']]);
+    answers[1]!(new Map([['10.0.0.3', {dev: 'eth0', mtu: 1500}]]));
+    await sleep(50);
+    assert.equal(auto.mtu, 1450);
+    assert.deepEqual(applied, [8950, 1450]);
+    await auto.stop();
   });
 });

@@ -6,10 +6,9 @@ import {type NetlinkAddon, type RouteSocket, withRouteSocket} from './socket.js'
 
 /**
  * The device each destination is routed through and its MTU, as `ip route get` and `ip link show`
- * would tell, over one rtnetlink socket in this process: the router measures every peer on each
- * change of its connections, and an `ip` process per peer blocked its event loop (Node waits for
- * each child to start) long enough to miss its peers' handshakes. A destination with no route is
- * left out.
+ * would tell, over one rtnetlink socket in this process: the router measures each peer it connects
+ * to, and an `ip` process per peer blocked its event loop (Node waits for each child to start) long
+ * enough to miss its peers' handshakes. A destination with no route is left out.
  */
 export function netlinkRouteMtus(addon: NetlinkAddon, dsts: readonly string[], netns?: string): Promise<Map<string, RouteMtu>> {
   // On the pool: a link lookup waits for the RTNL lock, which a host making and deleting links holds for long.

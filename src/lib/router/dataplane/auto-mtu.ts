@@ -8,6 +8,7 @@ import type {MeshEvents} from '../mesh/mesh.js';
 import {ProtocolError} from '../mesh/protocol.js';
 import type {ConnectionFacts} from '../mesh/status.js';
 import {Pacer} from '../pacer.js';
+import {RouteMtuCache} from './route-mtu-cache.js';
 
 /** The gossip channel: peers that do not know it (weave 2.8.1) pass it on unread. */
 export const MTU_CHANNEL = 'weave-mtu';
@@ -118,13 +119,15 @@ export interface AutoMtuOptions {
   apply: (mtu: number) => Promise<void>;
   netns?: string;
   log: Logger;
+  /** Reads the links towards peers: routeMtus() unless a test gives its own. */
+  routeMtus?: typeof routeMtus;
 }
 
 /**
  * The pods' MTU when --mtu is not given: each peer measures the links towards the peers it is
- * connected to (the route's device MTU, less VXLAN's or the sleeve's overhead), gossips the
- * smallest, and every peer uses the smallest of all peers' figures, so a pod's packet fits every
- * path of the mesh whole. Pods made from then on get it through the bridge's MTU; pods made
+ * connected to (the route's device MTU, less VXLAN's or the sleeve's overhead; a peer's link is
+ * read again only once RouteMtuCache's interval has passed), gossips the smallest, and every peer
+ * uses the smallest of all peers' figures, so a pod's packet fits every path of the mesh whole. Pods made from then on get it through the bridge's MTU; pods made
  * before keep theirs.
  */
 export class AutoMtu {
@@ -132,8 +135,12 @@ export class AutoMtu {
   private gossip?: Gossip;
   private current: number;
   private applying: Promise<void> = Promise.resolve();
-  private readonly measurements = new Pacer(() => void this.measure(), MEASURE_SOON_MS, MEASURE_GAP_MS);
+  private readonly measurements = new Pacer(() => this.measureOnce(), MEASURE_SOON_MS, MEASURE_GAP_MS);
   private readonly onChange = () => this.measurements.ask();
+  private measuring = false;
+  /** A measurement was due while one ran: one more once it ends. */
+  private measureAgain = false;
+  private readonly links = new RouteMtuCache(dsts => (this.options.routeMtus ?? routeMtus)(dsts, this.options.netns));
   private stopped = false;
 
   constructor(
@@ -161,14 +168,31 @@ export class AutoMtu {
     await this.applying;
   }
 
+  /**
+   * One measurement at a time: a forming mesh's lookups take seconds on a busy host, and one begun
+   * meanwhile looked up the same peers again, and could end first and be overwritten by an older figure.
+   */
+  private measureOnce(): void {
+    if (this.measuring) {
+      this.measureAgain = true;
+      return;
+    }
+    this.measuring = true;
+    void this.measure().finally(() => {
+      this.measuring = false;
+      if (this.measureAgain && !this.stopped) this.measurements.ask();
+      this.measureAgain = false;
+    });
+  }
+
   /** Our figure: the smallest over our established connections; unchanged while we have none. */
   private async measure(): Promise<void> {
     const peers = this.mesh.connections().filter(c => c.established && isIP(c.ip) === 4);
     if (peers.length > 0) {
-      const {netns, log, sleeved} = this.options;
+      const {log, sleeved} = this.options;
       let found;
       try {
-        found = await routeMtus([...new Set(peers.map(c => c.ip))], netns);
+        found = await this.links.links(peers.map(c => c.ip));
       } catch (error) {
         log.debug('could not read the links towards peers', {error: (error as Error).message});
         return;
