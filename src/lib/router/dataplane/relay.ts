@@ -22,14 +22,16 @@ const MAX_WAIT_MS = 30_000;
 /**
  * While the mesh is forming (our own first connections to known peers still being made, or the
  * mesh gained a connection within GROWTH_QUIET_MS), the update waits and looks again every
- * RECHECK_MS, for up to HOLD_MAX_MS: a forming mesh's pairs connect directly, and relaying them
+ * RECHECK_MS, for up to holdMaxMs(): a forming mesh's pairs connect directly, and relaying them
  * meanwhile made thousands of devices across 100 routers (most at the hub every router first
  * joins), whose making and deleting held the kernel's RTNL lock for minutes. A lost connection
- * is no growth: its pairs are relayed as soon as the topology is quiet.
+ * is no growth: its pairs are relayed as soon as the topology is quiet. A larger mesh takes
+ * longer to form: 2 minutes up to 40 peers, 3 s per peer above (5 minutes at 100, where the hub
+ * that held 2 minutes then spent 6 making 512 devices while its peers still dialled it).
  */
 const GROWTH_QUIET_MS = 5000;
 const RECHECK_MS = 1000;
-const HOLD_MAX_MS = 120_000;
+const holdMaxMs = (peers: number): number => Math.max(120_000, 3000 * peers);
 /** At most this many devices on one host (a hub of a large partial mesh relays many pairs). */
 const MAX_DEVICES = 512;
 
@@ -108,11 +110,11 @@ export class Relays {
   /** Whether to hold the update back (see GROWTH_QUIET_MS); never the first, which reads what a previous run left. */
   private forming(): boolean {
     const now = Date.now();
-    const {linkCount} = this.mesh.routes.established();
+    const {linkCount, peers} = this.mesh.routes.established();
     if (linkCount > this.links) this.grewAt = now;
     this.links = linkCount;
     const forming = this.installed !== undefined && (this.mesh.expectsConnections() || now - this.grewAt < GROWTH_QUIET_MS);
-    if (forming && now - (this.heldSince ??= now) < HOLD_MAX_MS) return true;
+    if (forming && now - (this.heldSince ??= now) < holdMaxMs(peers.length)) return true;
     this.heldSince = undefined;
     return false;
   }
