@@ -102,6 +102,7 @@ export class ConnectionMaker {
   private lastDiscovered = '';
   private readonly candidateCache = new WeakMap<PeerRecord, {connections: PeerRecord['connections']; candidates: Candidate[]}>();
   private readonly gossipLook = new Pacer(() => this.refresh(), 0, GOSSIP_LOOK_GAP_MS);
+  private flattened?: {records: PeerRecord[]; connections: PeerRecord['connections'][]; candidates: Candidate[]};
   terminationCount = 0;
 
   constructor(private readonly ctx: MakerContext) {}
@@ -272,16 +273,37 @@ export class ConnectionMaker {
 
   /** Peers others are connected to and we are not: dial the address they know them by. */
   private addPeerTargets(connectedPeers: Set<string>, addTarget: (address: string, defer: boolean) => void): void {
-    const byName = new Map<string, PeerRecord>();
     const peers = [...this.ctx.peers()];
+    const byName = new Map<string, PeerRecord>();
     for (const p of peers) byName.set(p.name, p);
+    for (const {other, address, ip} of this.allCandidates(peers)) {
+      if (other === this.ctx.ourName || connectedPeers.has(other)) continue;
+      addTarget(address ?? hostPort(ip!, byName.get(other)?.port || this.ctx.port), other > this.ctx.ourName);
+    }
+  }
+
+  /**
+   * The candidates of every peer but us, each peer and address once (in a full mesh of 100, the
+   * 9,900 connections reported name about 100): kept while no record's connections change, so
+   * that the looks after our own connections' events, which come by the thousand while a large
+   * mesh forms, pass over them once each.
+   */
+  private allCandidates(peers: PeerRecord[]): Candidate[] {
+    const kept = this.flattened;
+    if (kept && kept.records.length === peers.length && peers.every((p, i) => kept.records[i] === p && kept.connections[i] === p.connections)) return kept.candidates;
+    const seen = new Set<string>();
+    const candidates: Candidate[] = [];
     for (const peer of peers) {
       if (peer.name === this.ctx.ourName) continue;
-      for (const {other, address, ip} of this.candidates(peer)) {
-        if (other === this.ctx.ourName || connectedPeers.has(other)) continue;
-        addTarget(address ?? hostPort(ip!, byName.get(other)?.port || this.ctx.port), other > this.ctx.ourName);
+      for (const candidate of this.candidates(peer)) {
+        const key = `${candidate.other} ${candidate.address ?? candidate.ip}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        candidates.push(candidate);
       }
     }
+    this.flattened = {records: peers, connections: peers.map(p => p.connections), candidates};
+    return candidates;
   }
 
   /**

@@ -148,6 +148,29 @@ describe('mesh connection maker', () => {
     ]);
   });
 
+  it('follows a record replaced by gossip, and the port a peer describes once known', async () => {
+    const {state, maker} = fixture();
+    const B = 'aa:00:00:00:00:02';
+    // Names above ours: held back (DISCOVERY_DEFER_MS), so a target no longer valid is dropped.
+    const C = 'aa:00:00:00:00:0c';
+    const E = 'aa:00:00:00:00:0e';
+    state.live.push({peer: B, address: '192.168.90.2:6783', outbound: true, listenPort: 6783});
+    // B accepted C: only C's IP is known, and C's port once C describes itself.
+    const c = {...record(C, []), port: 0};
+    state.peers = [record(B, [[C, '192.168.90.3:40000', false]]), c];
+    maker.refresh();
+    await tick();
+    assert.deepEqual(maker.discovered(), ['192.168.90.3:6783']);
+    c.port = 7783;
+    maker.refresh();
+    await tick();
+    assert.deepEqual(maker.discovered(), ['192.168.90.3:7783']);
+    state.peers = [record(B, [[E, '192.168.90.4:6783', true]]), c];
+    maker.refresh();
+    await tick();
+    assert.deepEqual(maker.discovered(), ['192.168.90.4:6783']);
+  });
+
   it('drops a discovered target once the peer has connected to us first', async () => {
     const {state, maker} = fixture();
     const B = 'aa:00:00:00:00:02';
