@@ -23,7 +23,7 @@ export const HEADER_BYTES = MAGIC.length + 2;
 export const MAX_FRAME_BYTES = 10 << 20;
 
 /** Time allowed from the TCP connect to the end of the handshake. */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+export const HANDSHAKE_TIMEOUT_MS = 20_000;
 /** Heartbeats keep a quiet connection alive; twice this without a frame and the peer is gone. */
 export const HEARTBEAT_MS = 30_000;
 /** Every channel's full state goes to a few random neighbours this often (repairs lost updates). */

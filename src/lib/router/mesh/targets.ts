@@ -30,7 +30,7 @@ export const DISCOVERY_DEFER_MS = 2_000;
  * among 99 handshakes: in a mesh of 100 on 2 cores most missed their 10 s deadline and started
  * over later, doing it all again.
  */
-export const MAX_DIALS = 8;
+export const MAX_DIALS = 4;
 
 /**
  * Gossip that changes who others are connected to is looked at no more often than this: in a
