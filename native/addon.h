@@ -39,5 +39,7 @@ napi_value udp_receive(napi_env env, napi_callback_info info);
 napi_value netlink_open(napi_env env, napi_callback_info info);
 /** The protocols netlink_open takes, as an object {route, netfilter}; NULL with an exception pending. */
 napi_value netlink_protocols(napi_env env);
+/* lock.c: flock(2), for the router's state lock. */
+napi_value lock_flock(napi_env env, napi_callback_info info);
 
 #endif

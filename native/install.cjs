@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The router's addon (tap.c, netlink.c): the encrypted data path (the sleeve) needs it, and the
+// The router's addon (tap.c, netlink.c, lock.c): the encrypted data path (the sleeve) needs it, and the
 // warm CNI path uses it when it loads. npm's install script, `npm run build:native`, and the
 // router image build all come here.
 //   node native/install.cjs             keep a build that loads (the package ships one for
@@ -24,7 +24,7 @@ function loadError() {
   try {
     // A build of an older tap.c loads but lacks what the router now calls.
     const addon = require(ADDON);
-    const current = ['netlinkOpen', 'segment', 'seal', 'udpOpen'].every(name => typeof addon[name] === 'function') && typeof addon.netlinkProtocols?.netfilter === 'number';
+    const current = ['netlinkOpen', 'segment', 'seal', 'udpOpen', 'flock'].every(name => typeof addon[name] === 'function') && typeof addon.netlinkProtocols?.netfilter === 'number';
     return current ? undefined : 'built from older sources';
   } catch (error) {
     return error.message.split('\n')[0];

@@ -27,6 +27,7 @@
  *   udpOpen(...), send(...), receive(...)  udp.c
  *   close(fd)                              a TAP or a socket
  *   netlinkOpen(...), netlinkProtocols     netlink.c
+ *   flock(fd)                              lock.c
  */
 #include "addon.h"
 
@@ -201,6 +202,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"receive", NULL, udp_receive, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkOpen", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkProtocols", NULL, NULL, NULL, NULL, protocols, napi_enumerable, NULL},
+      {"flock", NULL, lock_flock, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

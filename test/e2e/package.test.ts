@@ -45,7 +45,7 @@ describe('the npm package (npm pack, npm install of the tarball)', function () {
   });
 
   it('holds what runs and nothing of the development tree', () => {
-    for (const file of ['bin/weave.js', 'bin/weave-cni-launcher.sh', 'bin/weave-cni-client.pl', 'dist/cli/main.js', 'dist/weave-cni.cjs', 'dist/lib/weave-router.mjs', 'oclif.manifest.json', 'completions/weave.bash', 'native/tap.c', 'native/gso.c', 'native/gcm.c', 'native/udp.c', 'native/addon.h', 'native/install.cjs']) {
+    for (const file of ['bin/weave.js', 'bin/weave-cni-launcher.sh', 'bin/weave-cni-client.pl', 'dist/cli/main.js', 'dist/weave-cni.cjs', 'dist/lib/weave-router.mjs', 'oclif.manifest.json', 'completions/weave.bash', 'native/tap.c', 'native/gso.c', 'native/gcm.c', 'native/udp.c', 'native/lock.c', 'native/addon.h', 'native/install.cjs']) {
       assert.ok(existsSync(join(installed, file)), `the package lacks ${file}`);
     }
     for (const file of ['src', 'test', 'bench', 'scripts', 'dist/commands', 'dist/cli/meta.json', 'tsconfig.json']) {

@@ -32,8 +32,11 @@ function parseGoInt(text: string): number | undefined {
   return sign === '-' ? -value : value;
 }
 
-/** time.ParseDuration's syntax: `0`, or signed numbers each with a unit (`1m30s`, `1.5h`, `300ms`). */
-const GO_DURATION = /^[+-]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
+/**
+ * time.ParseDuration's syntax: `0`, or signed numbers each with a unit (`1m30s`, `1.5h`, `300ms`).
+ * µs and μs escaped, here and in goDurationMs: the router's bundle must stay ASCII (scripts/bundle.ts).
+ */
+const GO_DURATION = /^[+-]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/;
 
 /** The original's flag package took `--flag="value"` and `--flag='value'` as `value`. */
 function trimQuotes(value: string): string {

@@ -283,7 +283,7 @@ const GO_DURATION_UNIT_MS: Record<string, number> = {ns: 1e-6, us: 1e-3, µs: 1e
 /** A duration the router's parser accepted (time.ParseDuration's syntax), in milliseconds. */
 export function goDurationMs(value: string): number {
   let ms = 0;
-  for (const [, n, unit] of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(n) * GO_DURATION_UNIT_MS[unit!]!;
+  for (const [, n, unit] of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) ms += Number(n) * GO_DURATION_UNIT_MS[unit!]!;
   return value.startsWith('-') ? -ms : ms;
 }
 

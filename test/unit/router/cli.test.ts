@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {parseRouterArgv, RouterUsageError} from '../../../src/lib/router/cli.js';
 import {DEFAULTS} from '../../../src/lib/defaults.js';
-import {ROUTER_FLAGS} from '../../../src/lib/router/config.js';
+import {goDurationMs, ROUTER_FLAGS} from '../../../src/lib/router/config.js';
 import {runWeave} from '../../helpers/setup-cli.js';
 
 /** No stack trace, and no oclif banner: the lean entry answered, not oclif. */
@@ -42,6 +42,13 @@ describe('weave router flags without oclif (src/lib/router/cli.ts)', () => {
         [flags.port, flags.nickname, flags['dns-domain'], flags['no-discovery'], flags.resume, flags['conn-limit'], flags.H, flags['dns-fallback-timeout'], peers],
         [7815, 'a b', 'x.', true, false, 8, ['unix:///a.sock', 'tcp://0.0.0.0:12375'], '1m30s', ['--not-a-flag']],
       );
+    });
+
+    it("takes every unit of Go's durations, micro as µs (micro sign) and μs (Greek mu)", () => {
+      for (const [value, ms] of [['1500µs', 1.5], ['1500μs', 1.5], ['1h2m3s4ms5us6ns', 3_723_004.005006], ['-2.5s', -2500]] as const) {
+        assert.equal(parseRouterArgv(['--dns-fallback-timeout', value]).flags['dns-fallback-timeout'], value);
+        assert.ok(Math.abs(goDurationMs(value) - ms) < 1e-9, `${value}: ${goDurationMs(value)} ms, not ${ms}`);
+      }
     });
 
     it('refuses an unknown flag, a missing value, a value for a boolean, and a non-integer', () => {

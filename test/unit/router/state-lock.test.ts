@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {StateLock, StateLockedError} from '../../../src/lib/router/state-lock.js';
+import {flockByCommand, flockOf, StateLock, StateLockedError} from '../../../src/lib/router/state-lock.js';
 
 describe('router/state-lock (flock on <db-prefix>router.lock)', () => {
   let dir: string;
@@ -23,6 +23,20 @@ describe('router/state-lock (flock on <db-prefix>router.lock)', () => {
     const again = await StateLock.acquire(prefix, 'host2');
     assert.equal(JSON.parse(readFileSync(`${prefix}router.lock`, 'utf8').split('\n')[0]!).nickname, 'host2');
     await again.release();
+  });
+
+  it('takes it through the addon, not the `flock` command; a holder by either refuses the other', async () => {
+    assert.notEqual(flockOf(), flockByCommand, 'the addon (npm run build:native) has flock');
+    const prefix = join(dir, 'weave');
+    for (const [first, second] of [
+      [flockOf(), flockByCommand],
+      [flockByCommand, flockOf()],
+    ]) {
+      const lock = await StateLock.acquire(prefix, 'host1', first);
+      await assert.rejects(StateLock.acquire(prefix, 'host2', second), StateLockedError);
+      await lock.release();
+      await (await StateLock.acquire(prefix, 'host2', second)).release();
+    }
   });
 
   it('says so when the holder runs in another pid namespace, where its pid means another process', async () => {

@@ -108,11 +108,12 @@ export class Dataplane {
   /** Bridge and rules, re-exposing the addresses the bridge already holds; then the canary and the bridge's watch. */
   start(): Promise<DataplaneStart> {
     return this.serial(async () => {
-      const began = performance.now();
+      // Not the global \`performance\`: its first use loads perf_hooks, ~2.5 ms of each router's start.
+      const began = process.hrtime.bigint();
       const found = await this.install();
       this.canary.start();
       this.monitor.start();
-      this.options.log.info('data plane ready', {bridge: this.options.bridge, ms: Math.round(performance.now() - began)});
+      this.options.log.info('data plane ready', {bridge: this.options.bridge, ms: Math.round(Number(process.hrtime.bigint() - began) / 1e6)});
       return found;
     });
   }

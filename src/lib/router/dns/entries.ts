@@ -22,9 +22,9 @@ export interface EntryMatch {
 
 export class DnsEntries {
   private readonly byKey = new Map<string, DnsEntry>();
-  /** Lower-case hostname → keys, for A lookups. */
+  /** Lower-case hostname to keys, for A lookups. */
   private readonly byName = new Map<string, Set<string>>();
-  /** Address → keys, for PTR lookups. */
+  /** Address to keys, for PTR lookups. */
   private readonly byAddress = new Map<string, Set<string>>();
 
   constructor(private readonly ourName: string) {}

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto';
 import {EventEmitter, once} from 'node:events';
 import {extname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {MessageChannel, Worker, type WorkerOptions} from 'node:worker_threads';
+import type {Worker, WorkerOptions} from 'node:worker_threads';
 import {PACKAGE_ROOT} from '../../../package.js';
 import type {Logger} from '../../log.js';
 import {checkKeys, type SessionKeys} from './keys.js';
@@ -111,7 +111,9 @@ async function ready(worker: Worker, name: string): Promise<void> {
  * Starts one of the workers: built, its compiled .js under dist/lib (this module may be running
  * from the router's bundle, elsewhere); from sources under tsx, the .ts beside this file.
  */
-function startWorker(name: string, options: WorkerOptions): Worker {
+async function startWorker(name: string, options: WorkerOptions): Promise<Worker> {
+  // Imported here: only a router with a password starts workers, and loading it cost every start ~5 ms of CPU.
+  const {Worker} = await import('node:worker_threads');
   if (extname(fileURLToPath(import.meta.url)) !== '.ts') return new Worker(join(PACKAGE_ROOT, 'dist', 'lib', 'router', 'dataplane', 'sleeve', `${name}.js`), options);
   const url = new URL(`./${name}.ts`, import.meta.url);
   // tsx's hooks do not reach worker threads in Node 20: the worker registers them first.
@@ -172,8 +174,8 @@ export class Sleeve extends EventEmitter<SleeveEvents> {
     const {port1, port2} = new MessageChannel();
     const rxInit: RxInit = {fd: tap.fd, port, coalesce: tap.offloads, ...(options.address ? {address: options.address} : {}), ...(options.replayWindow ? {replayWindow: options.replayWindow} : {})};
     const txInit: TxInit = {fd: tap.fd};
-    const rx = startWorker('rx-worker', {workerData: {...rxInit, learn: port1}, transferList: [port1]});
-    const tx = startWorker('tx-worker', {workerData: {...txInit, learn: port2}, transferList: [port2]});
+    const rx = await startWorker('rx-worker', {workerData: {...rxInit, learn: port1}, transferList: [port1]});
+    const tx = await startWorker('tx-worker', {workerData: {...txInit, learn: port2}, transferList: [port2]});
     try {
       await Promise.all([ready(rx, 'receiving'), ready(tx, 'sending')]);
     } catch (error) {
