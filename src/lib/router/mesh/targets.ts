@@ -2,6 +2,7 @@ import type {ConnectionInfo} from '../state.js';
 import {hostPort, ipOf, type PeerAddress} from './address.js';
 import {Pacer} from '../pacer.js';
 import {Backoff} from './backoff.js';
+import {CandidateIndex} from './candidates.js';
 import {LegacyPeerError} from './legacy-peer.js';
 import type {PeerRecord} from './topology.js';
 
@@ -46,13 +47,6 @@ interface Target {
   state: TargetState;
   lastError?: Error;
   backoff: Backoff;
-}
-
-/** A peer someone is connected to, and where to dial it: the address, or the IP to dial at its port. */
-interface Candidate {
-  other: string;
-  address?: string;
-  ip?: string;
 }
 
 /** One of our live connections, as the maker sees it. */
@@ -100,9 +94,8 @@ export class ConnectionMaker {
   private checkQueued = false;
   private stopped = false;
   private lastDiscovered = '';
-  private readonly candidateCache = new WeakMap<PeerRecord, {connections: PeerRecord['connections']; candidates: Candidate[]}>();
+  private readonly candidateIndex = new CandidateIndex();
   private readonly gossipLook = new Pacer(() => this.refresh(), 0, GOSSIP_LOOK_GAP_MS);
-  private flattened?: {records: PeerRecord[]; connections: PeerRecord['connections'][]; candidates: Candidate[]};
   terminationCount = 0;
 
   constructor(private readonly ctx: MakerContext) {}
@@ -276,48 +269,11 @@ export class ConnectionMaker {
     const peers = [...this.ctx.peers()];
     const byName = new Map<string, PeerRecord>();
     for (const p of peers) byName.set(p.name, p);
-    for (const {other, address, ip} of this.allCandidates(peers)) {
+    for (const {candidate} of this.candidateIndex.update(peers, this.ctx.ourName)) {
+      const {other, address, ip} = candidate;
       if (other === this.ctx.ourName || connectedPeers.has(other)) continue;
       addTarget(address ?? hostPort(ip!, byName.get(other)?.port || this.ctx.port), other > this.ctx.ourName);
     }
-  }
-
-  /**
-   * The candidates of every peer but us, each peer and address once (in a full mesh of 100, the
-   * 9,900 connections reported name about 100): kept while no record's connections change, so
-   * that the looks after our own connections' events, which come by the thousand while a large
-   * mesh forms, pass over them once each.
-   */
-  private allCandidates(peers: PeerRecord[]): Candidate[] {
-    const kept = this.flattened;
-    if (kept && kept.records.length === peers.length && peers.every((p, i) => kept.records[i] === p && kept.connections[i] === p.connections)) return kept.candidates;
-    const seen = new Set<string>();
-    const candidates: Candidate[] = [];
-    for (const peer of peers) {
-      if (peer.name === this.ctx.ourName) continue;
-      for (const candidate of this.candidates(peer)) {
-        const key = `${candidate.other} ${candidate.address ?? candidate.ip}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        candidates.push(candidate);
-      }
-    }
-    this.flattened = {records: peers, connections: peers.map(p => p.connections), candidates};
-    return candidates;
-  }
-
-  /**
-   * The peers `peer` reports connections to, with the address it dialled, or the IP of one it
-   * accepted (the source port is ephemeral: that peer is dialled where it listens). Kept while its
-   * connections stay the same (an update replaces them whole): the maker looks again after every
-   * change, and a forming mesh of 100 made this the most of its work.
-   */
-  private candidates(peer: PeerRecord): Candidate[] {
-    const cached = this.candidateCache.get(peer);
-    if (cached?.connections === peer.connections) return cached.candidates;
-    const candidates = [...peer.connections].map(([other, c]): Candidate => (c.outbound ? {other, address: c.address} : {other, ip: ipOf(c.address)}));
-    this.candidateCache.set(peer, {connections: peer.connections, candidates});
-    return candidates;
   }
 
   private connect(valid: Set<string>, direct: Set<string>): void {
