@@ -171,6 +171,26 @@ describe('mesh connection maker', () => {
     assert.deepEqual(maker.discovered(), ['192.168.90.4:6783']);
   });
 
+  it('in a larger mesh, holds back longer before dialling a discovered peer with a greater name (250 ms a peer)', async () => {
+    const {state, maker} = fixture();
+    const B = 'aa:00:00:00:00:02';
+    const F = 'aa:00:00:00:00:0f';
+    state.live.push({peer: B, address: '192.168.90.2:6783', outbound: true, listenPort: 6783});
+    // 20 peers known: B, F, and 18 others B names only.
+    const others = Array.from({length: 18}, (_, i) => `aa:00:00:00:01:${(i + 16).toString(16)}`);
+    state.peers = [record(B, [[F, '192.168.90.15:6783', true]]), record(F, []), ...others.map(name => record(name, []))];
+    maker.refresh();
+    await tick();
+    state.now += DISCOVERY_DEFER_MS;
+    maker.refresh();
+    await tick();
+    assert.deepEqual(state.attempts, []);
+    state.now += 20 * 250 - DISCOVERY_DEFER_MS;
+    maker.refresh();
+    await tick();
+    assert.deepEqual(state.attempts, [['192.168.90.15:6783', false]]);
+  });
+
   it('drops a discovered target once the peer has connected to us first', async () => {
     const {state, maker} = fixture();
     const B = 'aa:00:00:00:00:02';
