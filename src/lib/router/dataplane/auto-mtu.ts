@@ -8,6 +8,7 @@ import type {MeshEvents} from '../mesh/mesh.js';
 import {ProtocolError} from '../mesh/protocol.js';
 import type {ConnectionFacts} from '../mesh/status.js';
 import {Pacer} from '../pacer.js';
+import {ReconcileLoop} from './reconcile-loop.js';
 import {RouteMtuCache} from './route-mtu-cache.js';
 
 /** The gossip channel: peers that do not know it (weave 2.8.1) pass it on unread. */
@@ -127,19 +128,25 @@ export interface AutoMtuOptions {
  * The pods' MTU when --mtu is not given: each peer measures the links towards the peers it is
  * connected to (the route's device MTU, less VXLAN's or the sleeve's overhead; a peer's link is
  * read again only once RouteMtuCache's interval has passed), gossips the smallest, and every peer
- * uses the smallest of all peers' figures, so a pod's packet fits every path of the mesh whole. Pods made from then on get it through the bridge's MTU; pods made
- * before keep theirs.
+ * uses the smallest of all peers' figures, so a pod's packet fits every path of the mesh whole.
+ * Pods made from then on get it through the bridge's MTU; pods made before keep theirs.
  */
 export class AutoMtu {
   private readonly gossiper = new MtuGossiper(() => this.settle());
   private gossip?: Gossip;
   private current: number;
   private applying: Promise<void> = Promise.resolve();
-  private readonly measurements = new Pacer(() => this.measureOnce(), MEASURE_SOON_MS, MEASURE_GAP_MS);
+  private readonly measurements = new Pacer(() => this.loop.update(), MEASURE_SOON_MS, MEASURE_GAP_MS);
+  /**
+   * One measurement at a time: a forming mesh's lookups take seconds on a busy host, and one begun
+   * meanwhile looked up the same peers again, and could end first and be overwritten by an older figure.
+   */
+  private readonly loop = new ReconcileLoop(
+    () => this.measure(),
+    (error, retryInMs) => this.options.log.debug('could not measure the MTU towards peers', {error: error.message, retryInMs}),
+    delayMs => this.measurements.runWithin(delayMs),
+  );
   private readonly onChange = () => this.measurements.ask();
-  private measuring = false;
-  /** A measurement was due while one ran: one more once it ends. */
-  private measureAgain = false;
   private readonly links = new RouteMtuCache(dsts => (this.options.routeMtus ?? routeMtus)(dsts, this.options.netns));
   private stopped = false;
 
@@ -165,24 +172,8 @@ export class AutoMtu {
     this.stopped = true;
     this.measurements.cancel();
     for (const event of ['connectionEstablished', 'connectionClosed', 'peerRemoved'] as const) this.mesh.off(event, this.onChange);
+    await this.loop.stop();
     await this.applying;
-  }
-
-  /**
-   * One measurement at a time: a forming mesh's lookups take seconds on a busy host, and one begun
-   * meanwhile looked up the same peers again, and could end first and be overwritten by an older figure.
-   */
-  private measureOnce(): void {
-    if (this.measuring) {
-      this.measureAgain = true;
-      return;
-    }
-    this.measuring = true;
-    void this.measure().finally(() => {
-      this.measuring = false;
-      if (this.measureAgain && !this.stopped) this.measurements.ask();
-      this.measureAgain = false;
-    });
   }
 
   /** Our figure: the smallest over our established connections; unchanged while we have none. */
