@@ -22,7 +22,11 @@ export const HEADER_BYTES = MAGIC.length + 2;
 /** Largest frame accepted, as the original's 10 MB: a topology of thousands of peers fits. */
 export const MAX_FRAME_BYTES = 10 << 20;
 
-/** Time allowed from the TCP connect to the end of the handshake. */
+/**
+ * Time allowed from the TCP connect to the end of the handshake: twice the original's 10 s. A
+ * router starved of CPU (100 on 2 cores) accepts seconds late, and a handshake given up there
+ * was all done again later, by both ends.
+ */
 export const HANDSHAKE_TIMEOUT_MS = 20_000;
 /** Heartbeats keep a quiet connection alive; twice this without a frame and the peer is gone. */
 export const HEARTBEAT_MS = 30_000;
