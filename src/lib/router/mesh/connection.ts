@@ -24,6 +24,8 @@ export interface ConnectionParams {
   /** Whether the peer's address is inside our --trusted-subnets. */
   trustRemote: boolean;
   heartbeatMs: number;
+  /** How far apart gossip is written at least (see Outbox). */
+  writeGapMs: () => number;
   handlers: ConnectionHandlers;
 }
 
@@ -71,7 +73,7 @@ export class MeshConnection {
     this.uid = p.connId ^ p.handshake.remote.connId;
     this.handlers = p.handlers;
     this.heartbeatMs = p.heartbeatMs;
-    this.outbox = new Outbox(p.ourName, this);
+    this.outbox = new Outbox(p.ourName, this, p.writeGapMs);
     this.socket.on('close', () => this.shutdown(new Error('connection closed')));
   }
 

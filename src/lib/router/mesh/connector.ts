@@ -35,6 +35,8 @@ export interface ConnectorOptions {
   /** The protocol versions offered and accepted (--min-protocol-version raises the lowest). */
   versions: VersionRange;
   heartbeatMs: number;
+  /** How far apart gossip is written to one peer at least. */
+  writeGapMs: () => number;
   handshakeTimeoutMs: number;
   log: Logger;
   /** Who we are, for each introduction. */
@@ -183,7 +185,7 @@ export class Connector {
     const add = () => {
       const {frame, closed} = this.events;
       const ourName = this.opts.intro().name;
-      const conn = new MeshConnection({socket, reader, handshake: result, outbound, address, ourName, connId, trustRemote, heartbeatMs: this.opts.heartbeatMs, handlers: {frame, closed}});
+      const conn = new MeshConnection({socket, reader, handshake: result, outbound, address, ourName, connId, trustRemote, heartbeatMs: this.opts.heartbeatMs, writeGapMs: this.opts.writeGapMs, handlers: {frame, closed}});
       try {
         this.events.handshaken(conn, acceptNewPeer);
       } catch (error) {

@@ -91,11 +91,14 @@ export class Outbox {
   private readonly gossip = new Map<string, GossipData>();
   private readonly broadcasts = new Map<string, {channel: string; source: string; data: GossipData}>();
   private flushing = false;
+  private lastFlush = -Infinity;
 
   constructor(
     /** Gossip goes out under our name; a broadcast keeps its source's. */
     private readonly ourName: string,
     private readonly link: {send(body: Buffer): boolean; writable(): Promise<void>; shutdown(reason: Error): void; readonly closed: boolean},
+    /** How far apart writes are at least (what comes meanwhile is merged); asked at each. */
+    private readonly gapMs: () => number = () => 0,
   ) {}
 
   send(channel: string, data: GossipData): void {
@@ -114,9 +117,11 @@ export class Outbox {
   private kick(): void {
     if (this.flushing) return;
     this.flushing = true;
+    const wait = this.lastFlush + this.gapMs() - Date.now();
     // Once the current operation ends, so changes made together go out as one message. Not after
     // the whole I/O phase: in a busy router every reply then waited for all the other sockets.
-    process.nextTick(() => void this.flush());
+    if (wait <= 0) process.nextTick(() => void this.flush());
+    else setTimeout(() => void this.flush(), wait);
   }
 
   /** Gossip first (it is usually the more important), then broadcasts. */
@@ -133,6 +138,7 @@ export class Outbox {
   }
 
   private async flush(): Promise<void> {
+    this.lastFlush = Date.now();
     try {
       for (let item = this.pick(); item && !this.link.closed; item = this.pick()) {
         for (const payload of item.data.encode()) {

@@ -76,6 +76,22 @@ describe('mesh gossip', () => {
     ]);
   });
 
+  it('writes no sooner than its gap after the last write, what came meanwhile merged', async () => {
+    const sent: Buffer[] = [];
+    const link = {closed: false, send: (b: Buffer) => sent.push(b) > 0, writable: async () => {}, shutdown: () => {}};
+    const outbox = new Outbox(A, link, () => 100);
+    outbox.send('ch', set('1'));
+    await tick();
+    assert.equal(sent.length, 1);
+    outbox.send('ch', set('2'));
+    await new Promise(resolve => setTimeout(resolve, 20));
+    outbox.send('ch', set('3'));
+    await new Promise(resolve => setTimeout(resolve, 40));
+    assert.equal(sent.length, 1);
+    await new Promise(resolve => setTimeout(resolve, 80));
+    assert.deepEqual(sent.map(decodeGossip).map(h => h.payload.toString()), ['1', '2,3']);
+  });
+
   it('stops sending once the connection is closed', async () => {
     const sent: Buffer[] = [];
     const link = {closed: true, send: (b: Buffer) => sent.push(b) > 0, writable: async () => {}, shutdown: () => {}};
