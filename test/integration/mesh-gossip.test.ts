@@ -216,9 +216,25 @@ describe('the mesh in-process: topology, gossip channels, refusals (real TCP on 
     a.mesh.on('topologyChanged', () => events.push('changed'));
     await b.mesh.stop();
     nodes.splice(nodes.indexOf(b), 1);
-    await waitUntil('the events', async () => events.includes('changed'));
-    assert.deepEqual(events, [`closed ${b.mesh.ourName}`, `removed ${b.mesh.ourName}`, 'changed']);
+    await waitUntil('the events', async () => events.at(-1) === 'changed' && events.includes(`removed ${b.mesh.ourName}`));
+    // The connection at once; the peer no path leads to any more a moment later.
+    assert.deepEqual(events, [`closed ${b.mesh.ourName}`, 'changed', `removed ${b.mesh.ourName}`, 'changed']);
     assert.equal(a.mesh.topology.names().size, 1);
+  });
+
+  it('drops a peer that gossip says no one reaches any more, a moment later', async () => {
+    const a = await start(1, {discovery: false});
+    const b = await start(2, {discovery: false, peers: [a.address]});
+    const c = await start(3, {discovery: false, peers: [b.address]});
+    await waitUntil('A knows C', async () => a.mesh.isKnownPeer(c.mesh.ourName) && established(b) === 2);
+    const removed: string[] = [];
+    a.mesh.on('peerRemoved', name => removed.push(name));
+    await c.mesh.stop();
+    nodes.splice(nodes.indexOf(c), 1);
+    // A is not connected to C: it learns from B's record, which no longer names C.
+    await waitUntil('A drops C', async () => removed.length > 0);
+    assert.deepEqual(removed, [c.mesh.ourName]);
+    assert.deepEqual([...a.mesh.topology.names()].sort(), [a.mesh.ourName, b.mesh.ourName]);
   });
 
   it('with a password: peers that share it connect, encrypted; another password is refused with the reason', async () => {

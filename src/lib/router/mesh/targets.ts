@@ -20,14 +20,15 @@ export class NeverRetryError extends Error {
 
 /**
  * Two peers that learn of each other at once would both dial, and one connection would be
- * dropped. The peer with the greater name waits this long before dialling one it discovered,
- * in case the other's connection arrives first; a peer the other cannot reach is still dialled.
- * Longer in a larger mesh (DEFER_PER_PEER_MS a peer), where the other dials its many discovered
- * peers a few at a time (MAX_DIALS): at 100 routers on 2 cores, 2 s let 1,400 pairs both dial,
- * and one handshake of each was wasted.
+ * dropped. Of two, the peer with the lower name waits this long before dialling the other, in
+ * case the other's connection arrives first; a peer the other cannot reach is still dialled.
+ * Longer in a larger mesh (DEFER_PER_PEER_MS a peer, 100 s at 100), where the other dials its
+ * many discovered peers a few at a time (MAX_DIALS), each handshake taking seconds while all
+ * start: at 100 routers on 2 cores, 250 ms a peer let 2,400 pairs both dial, and each lost
+ * connection cost every peer an update.
  */
 export const DISCOVERY_DEFER_MS = 2_000;
-const DEFER_PER_PEER_MS = 250;
+const DEFER_PER_PEER_MS = 1000;
 
 /**
  * At most this many dials under way at once; the others wait their turn, which each dial's end
@@ -38,11 +39,11 @@ const DEFER_PER_PEER_MS = 250;
 export const MAX_DIALS = 4;
 
 /**
- * Gossip that changes who others are connected to is looked at no more often than this: in a
- * forming mesh of 100 it comes dozens of times a second, and each look goes through every
- * connection of every peer (10,000 of them) for peers to discover.
+ * Gossip that changes who others are connected to is looked at no more often than every 10 ms a
+ * peer (250 ms at least, 1 s at 100): in a forming mesh of 100 it comes dozens of times a second,
+ * and each look costs in proportion to the peers, as does the dialling it leads to.
  */
-const GOSSIP_LOOK_GAP_MS = 250;
+const gossipLookGapMs = (peers: number): number => Math.max(250, 10 * peers);
 
 /** Waiting for its next try; being tried; connected; or a target we are connected to otherwise. */
 type TargetState = 'waiting' | 'attempting' | 'connected' | 'suspended';
@@ -99,7 +100,7 @@ export class ConnectionMaker {
   private stopped = false;
   private lastDiscovered = '';
   private readonly candidateIndex = new CandidateIndex();
-  private readonly gossipLook = new Pacer(() => this.refresh(), 0, GOSSIP_LOOK_GAP_MS);
+  private readonly gossipLook = new Pacer(() => this.refresh());
   terminationCount = 0;
 
   constructor(private readonly ctx: MakerContext) {}
@@ -181,9 +182,9 @@ export class ConnectionMaker {
     });
   }
 
-  /** Gossip changed the records of others: looked at soon, once for many (GOSSIP_LOOK_GAP_MS). */
-  peersChanged(): void {
-    this.gossipLook.ask();
+  /** Gossip changed the records of others (`peers` known now): looked at soon, once for many (gossipLookGapMs). */
+  peersChanged(peers: number): void {
+    this.gossipLook.ask(false, gossipLookGapMs(peers));
   }
 
   stop(): void {

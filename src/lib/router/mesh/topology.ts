@@ -29,7 +29,8 @@ export interface UpdateResult {
   /** Peers the update taught us something about: what is worth passing on. */
   improved: Set<string>;
   added: PeerRecord[];
-  removed: PeerRecord[];
+  /** Peers may have become unreachable (a record lost a connection, or named new peers): garbageCollect() drops them. */
+  mayStrand: boolean;
   /** The update described an earlier incarnation of ourselves: our record now outranks it. */
   ourselfBumped: boolean;
 }
@@ -125,7 +126,7 @@ export function decodeUpdate(update: Buffer): PeerRecord[] {
 /**
  * Every peer known in the mesh and the connections each reports, merged from gossip: a CRDT
  * where each peer alone writes its own record and the newest version of a record wins. Our own
- * record follows our live connections. Peers that become unreachable from us are dropped.
+ * record follows our live connections. garbageCollect() drops the peers that became unreachable from us.
  */
 export class Topology {
   private readonly peers = new Map<string, PeerRecord>();
@@ -276,9 +277,7 @@ export class Topology {
    */
   applyUpdate(update: Buffer): UpdateResult {
     const incoming = splitUpdate(update);
-    const result: UpdateResult = {received: new Set(), improved: new Set(), added: [], removed: [], ourselfBumped: false};
-    // Peers can only become unreachable when a record loses a connection, or arrives unconnected.
-    let mayStrand = false;
+    const result: UpdateResult = {received: new Set(), improved: new Set(), added: [], mayStrand: false, ourselfBumped: false};
     const add = (name: string): PeerRecord => {
       const fresh = placeholder(name);
       this.peers.set(name, fresh);
@@ -302,21 +301,16 @@ export class Topology {
       if (isStale(head, current)) continue;
       const connections = connectionsOf(peer);
       for (const name of connections.keys()) if (!this.peers.has(name)) add(name);
-      if (!mayStrand) for (const name of current.connections.keys()) if (!connections.has(name)) mayStrand = true;
+      // Peers can only become unreachable when a record loses a connection, or arrives unconnected.
+      if (!result.mayStrand) for (const name of current.connections.keys()) if (!connections.has(name)) result.mayStrand = true;
       Object.assign(current, head, {connections});
       // Passed on as it came, rather than encoded again by each peer it goes through (copied: the
       // update it came in may be large, and is not kept).
       this.recordBytes.set(current, {version: current.version, uid: current.uid, connections, bytes: Buffer.from(peer.bytes)});
       result.improved.add(head.name);
     }
+    if (result.added.length > 0) result.mayStrand = true;
     if (result.added.length > 0 || result.improved.size > 0) this.changedRecords();
-    if (mayStrand || result.added.length > 0) {
-      for (const peer of this.garbageCollect()) {
-        result.removed.push(peer);
-        result.improved.delete(peer.name);
-      }
-      result.added = result.added.filter(p => this.peers.has(p.name));
-    }
     return result;
   }
 
@@ -338,7 +332,6 @@ export class Topology {
 
   /** Drops the peers no path leads to any more; returns them. */
   garbageCollect(): PeerRecord[] {
-    this.changedRecords();
     const reachable = this.reachable();
     const removed: PeerRecord[] = [];
     for (const [name, peer] of this.peers) {
@@ -347,6 +340,7 @@ export class Topology {
       this.membershipCount++;
       removed.push(peer);
     }
+    if (removed.length > 0) this.changedRecords();
     return removed;
   }
 

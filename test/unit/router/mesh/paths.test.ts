@@ -200,13 +200,15 @@ describe('mesh paths from the topology', () => {
     t.applyUpdate(own(link(peer(C), B, D)));
     assert.deepEqual(byNames(kept.current()), {[A]: [B, C], [B]: [A, C], [C]: [B, D], [D]: []});
     same();
-    // D described; then C gone from our record and from B's, so C and D are dropped as unreachable.
+    // D described; then C gone from our record and from B's, so C and D are collected as unreachable.
     t.applyUpdate(own(link(peer(D), C, E)));
     same();
     t.deleteLocalConnection(C);
     const b = link(peer(B), A, C);
     b.deleteLocalConnection(C);
     t.applyUpdate(own(b));
+    same();
+    t.garbageCollect();
     assert.deepEqual(byNames(kept.current()), {[A]: [B], [B]: [A]});
     same();
   });

@@ -139,7 +139,8 @@ describe('mesh connection maker', () => {
     assert.deepEqual(state.attempts, [['192.168.90.3:6783', false]]);
     assert.deepEqual(maker.discovered().sort(), ['192.168.90.3:6783', '192.168.90.9:7783']);
     assert.equal(state.discoveredChanges, 1);
-    state.now += DISCOVERY_DEFER_MS;
+    // 1 s a peer known (4), 2 s at least (DISCOVERY_DEFER_MS).
+    state.now += 4000;
     maker.refresh();
     await tick();
     assert.deepEqual(state.attempts, [
@@ -171,7 +172,7 @@ describe('mesh connection maker', () => {
     assert.deepEqual(maker.discovered(), ['192.168.90.4:6783']);
   });
 
-  it('in a larger mesh, holds back longer before dialling a discovered peer with a greater name (250 ms a peer)', async () => {
+  it('in a larger mesh, holds back longer before dialling a discovered peer with a greater name (1 s a peer)', async () => {
     const {state, maker} = fixture();
     const B = 'aa:00:00:00:00:02';
     const F = 'aa:00:00:00:00:0f';
@@ -185,7 +186,11 @@ describe('mesh connection maker', () => {
     maker.refresh();
     await tick();
     assert.deepEqual(state.attempts, []);
-    state.now += 20 * 250 - DISCOVERY_DEFER_MS;
+    state.now += 20 * 1000 - DISCOVERY_DEFER_MS - 1;
+    maker.refresh();
+    await tick();
+    assert.deepEqual(state.attempts, []);
+    state.now += 1;
     maker.refresh();
     await tick();
     assert.deepEqual(state.attempts, [['192.168.90.15:6783', false]]);
