@@ -222,6 +222,21 @@ describe('the mesh in-process: topology, gossip channels, refusals (real TCP on 
     assert.equal(a.mesh.topology.names().size, 1);
   });
 
+  it('two meshes joined by one connection learn each other\'s peers at once, not at the next periodic gossip', async () => {
+    const options = {discovery: false, gossipIntervalMs: 60_000};
+    const a = await start(1, options);
+    const b = await start(2, {...options, peers: [a.address]});
+    const c = await start(3, options);
+    const d = await start(4, {...options, peers: [c.address]});
+    await waitUntil('two meshes of two', async () => established(b) === 1 && established(d) === 1);
+    // Their announcements are over (500 ms apart at most): none carries D's record to A later.
+    await new Promise(resolve => setTimeout(resolve, 1000));
+    await b.mesh.connect([c.address], false);
+    // D's own record reaches A only from neighbour to neighbour: C gives it to B, which passes it on.
+    const described = (n: Node, peer: Node) => (n.mesh.topology.get(peer.mesh.ourName)?.uid ?? 0n) !== 0n;
+    await waitUntil('A knows D and D knows A', async () => described(a, d) && described(d, a), 10_000);
+  });
+
   it('drops a peer that gossip says no one reaches any more, a moment later', async () => {
     const a = await start(1, {discovery: false});
     const b = await start(2, {discovery: false, peers: [a.address]});

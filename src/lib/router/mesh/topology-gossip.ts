@@ -102,8 +102,15 @@ export class TopologyGossiper implements Gossiper {
     return new TopologyData(this.topology, this.topology.names());
   }
 
+  /**
+   * Records from a neighbour (a new connection's, a repair's): passed on to others only when they
+   * name peers we did not know, as when two meshes join. Newer versions of known records reach
+   * everyone by their owners' broadcasts, and what one missed is repaired by digests between
+   * neighbours: passed on from neighbour to neighbour as well, while a mesh of 100 formed, they
+   * were 80 messages a second to its first peer, four times its broadcasts.
+   */
   onGossip(update: Buffer): GossipData | undefined {
-    const {improved} = this.apply(update);
-    return improved.size > 0 ? new TopologyData(this.topology, improved) : undefined;
+    const {improved, added} = this.apply(update);
+    return added.length > 0 && improved.size > 0 ? new TopologyData(this.topology, improved) : undefined;
   }
 }

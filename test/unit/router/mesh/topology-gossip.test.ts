@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type {GossipData} from '../../../../src/lib/router/mesh/gossip.js';
-import {TopologyGossiper} from '../../../../src/lib/router/mesh/topology-gossip.js';
+import {TopologyData, TopologyGossiper} from '../../../../src/lib/router/mesh/topology-gossip.js';
 import {Topology} from '../../../../src/lib/router/mesh/topology.js';
 
 /** Peer names aa:00:00:00:xx:yy for i = 0, 1, ... */
@@ -75,6 +75,19 @@ describe('topology gossip', () => {
     sent.length = 0;
     gossipers.get(nameOf(1))!.sendDigests([nameOf(0)]);
     assert.equal(sent.length, 1);
+  });
+
+  it('passes records from a neighbour on only when they name peers it did not know', () => {
+    const {topologies, gossipers} = fullMesh(3);
+    const [p0, p1] = topologies as [Topology, Topology];
+    // A newer version of a known record: applied, not passed on (its owner broadcasts it).
+    p1.setLocalConnection(nameOf(2), {address: '192.168.90.3:6783', outbound: false, established: true});
+    assert.equal(gossipers.get(nameOf(0))!.onGossip(Buffer.concat(p1.encode([nameOf(1)]))), undefined);
+    assert.equal(p0.get(nameOf(1))!.version, p1.ourself.version);
+    // A record naming a peer not known yet (another mesh joining): passed on.
+    p1.setLocalConnection(nameOf(7), {address: '192.168.90.8:6783', outbound: false, established: true});
+    const passed = gossipers.get(nameOf(0))!.onGossip(Buffer.concat(p1.encode([nameOf(1)])));
+    assert.deepEqual([...(passed as TopologyData).names], [nameOf(1)]);
   });
 
   it('refuses a unicast it does not know', () => {
