@@ -33,6 +33,15 @@ describe('MTU gossip', () => {
     assert.deepEqual(JSON.parse(merged.encode()[0]!.toString()), [['us', 8950, Number.MAX_SAFE_INTEGER]]);
   });
 
+  it('periodic gossip carries our own entry alone; a new neighbour gets them all', () => {
+    const gossiper = new MtuGossiper(() => {});
+    gossiper.onGossip(message([['aa:00:00:00:00:01', 8950, 5], ['aa:00:00:00:00:02', 1450, 7]]));
+    assert.equal(gossiper.periodic(), undefined);
+    gossiper.set('us', 1450);
+    assert.deepEqual(JSON.parse(gossiper.periodic()!.encode()[0]!.toString()).map((row: unknown[]) => row[0]), ['us']);
+    assert.deepEqual(JSON.parse(gossiper.gossip()!.encode()[0]!.toString()).map((row: unknown[]) => row[0]), ['aa:00:00:00:00:01', 'aa:00:00:00:00:02', 'us']);
+  });
+
   it('refuses a malformed message or an MTU out of range (the connection it came on is closed)', () => {
     const gossiper = new MtuGossiper(() => {});
     for (const bad of [Buffer.from('{'), message([['p', 100, 1]]), message([['p', 1500.5, 1]]), message([[1, 1500, 1]]), Buffer.from('{"a":1}')]) {

@@ -68,6 +68,8 @@ class MtuData implements GossipData {
 /** Every peer's entry, merged: a newer measurement replaces an older one. */
 export class MtuGossiper implements Gossiper {
   readonly entries: Entries = new Map();
+  /** Whose entry set() sets: ours. */
+  private own?: string;
 
   constructor(private readonly changed: () => void) {}
 
@@ -81,6 +83,16 @@ export class MtuGossiper implements Gossiper {
 
   gossip(): GossipData | undefined {
     return this.entries.size > 0 ? new MtuData(new Map(this.entries)) : undefined;
+  }
+
+  /**
+   * Our entry alone: each peer's goes round from its owner, and what is news to a neighbour goes
+   * on from there. Every entry to a few neighbours every 30 s was 48 KB a minute per peer in an
+   * idle mesh of 100, most of its control traffic.
+   */
+  periodic(): GossipData | undefined {
+    const entry = this.own === undefined ? undefined : this.entries.get(this.own);
+    return entry && new MtuData(new Map([[this.own!, entry]]));
   }
 
   onGossip(update: Buffer): GossipData | undefined {
@@ -97,6 +109,7 @@ export class MtuGossiper implements Gossiper {
 
   /** Our own entry, to be broadcast. */
   set(peer: string, mtu: number): GossipData {
+    this.own = peer;
     const entry = {mtu, version: Math.max(Date.now(), (this.entries.get(peer)?.version ?? 0) + 1)};
     this.entries.set(peer, entry);
     return new MtuData(new Map([[peer, entry]]));

@@ -25,8 +25,10 @@ export interface Gossiper {
   onGossipUnicast(source: string, message: Buffer): MaybePromise<void>;
   /** A broadcast from `source`: merge it, and return what to pass on (usually what was received). */
   onGossipBroadcast(source: string, update: Buffer): MaybePromise<GossipData | undefined>;
-  /** Everything we know, sent periodically and to each new neighbour; undefined for nothing. */
+  /** Everything we know, sent to each new neighbour, and periodically unless periodic() is given; undefined for nothing. */
   gossip(): GossipData | undefined;
+  /** What periodic gossip sends, when less than everything repairs what others missed. */
+  periodic?(): GossipData | undefined;
   /** Gossip from a neighbour: merge it, and return only what was new to us (undefined if nothing). */
   onGossip(update: Buffer): MaybePromise<GossipData | undefined>;
 }
@@ -207,9 +209,9 @@ export class GossipChannel implements Gossip {
     this.net.link(peer)?.outbox.send(this.name, data);
   }
 
-  /** Periodic: everything the Gossiper knows, to a few random neighbours. */
+  /** Periodic: everything the Gossiper knows (or what it sends periodically), to a few random neighbours. */
   gossipAll(): void {
-    const data = this.gossiper.gossip();
+    const data = this.gossiper.periodic ? this.gossiper.periodic() : this.gossiper.gossip();
     if (data) this.relay(this.net.ourName, data);
   }
 
