@@ -91,8 +91,9 @@ export class MtuGossiper implements Gossiper {
    * idle mesh of 100, most of its control traffic.
    */
   periodic(): GossipData | undefined {
-    const entry = this.own === undefined ? undefined : this.entries.get(this.own);
-    return entry && new MtuData(new Map([[this.own!, entry]]));
+    if (this.own === undefined) return undefined;
+    const entry = this.entries.get(this.own);
+    return entry && new MtuData(new Map([[this.own, entry]]));
   }
 
   onGossip(update: Buffer): GossipData | undefined {
