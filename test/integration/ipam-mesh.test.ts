@@ -177,10 +177,13 @@ describe('IPAM across peers (weave router processes on a LAN)', function () {
       const held = await holdings(b);
       assert.ok(held.has('burst-5'), 'acknowledged allocations survive');
       const after = (await ownership(b)).get(b.name)!.ips;
-      // Its part of the ring too: what it owned, or less by a donation it made and saved before the
+      // Its part of the ring too: what it owned; or less by a donation it made and saved before the
       // kill (C's requests for space from the cut can reach B late on a loaded machine), which the
-      // ring its peers hold then shows as well; never more, and nothing of the range lost.
-      assert.ok(after === before || after === before - Math.ceil(before / 2) || after === Math.floor(before / 2), `B owned ${before}, ${after} after the restart`);
+      // ring its peers hold then shows as well; or more, by a donation made in memory just before
+      // `before` was read and not yet on disk at the kill: never sent (a donation goes out once
+      // saved), so no other peer holds it, as the checks below show. Nothing of the range lost.
+      const savedDonation = after === before - Math.ceil(before / 2) || after === Math.floor(before / 2);
+      assert.ok(after >= before || savedDonation, `B owned ${before}, ${after} after the restart`);
       await waitUntil('B back in the mesh', async () => (await ownership(a)).get(b.name)?.remark === '');
       await waitUntil('the ring to agree on B', async () => (await ownership(a)).get(b.name)?.ips === after);
       assert.equal([...(await ownership(a)).values()].reduce((sum, o) => sum + o.ips, 0), 256, 'the whole range is owned');
